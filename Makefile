@@ -1,0 +1,70 @@
+# cleanups: every entry point a developer or CI needs. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-unit test-integration test-e2e lint package deploy seed bench clean
+
+help:
+	@echo "make run      - the local stack (moto + dynalite + chalice local + SQS consumer + schedules)"
+	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
+	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
+	@echo "make seed     - bulk-load demo records into the running local stack (SKUS=100000)"
+	@echo "make bench    - the benchmarks, one JSON line per figure"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+NODE_DEPS := node_modules/.installed $(if $(wildcard tests/node/package.json),tests/node/node_modules/.installed)
+
+run: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python -m chalicelib.local
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy chalicelib app.py
+
+test: $(BIN)/.installed $(NODE_DEPS) lint
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
+
+test-unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(BIN)/.installed
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: $(BIN)/.installed $(NODE_DEPS)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+package: $(BIN)/.installed
+	bash scripts/package.sh $(STAGE) $(OUT)
+
+# Documented in docs/DEPLOY.md; needs AWS credentials and an S3 bucket (BUCKET=...).
+deploy: package
+	aws cloudformation package --template-file build/package/$(STAGE)/sam.json \
+		--s3-bucket $(BUCKET) --output-template-file build/package/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.yaml \
+		--stack-name cleanups-$(STAGE) --capabilities CAPABILITY_IAM
+
+SKUS ?= 100000
+seed: $(BIN)/.installed
+	$(BIN)/python -m chalicelib.records.seed --skus $(SKUS)
+
+bench: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,234 @@
+"""The cleanups service: every route, the SQS worker and the schedule. Bodies stay thin."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, Request, SQSEvent
+
+from chalicelib import bootstrap, cleanups, events, messages, records
+from chalicelib.auth import tokens
+from chalicelib.auth.applications import get_application
+from chalicelib.catalog import get_type
+from chalicelib.http import ApiRequest, JsonApi, jsonapi_framework_errors, plain_route
+from chalicelib.jsonapi import parse_resource
+from chalicelib.views import applications as application_views
+from chalicelib.views import cleanups as cleanup_views
+from chalicelib.views import events as event_views
+from chalicelib.views import records as record_views
+
+app = Chalice(app_name="cleanups")
+app.register_middleware(jsonapi_framework_errors, "http")
+api = JsonApi(app)
+ALL_KINDS = ("integration", "sales_channel", "webapp")
+
+
+@plain_route(app, "/oauth/token", methods=["POST"])
+def oauth_token(request: Request) -> dict[str, Any]:
+    return tokens.issue_token(tokens.parse_token_request(request.raw_body, request.headers.get("content-type")))
+
+
+@api.route("/api/application", methods=["GET"], kinds=ALL_KINDS)
+def show_application(call: ApiRequest) -> dict[str, Any]:
+    return application_views.render(get_application(call.caller.client_id), call)
+
+
+# --- cleanups ---------------------------------------------------------------------------------
+
+@api.route("/api/cleanups", methods=["GET"])
+def list_cleanups(call: ApiRequest) -> dict[str, Any]:
+    return cleanup_views.render_page(cleanups.list_cleanups(call.tenant), call)
+
+
+@api.route("/api/cleanups", methods=["POST"], status=201)
+def create_cleanup(call: ApiRequest) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, "cleanups")
+    cleanup = cleanups.create_cleanup(call.tenant, body.attributes, cleanup_views.actor(call), bootstrap.events_port())
+    return cleanup_views.render(cleanup, call)
+
+
+@api.route("/api/cleanups/{cleanup_id}", methods=["GET"])
+def show_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return event_views.render_cleanup(cleanups.get_cleanup(call.tenant, cleanup_id), call)
+
+
+@api.route("/api/cleanups/{cleanup_id}", methods=["PATCH"])
+def update_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, "cleanups", expected_id=cleanup_id)
+    cleanup = cleanups.update_cleanup(call.tenant, cleanup_id, body.attributes, cleanup_views.actor(call),
+                                      bootstrap.events_port())
+    return cleanup_views.render(cleanup, call)
+
+
+@api.route("/api/cleanups/{cleanup_id}", methods=["DELETE"])
+def delete_cleanup(call: ApiRequest, cleanup_id: str) -> None:
+    cleanups.delete_cleanup(call.tenant, cleanup_id, cleanup_views.actor(call), bootstrap.events_port())
+
+
+# --- the worker and the schedule ----------------------------------------------------------------
+
+@app.on_sqs_message(queue="cleanups-work", batch_size=1)
+def on_work_message(event: SQSEvent) -> dict[str, Any]:
+    return messages.consume(event.to_dict(), event.context, bootstrap.message_handlers())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def reconcile(event: CloudWatchEvent) -> None:
+    cleanups.reconcile(bootstrap.events_port())
+
+
+# --- events, versions, webhooks ------------------------------------------------------------------
+
+@api.route("/api/cleanups/{cleanup_id}/events", methods=["GET"])
+def list_cleanup_events(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return event_views.render_page("events", events.events_of_cleanup(call.tenant, cleanup_id), call,
+                                   f"/api/cleanups/{cleanup_id}/events")
+
+
+@api.route("/api/cleanups/{cleanup_id}/relationships/events", methods=["GET"])
+def cleanup_events_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return event_views.render_linkage(events.events_of_cleanup(call.tenant, cleanup_id), call,
+                                      f"/api/cleanups/{cleanup_id}", "events")
+
+
+@api.route("/api/cleanups/{cleanup_id}/versions", methods=["GET"])
+def list_cleanup_versions(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return event_views.render_page("versions", events.versions_of_cleanup(call.tenant, cleanup_id), call,
+                                   f"/api/cleanups/{cleanup_id}/versions")
+
+
+@api.route("/api/cleanups/{cleanup_id}/relationships/versions", methods=["GET"])
+def cleanup_versions_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return event_views.render_linkage(events.versions_of_cleanup(call.tenant, cleanup_id), call,
+                                      f"/api/cleanups/{cleanup_id}", "versions")
+
+
+@api.route("/api/events", methods=["GET"])
+def list_events(call: ApiRequest) -> dict[str, Any]:
+    return event_views.render_page("events", events.list_events(call.tenant), call, "/api/events")
+
+
+@api.route("/api/events/{event_id}", methods=["GET"])
+def show_event(call: ApiRequest, event_id: str) -> dict[str, Any]:
+    return event_views.render(events.get_event(call.tenant, event_id), call)
+
+
+@api.route("/api/events/{event_id}/webhooks", methods=["GET"])
+def list_event_webhooks(call: ApiRequest, event_id: str) -> dict[str, Any]:
+    return event_views.render_page("webhooks", events.webhooks_of_event(call.tenant, event_id), call,
+                                   f"/api/events/{event_id}/webhooks")
+
+
+@api.route("/api/events/{event_id}/last_event_callbacks", methods=["GET"])
+def list_event_callbacks_of_event(call: ApiRequest, event_id: str) -> dict[str, Any]:
+    return event_views.render_page("event_callbacks", events.callbacks_of_event(call.tenant, event_id), call,
+                                   f"/api/events/{event_id}/last_event_callbacks")
+
+
+@api.route("/api/versions", methods=["GET"])
+def list_versions(call: ApiRequest) -> dict[str, Any]:
+    return event_views.render_page("versions", events.list_versions(call.tenant), call, "/api/versions")
+
+
+@api.route("/api/versions/{version_id}", methods=["GET"])
+def show_version(call: ApiRequest, version_id: str) -> dict[str, Any]:
+    return event_views.render(events.get_version(call.tenant, version_id), call)
+
+
+@api.route("/api/webhooks", methods=["GET"])
+def list_webhooks(call: ApiRequest) -> dict[str, Any]:
+    return event_views.render_page("webhooks", events.list_webhooks(call.tenant), call, "/api/webhooks")
+
+
+@api.route("/api/webhooks", methods=["POST"], status=201)
+def create_webhook(call: ApiRequest) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, "webhooks")
+    return event_views.render(events.create_webhook(call.tenant, body.attributes), call)
+
+
+@api.route("/api/webhooks/{webhook_id}", methods=["GET"])
+def show_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return event_views.render(events.get_webhook(call.tenant, webhook_id), call)
+
+
+@api.route("/api/webhooks/{webhook_id}", methods=["PATCH"])
+def update_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, "webhooks", expected_id=webhook_id)
+    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes), call)
+
+
+@api.route("/api/webhooks/{webhook_id}", methods=["DELETE"])
+def delete_webhook(call: ApiRequest, webhook_id: str) -> None:
+    events.delete_webhook(call.tenant, webhook_id)
+
+
+@api.route("/api/webhooks/{webhook_id}/last_event_callbacks", methods=["GET"])
+def list_webhook_callbacks(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return event_views.render_page("event_callbacks", events.last_event_callbacks(call.tenant, webhook_id), call,
+                                   f"/api/webhooks/{webhook_id}/last_event_callbacks")
+
+
+@api.route("/api/webhooks/{webhook_id}/relationships/last_event_callbacks", methods=["GET"])
+def webhook_callbacks_linkage(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return event_views.render_linkage(events.last_event_callbacks(call.tenant, webhook_id), call,
+                                      f"/api/webhooks/{webhook_id}", "last_event_callbacks")
+
+
+@api.route("/api/event_callbacks", methods=["GET"])
+def list_event_callbacks(call: ApiRequest) -> dict[str, Any]:
+    return event_views.render_page("event_callbacks", events.list_event_callbacks(call.tenant), call,
+                                   "/api/event_callbacks")
+
+
+@api.route("/api/event_callbacks/{callback_id}", methods=["GET"])
+def show_event_callback(call: ApiRequest, callback_id: str) -> dict[str, Any]:
+    return event_views.render(events.get_event_callback(call.tenant, callback_id), call)
+
+
+@api.route("/api/event_callbacks/{callback_id}/webhook", methods=["GET"])
+def show_event_callback_webhook(call: ApiRequest, callback_id: str) -> dict[str, Any]:
+    return event_views.render(events.webhook_of_callback(call.tenant, callback_id), call)
+
+
+# --- hosted records: /api/<type>; literal routes (/api/cleanups) win over {type_name} ---------------
+
+@api.route("/api/{type_name}", methods=["GET"])
+def list_records(call: ApiRequest, type_name: str) -> dict[str, Any]:
+    query, conditions = record_views.list_query(call, get_type(type_name))
+    page, total = records.list_records(call.tenant, type_name, conditions, query.sort or [("id", False)],
+                                       query.page_number, query.page_size)
+    return record_views.render_page(page, total, call, f"/api/{type_name}", query)
+
+
+@api.route("/api/{type_name}", methods=["POST"], status=201)
+def create_record(call: ApiRequest, type_name: str) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, get_type(type_name).name)
+    return record_views.render(records.create_record(call.tenant, type_name, body.attributes, body.relationships), call)
+
+
+@api.route("/api/{type_name}/{record_id}", methods=["GET"])
+def show_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, Any]:
+    return record_views.render(records.get_record(call.tenant, type_name, record_id), call)
+
+
+@api.route("/api/{type_name}/{record_id}", methods=["PATCH"])
+def update_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, get_type(type_name).name, expected_id=record_id)
+    record = records.update_record(call.tenant, type_name, record_id, body.attributes, body.relationships)
+    return record_views.render(record, call)
+
+
+@api.route("/api/{type_name}/{record_id}", methods=["DELETE"])
+def delete_record(call: ApiRequest, type_name: str, record_id: str) -> None:
+    records.delete_record(call.tenant, type_name, record_id)
+
+
+@api.route("/api/{type_name}/{record_id}/{relationship}", methods=["GET"])
+def list_related_records(call: ApiRequest, type_name: str, record_id: str, relationship: str) -> dict[str, Any]:
+    records.get_record(call.tenant, type_name, record_id)
+    child, key = record_views.related_list(type_name, relationship)
+    query, conditions = record_views.list_query(call, get_type(child))
+    conditions += record_views.parent_condition(key, record_id)
+    page, total = records.list_records(call.tenant, child, conditions, query.sort or [("id", False)],
+                                       query.page_number, query.page_size)
+    return record_views.render_page(page, total, call, f"/api/{type_name}/{record_id}/{relationship}", query)

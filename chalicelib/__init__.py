@@ -1,0 +1,1 @@
+"""The cleanups service: everything app.py wires together."""

@@ -1,0 +1,99 @@
+"""Issuing and verifying access tokens: HS256 JWTs, the algorithm pinned here."""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jwt
+
+from chalicelib import aws
+from chalicelib.auth.applications import verify_credentials
+from chalicelib.auth.caller import Caller
+from chalicelib.config import get_settings
+from chalicelib.exceptions import BadRequestError, InvalidTokenError, UnauthorizedError
+
+ALGORITHM = "HS256"
+
+
+@functools.cache
+def _parameter(name: str) -> str:
+    # Read once per container: the secret changes only with a deployment.
+    return aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+
+
+def signing_secret() -> str:
+    settings = get_settings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.jwt_secret_parameter:
+        return _parameter(settings.jwt_secret_parameter)
+    raise RuntimeError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is configured")
+
+
+def issue_token(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The client_credentials grant: a bearer token for a valid client id and secret."""
+    if form.get("grant_type") != "client_credentials":
+        raise BadRequestError("grant_type must be client_credentials", parameter="grant_type")
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        raise UnauthorizedError("client_id and client_secret are required", parameter="client_id")
+    application = verify_credentials(client_id, secret)
+    if application is None:
+        raise UnauthorizedError("Invalid client credentials", parameter="client_id")
+    issued = int(time.time())
+    ttl = get_settings().token_ttl_seconds
+    claims = {
+        "organization": {"id": application.organization_id, "slug": application.organization_slug},
+        "application": {"id": application.id, "client_id": application.client_id,
+                        "kind": application.kind, "public": application.public},
+        "test": application.mode == "test",
+        "iat": issued,
+        "exp": issued + ttl,
+    }
+    return {
+        "access_token": jwt.encode(claims, signing_secret(), algorithm=ALGORITHM),
+        "token_type": "bearer", "expires_in": ttl, "scope": "market:all", "created_at": issued,
+    }
+
+
+def authenticate(authorization: str | None) -> Caller:
+    """The caller of a `Bearer <jwt>` header; 401 UNAUTHORIZED or INVALID_TOKEN otherwise."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("A Bearer access token is required", parameter="Authorization")
+    try:
+        claims = jwt.decode(token.strip(), signing_secret(), algorithms=[ALGORITHM],
+                            options={"require": ["exp", "iat"]})
+    except (jwt.ExpiredSignatureError, jwt.InvalidSignatureError, jwt.InvalidAlgorithmError) as exc:
+        raise InvalidTokenError(f"The access token is invalid: {exc}", parameter="Authorization") from None
+    except jwt.PyJWTError as exc:
+        raise UnauthorizedError(f"The access token is malformed: {exc}", parameter="Authorization") from None
+    try:
+        organization, application = claims["organization"], claims["application"]
+        return Caller(
+            organization_id=organization["id"], organization_slug=organization["slug"],
+            application_id=application["id"], client_id=application["client_id"],
+            kind=application["kind"], mode="test" if claims["test"] else "live",
+            public=bool(application.get("public")),
+        )
+    except (KeyError, TypeError):
+        raise UnauthorizedError("The access token lacks required claims", parameter="Authorization") from None
+
+
+def parse_token_request(raw_body: bytes | str | None, content_type: str | None) -> dict[str, Any]:
+    """The token request's fields, from a JSON or a form-encoded body."""
+    raw = raw_body or b""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if (content_type or "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(text))
+    try:
+        parsed = json.loads(text) if text else {}
+    except ValueError:
+        raise BadRequestError("The body must be JSON or form-encoded", pointer="") from None
+    if not isinstance(parsed, dict):
+        raise BadRequestError("The body must be a JSON object", pointer="")
+    return parsed

@@ -1,0 +1,27 @@
+"""Errors of the cleanups package; each is a ServiceError the HTTP layer renders."""
+from __future__ import annotations
+
+from chalicelib.exceptions import ValidationError
+
+
+class CleanupLimitError(ValidationError):
+    """The tenant already has the maximum number of pending or in-progress cleanups."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"There are already {limit} active cleanups; wait for one to finish",
+                         pointer="/data/attributes/resource_type")
+
+
+class TooManyRecordsError(ValidationError):
+    """The filters select more records than one cleanup may delete."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The filters select more than {limit} records; narrow them",
+                         pointer="/data/attributes/filters")
+
+
+class CleanupFinishedError(ValidationError):
+    """An interrupt asked of a cleanup that is already completed or interrupted."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"The cleanup is already {status}", pointer="/data/attributes/_interrupt")

@@ -1,0 +1,160 @@
+"""The Cleanup aggregate and its state machine: pure, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.catalog import cleanable_types, service_type
+from chalicelib.exceptions import ErrorDetail, ValidationError
+from chalicelib.tenancy import Tenant, iso
+
+PENDING, IN_PROGRESS, INTERRUPTED, COMPLETED = "pending", "in_progress", "interrupted", "completed"
+ACTIVE = frozenset({PENDING, IN_PROGRESS})
+TERMINAL = frozenset({INTERRUPTED, COMPLETED})
+RELATIONSHIPS = ("events", "versions")
+
+
+@dataclass
+class Cleanup:
+    tenant: Tenant
+    id: str
+    resource_type: str
+    filters: dict[str, Any]
+    created_at: str
+    updated_at: str
+    status: str = PENDING
+    records_count: int = 0
+    processed_count: int = 0
+    errors_count: int = 0
+    errors_log: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 1
+    sub_batch_size: int = 1
+    batch_count: int = 0
+    sub_batch_count: int = 0
+    counted: frozenset[int] = frozenset()  # sub-batches whose outcome is in the counts
+    started_at: str | None = None
+    completed_at: str | None = None
+    interrupted_at: str | None = None
+    reference: str | None = None
+    reference_origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def fully_counted(self) -> bool:
+        return len(self.counted) >= self.sub_batch_count
+
+    def attributes(self) -> dict[str, Any]:
+        """What a client sees, every attribute present (nulls included)."""
+        return {
+            "resource_type": self.resource_type, "status": self.status, "started_at": self.started_at,
+            "completed_at": self.completed_at, "interrupted_at": self.interrupted_at, "filters": self.filters,
+            "records_count": self.records_count, "errors_count": self.errors_count,
+            "processed_count": self.processed_count, "errors_log": self.errors_log,
+            "created_at": self.created_at, "updated_at": self.updated_at, "reference": self.reference,
+            "reference_origin": self.reference_origin, "metadata": self.metadata,
+        }
+
+
+def _refuse_unknown(attributes: dict[str, Any], allowed: set[str], verb: str) -> None:
+    bad = [name for name in attributes if name not in allowed]
+    if bad:
+        raise ValidationError(details=[
+            ErrorDetail("Validation error", f"{name} is not {verb}", pointer=f"/data/attributes/{name}") for name in bad
+        ])
+
+
+def _check_strings(attributes: dict[str, Any]) -> None:
+    for name in ("reference", "reference_origin"):
+        if attributes.get(name) is not None and not isinstance(attributes[name], str):
+            raise ValidationError(f"{name} must be a string", pointer=f"/data/attributes/{name}")
+    if attributes.get("metadata") is not None and not isinstance(attributes["metadata"], dict):
+        raise ValidationError("metadata must be an object", pointer="/data/attributes/metadata")
+
+
+def validate_create(attributes: dict[str, Any]) -> None:
+    """422 with a pointer for anything a create may not say."""
+    _refuse_unknown(attributes, service_type("cleanups").creatable(), "creatable")
+    resource_type = attributes.get("resource_type")
+    if resource_type is None:
+        raise ValidationError("resource_type is required", pointer="/data/attributes/resource_type")
+    if resource_type not in cleanable_types():
+        raise ValidationError(f"resource_type must be one of {', '.join(cleanable_types())}",
+                              pointer="/data/attributes/resource_type")
+    if not isinstance(attributes.get("filters", {}), dict):
+        raise ValidationError("filters must be an object", pointer="/data/attributes/filters")
+    _check_strings(attributes)
+
+
+def validate_update(attributes: dict[str, Any]) -> bool:
+    """422 with a pointer for anything an update may not say; True when it asks to interrupt."""
+    _refuse_unknown(attributes, service_type("cleanups").updatable(), "updatable")
+    interrupt = attributes.get("_interrupt", False)
+    if not isinstance(interrupt, bool):
+        raise ValidationError("_interrupt must be a boolean", pointer="/data/attributes/_interrupt")
+    _check_strings(attributes)
+    return interrupt
+
+
+def plan_batches(ids: list[str], batch_size: int) -> list[list[str]]:
+    """The snapshot split into the batches the queue carries, in id order."""
+    return [ids[start:start + batch_size] for start in range(0, len(ids), batch_size)]
+
+
+def aligned_batch_size(batch_size: int, sub_batch_size: int) -> int:
+    """A batch holds whole sub-batches, so sub-batch numbers follow from batch numbers."""
+    return max(1, -(-batch_size // sub_batch_size)) * sub_batch_size
+
+
+def over_error_budget(cleanup: Cleanup, ratio: float) -> bool:
+    """SPEC §5: interrupted once errors exceed `ratio` of the records."""
+    return cleanup.errors_count > ratio * cleanup.records_count
+
+
+def start(cleanup: Cleanup, moment: datetime) -> Cleanup:
+    return replace(cleanup, status=IN_PROGRESS, started_at=iso(moment), updated_at=iso(moment) or "")
+
+
+def complete(cleanup: Cleanup, moment: datetime) -> Cleanup:
+    stamp = iso(moment)
+    return replace(cleanup, status=COMPLETED, completed_at=stamp, started_at=cleanup.started_at or stamp,
+                   updated_at=stamp or "")
+
+
+def interrupt(cleanup: Cleanup, moment: datetime) -> Cleanup:
+    return replace(cleanup, status=INTERRUPTED, interrupted_at=iso(moment), updated_at=iso(moment) or "")
+
+
+def changes(before: Cleanup, after: Cleanup) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for a version, over the client-visible attributes."""
+    old, new = before.attributes(), after.attributes()
+    return {name: [old[name], new[name]] for name in new if old[name] != new[name]}
+
+
+def sub_batches_of(batch_number: int, ids: list[str], batch_size: int,
+                   sub_batch_size: int) -> list[tuple[int, list[str]]]:
+    """A batch's sub-batches, numbered across the whole snapshot: the unit counted exactly once."""
+    first = batch_number * batch_size // sub_batch_size
+    starts = range(0, len(ids), sub_batch_size)
+    return [(first + k, ids[start:start + sub_batch_size]) for k, start in enumerate(starts)]
+
+
+def batch_of_sub_batch(number: int, batch_size: int, sub_batch_size: int) -> int:
+    return number * sub_batch_size // batch_size
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a cleanup, for its versions: an application (with request origin) or the worker."""
+
+    who: dict[str, Any]
+    ip_address: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+WORKER = Actor(who={"worker": {"name": "cleanups-worker"}})

@@ -1,0 +1,59 @@
+"""The reconciler: no cleanup stays pending or in progress forever when messages are lost.
+
+A cleanup without progress for RECONCILE_AFTER_SECONDS has its uncounted batches
+enqueued again (duplicates are harmless: counting is idempotent). After
+RECONCILE_ATTEMPTS attempts without progress, its remaining records are counted
+as errors, which settles it (completed, or interrupted by the error budget).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from chalicelib import queue
+from chalicelib.cleanups import store
+from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
+from chalicelib.cleanups.services import CleanupEvents, batch_messages
+from chalicelib.cleanups.worker import count, settle
+from chalicelib.config import get_settings
+from chalicelib.tenancy import iso, now
+
+UNPROCESSABLE = {"base": ["could not be processed: its batch failed on every delivery"]}
+
+
+@dataclass
+class ReconcileReport:
+    requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> batch numbers
+    given_up: list[str] = field(default_factory=list)
+
+
+def _uncounted_batches(cleanup: Cleanup) -> list[int]:
+    missing = set(range(cleanup.sub_batch_count)) - cleanup.counted
+    return sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in missing})
+
+
+def _give_up(cleanup: Cleanup, events: CleanupEvents) -> None:
+    for batch in _uncounted_batches(cleanup):
+        ids = store.batch_ids(cleanup.tenant, cleanup.id, batch)
+        for number, sub_ids in sub_batches_of(batch, ids, cleanup.batch_size, cleanup.sub_batch_size):
+            if number not in cleanup.counted:
+                cleanup = count(cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}, events) or cleanup
+
+
+def reconcile(events: CleanupEvents) -> ReconcileReport:
+    settings = get_settings()
+    report = ReconcileReport()
+    cutoff = iso(now() - timedelta(seconds=settings.reconcile_after_seconds)) or ""
+    for cleanup in store.stale(cutoff):
+        if cleanup.fully_counted:  # counted, but the worker died before settling
+            settle(cleanup, events)
+            continue
+        if store.reconcile_count(cleanup) >= settings.reconcile_attempts:
+            _give_up(cleanup, events)
+            report.given_up.append(cleanup.id)
+            continue
+        batches = _uncounted_batches(cleanup) or [0]
+        store.mark_reconciled(cleanup, iso(now()) or "")
+        queue.send(batch_messages(cleanup, batches))
+        report.requeued[cleanup.id] = batches
+    return report

@@ -1,0 +1,26 @@
+"""Events, versions and webhooks of cleanups: the recorder (the `CleanupEvents` port), delivery, reads."""
+from chalicelib.events.delivery import deliver
+from chalicelib.events.model import TOPICS, Event, EventCallback, Version, Webhook
+from chalicelib.events.reading import (
+    callbacks_of_event,
+    events_of_cleanup,
+    get_event,
+    get_event_callback,
+    get_version,
+    last_event_callbacks,
+    list_event_callbacks,
+    list_events,
+    list_versions,
+    versions_of_cleanup,
+    webhook_of_callback,
+    webhooks_of_event,
+)
+from chalicelib.events.recorder import CleanupEventsRecorder
+from chalicelib.events.webhooks import create_webhook, delete_webhook, get_webhook, list_webhooks, update_webhook
+
+__all__ = [
+    "TOPICS", "CleanupEventsRecorder", "Event", "EventCallback", "Version", "Webhook", "callbacks_of_event",
+    "create_webhook", "delete_webhook", "deliver", "events_of_cleanup", "get_event", "get_event_callback",
+    "get_version", "get_webhook", "last_event_callbacks", "list_event_callbacks", "list_events", "list_versions",
+    "list_webhooks", "update_webhook", "versions_of_cleanup", "webhook_of_callback", "webhooks_of_event",
+]

@@ -1,0 +1,102 @@
+"""Webhook delivery: the handler the work queue calls for `webhook_delivery` messages.
+
+One message is one attempt. Every attempt is recorded as an event callback. A
+failed attempt counts towards the webhook's circuit (opened at
+WEBHOOK_MAX_FAILURES consecutive failures) and is retried by enqueuing the
+message again with a doubled SQS delay; an HTTP failure never raises, since
+raising would only redeliver the message at once, without backoff.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from chalicelib import queue
+from chalicelib.cleanups import get_cleanup
+from chalicelib.config import get_settings
+from chalicelib.events import store, webhook_store
+from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_delay, signature, succeeded
+from chalicelib.events.resources import cleanup_resource, event_resource, linkage, version_resource
+from chalicelib.events.transport import post
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.jsonapi import Resource
+from chalicelib.jsonapi.render import resource_object
+from chalicelib.messages import tenant_of
+from chalicelib.tenancy import Tenant, iso, new_id, now
+
+logger = Logger(service="cleanups")
+CONTENT_TYPE = "application/vnd.api+json"
+
+
+def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[str, list[Resource]]:
+    found: dict[str, list[Resource]] = {}
+    if "events" in names:
+        found["events"] = [event_resource(e) for e in store.events_of(tenant, cleanup_id)]
+    if "versions" in names:
+        found["versions"] = [version_resource(v) for v in store.versions_of(tenant, cleanup_id)]
+    return found
+
+
+def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -> dict[str, Any]:
+    """The cleanup as it is now, or as the message last saw it if it was deleted since."""
+    carried = message["resource"]
+    try:
+        attributes = get_cleanup(tenant, carried["id"]).attributes()
+    except RecordNotFoundError:
+        attributes = carried["attributes"]
+    resource = cleanup_resource(carried["id"], attributes, tenant.mode)
+    included = _included(tenant, carried["id"], include)
+    resource.linkage = {name: linkage(found) for name, found in included.items()}
+    base_url = get_settings().public_base_url
+    document: dict[str, Any] = {"data": resource_object(resource, base_url)}
+    if included:
+        document["included"] = [resource_object(r, base_url) for found in included.values() for r in found]
+    return document
+
+
+def _headers(topic: str, signed: str) -> dict[str, str]:
+    return {"Content-Type": CONTENT_TYPE, "Accept": "application/json", "X-CommerceLayer-Topic": topic,
+            "X-CommerceLayer-Signature": signed, "User-Agent": "cleanups-webhooks"}
+
+
+def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
+    """Count the failure; open the circuit at the limit, else retry later (up to MAX_ATTEMPTS)."""
+    failures = webhook_store.add_failure(webhook)
+    if failures is None:
+        return  # deleted meanwhile
+    if failures >= get_settings().webhook_max_failures:
+        webhook_store.open_circuit(webhook, iso(now()) or "")
+        logger.warning("Webhook circuit opened", extra={"webhook_id": webhook.id, "failures": failures})
+        return
+    attempt = int(message.get("attempt", 1))
+    if attempt >= MAX_ATTEMPTS:
+        logger.warning("Webhook delivery abandoned", extra={"webhook_id": webhook.id, "event_id": message["event_id"]})
+        return
+    queue.send([{**message, "attempt": attempt + 1}], delay_seconds=retry_delay(attempt))
+
+
+def deliver(message: dict[str, Any]) -> None:
+    """POST the event's cleanup to the webhook, signed; record the attempt; retry or open the circuit."""
+    tenant = tenant_of(message)
+    try:
+        webhook = webhook_store.get_webhook(tenant, message["webhook_id"])
+    except RecordNotFoundError:
+        return  # deleted since the event fired
+    if not webhook.deliverable or webhook.topic != message["topic"]:
+        return
+    document = payload(tenant, message, webhook.include_resources)
+    body = json.dumps(document).encode()
+    signed = signature(body, webhook.shared_secret)
+    answer = post(webhook.callback_url, body, _headers(message["topic"], signed),
+                  get_settings().webhook_timeout_seconds)
+    webhook_store.save_callback(EventCallback(
+        tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],
+        callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()) or "",
+        response_code=answer.code, response_message=answer.message,
+    ))
+    if succeeded(answer.code):
+        webhook_store.reset_failures(webhook)
+    else:
+        _failed(webhook, message)

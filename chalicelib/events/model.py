@@ -1,0 +1,182 @@
+"""Events, versions, webhooks and event callbacks as values, and the rules between them: pure, no I/O."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.cleanups.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
+from chalicelib.tenancy import Tenant
+
+CREATE, START, COMPLETE, INTERRUPT, DESTROY = (
+    "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy")
+TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY)
+_STATUS_TOPICS = {IN_PROGRESS: START, COMPLETED: COMPLETE, INTERRUPTED: INTERRUPT}
+CLOSED, OPEN = "closed", "open"
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 900  # SQS DelaySeconds' maximum
+MAX_ATTEMPTS = 8
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+@dataclass(frozen=True)
+class Event:
+    tenant: Tenant
+    id: str
+    name: str
+    resource_type: str
+    resource_id: str
+    created_at: str
+    updated_at: str
+    reference: str | None = None
+    reference_origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def attributes(self) -> dict[str, Any]:
+        return {"name": self.name, "created_at": self.created_at, "updated_at": self.updated_at,
+                "reference": self.reference, "reference_origin": self.reference_origin, "metadata": self.metadata}
+
+
+@dataclass(frozen=True)
+class Version:
+    tenant: Tenant
+    id: str
+    resource_type: str
+    resource_id: str
+    event: str  # update | destroy
+    changes: dict[str, list[Any]]
+    who: dict[str, Any]
+    created_at: str
+    ip_address: str | None = None
+    user_agent: str | None = None
+    uuid: str | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        return {"resource_type": self.resource_type, "resource_id": self.resource_id, "event": self.event,
+                "changes": self.changes, "who": self.who, "ip_address": self.ip_address,
+                "user_agent": self.user_agent, "uuid": self.uuid, "created_at": self.created_at,
+                "updated_at": self.created_at, "reference": None, "reference_origin": None, "metadata": {}}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    tenant: Tenant
+    id: str
+    topic: str
+    callback_url: str
+    shared_secret: str
+    created_at: str
+    updated_at: str
+    name: str | None = None
+    include_resources: tuple[str, ...] = ()
+    circuit_state: str = CLOSED
+    circuit_failure_count: int = 0
+    disabled_at: str | None = None
+    reference: str | None = None
+    reference_origin: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def deliverable(self) -> bool:
+        return self.disabled_at is None and self.circuit_state == CLOSED
+
+    def attributes(self) -> dict[str, Any]:
+        """What its owner sees, the shared secret included (it signs the deliveries)."""
+        return {"name": self.name, "topic": self.topic, "callback_url": self.callback_url,
+                "include_resources": list(self.include_resources), "shared_secret": self.shared_secret,
+                "circuit_state": self.circuit_state, "circuit_failure_count": self.circuit_failure_count,
+                "disabled_at": self.disabled_at, "created_at": self.created_at, "updated_at": self.updated_at,
+                "reference": self.reference, "reference_origin": self.reference_origin, "metadata": self.metadata}
+
+
+@dataclass(frozen=True)
+class EventCallback:
+    tenant: Tenant
+    id: str
+    webhook_id: str
+    event_id: str
+    callback_url: str
+    payload: dict[str, Any]
+    signature: str
+    created_at: str
+    response_code: str | None = None
+    response_message: str | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        return {"callback_url": self.callback_url, "payload": self.payload, "response_code": self.response_code,
+                "response_message": self.response_message, "signature": self.signature,
+                "created_at": self.created_at, "updated_at": self.created_at, "reference": None,
+                "reference_origin": None, "metadata": {}}
+
+
+def derived_id(*parts: str) -> str:
+    """A 10-character base62 id fixed by `parts`: the same fact written twice is one item."""
+    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(10):
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return "".join(chars)
+
+
+def topics_created(cleanup: Cleanup) -> list[str]:
+    """A cleanup with nothing to delete is born completed: its subscribers hear both."""
+    return [CREATE, COMPLETE] if cleanup.status == COMPLETED else [CREATE]
+
+
+def status_topic(before: Cleanup, after: Cleanup) -> str | None:
+    if before.status == after.status:
+        return None
+    return _STATUS_TOPICS.get(after.status)
+
+
+def new_event(cleanup: Cleanup, topic: str, moment: str) -> Event:
+    return Event(tenant=cleanup.tenant, id=derived_id(cleanup.tenant.key, cleanup.id, topic), name=topic,
+                 resource_type="cleanups", resource_id=cleanup.id, created_at=moment, updated_at=moment)
+
+
+def update_version(before: Cleanup, after: Cleanup, actor: Actor, moment: str) -> Version | None:
+    """The version of an update, or None when no visible attribute changed."""
+    diff = changes(before, after)
+    if not diff:
+        return None
+    key = derived_id(after.tenant.key, after.id, "update", after.updated_at, json.dumps(diff, sort_keys=True))
+    return _version(after, key, "update", diff, actor, moment)
+
+
+def destroy_version(cleanup: Cleanup, actor: Actor, moment: str) -> Version:
+    """What was destroyed: every attribute it still had, as `[old, None]`."""
+    diff = {name: [value, None] for name, value in cleanup.attributes().items() if value not in (None, {}, [])}
+    return _version(cleanup, derived_id(cleanup.tenant.key, cleanup.id, "destroy"), "destroy", diff, actor, moment)
+
+
+def _version(cleanup: Cleanup, key: str, event: str, diff: dict[str, list[Any]], actor: Actor, moment: str) -> Version:
+    return Version(tenant=cleanup.tenant, id=key, resource_type="cleanups", resource_id=cleanup.id, event=event,
+                   changes=diff, who=actor.who, created_at=moment, ip_address=actor.ip_address,
+                   user_agent=actor.user_agent, uuid=actor.request_id)
+
+
+def delivery_message(webhook: Webhook, event: Event, cleanup: Cleanup) -> dict[str, Any]:
+    """What the queue carries: enough to deliver even after the cleanup is gone."""
+    return {"kind": "webhook_delivery",
+            "tenant": {"organization_id": webhook.tenant.organization_id, "mode": webhook.tenant.mode},
+            "webhook_id": webhook.id, "event_id": event.id, "topic": event.name,
+            "resource": {"type": "cleanups", "id": cleanup.id, "attributes": cleanup.attributes()}, "attempt": 1}
+
+
+def signature(body: bytes, shared_secret: str) -> str:
+    """X-CommerceLayer-Signature: base64 of HMAC-SHA256 of the raw body."""
+    return base64.b64encode(hmac.new(shared_secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before attempt `attempt + 1`: doubling from the base, capped by what SQS allows."""
+    return min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+
+
+def succeeded(response_code: str | None) -> bool:
+    return response_code is not None and response_code.startswith("2")

@@ -1,0 +1,71 @@
+"""The read side the routes call: every function is scoped to one tenant.
+
+Another tenant's id is never found (every key starts with the tenant), so it
+answers `RecordNotFoundError` like an id that does not exist.
+"""
+from __future__ import annotations
+
+from chalicelib.cleanups import get_cleanup
+from chalicelib.events import store, webhook_store
+from chalicelib.events.model import Event, EventCallback, Version, Webhook
+from chalicelib.tenancy import Tenant
+
+
+def list_events(tenant: Tenant) -> list[Event]:
+    return store.list_events(tenant)
+
+
+def get_event(tenant: Tenant, event_id: str) -> Event:
+    return store.get_event(tenant, event_id)
+
+
+def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
+    """A cleanup's events, which outlive it; 404 only for a cleanup that never had any and is not there."""
+    events = store.events_of(tenant, cleanup_id)
+    if not events:
+        get_cleanup(tenant, cleanup_id)
+    return events
+
+
+def list_versions(tenant: Tenant) -> list[Version]:
+    return store.list_versions(tenant)
+
+
+def get_version(tenant: Tenant, version_id: str) -> Version:
+    return store.get_version(tenant, version_id)
+
+
+def versions_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Version]:
+    """A cleanup's versions (its destroy version included, after it is gone)."""
+    versions = store.versions_of(tenant, cleanup_id)
+    if not versions:
+        get_cleanup(tenant, cleanup_id)
+    return versions
+
+
+def list_event_callbacks(tenant: Tenant) -> list[EventCallback]:
+    return webhook_store.list_callbacks(tenant)
+
+
+def get_event_callback(tenant: Tenant, callback_id: str) -> EventCallback:
+    return webhook_store.get_callback(tenant, callback_id)
+
+
+def last_event_callbacks(tenant: Tenant, webhook_id: str) -> list[EventCallback]:
+    webhook_store.get_webhook(tenant, webhook_id)
+    return webhook_store.last_callbacks(webhook_store.webhook_callbacks_partition(tenant, webhook_id))
+
+
+def callbacks_of_event(tenant: Tenant, event_id: str) -> list[EventCallback]:
+    store.get_event(tenant, event_id)
+    return webhook_store.last_callbacks(webhook_store.event_callbacks_partition(tenant, event_id))
+
+
+def webhooks_of_event(tenant: Tenant, event_id: str) -> list[Webhook]:
+    """The tenant's webhooks listening to the event's topic."""
+    topic = store.get_event(tenant, event_id).name
+    return [w for w in webhook_store.list_webhooks(tenant) if w.topic == topic]
+
+
+def webhook_of_callback(tenant: Tenant, callback_id: str) -> Webhook:
+    return webhook_store.get_webhook(tenant, webhook_store.get_callback(tenant, callback_id).webhook_id)

@@ -1,0 +1,144 @@
+"""The web adapter: registers JSON:API routes on the Chalice app.
+
+Every `/api` view goes through `JsonApi.route`, which negotiates media types,
+authenticates, calls the view and maps every error to a JSON:API document
+(Chalice catches view exceptions itself, so this must happen inside the view).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from chalicelib.auth import Caller, authenticate
+from chalicelib.exceptions import MethodNotAllowedError, ServiceError, UnauthorizedError, UnsupportedMediaTypeError
+from chalicelib.jsonapi import JSONAPI, check_media, error_response
+from chalicelib.tenancy import Tenant
+
+logger = Logger(service="cleanups")
+ANY_CONTENT = ["*/*"]  # our own negotiation answers 415, in JSON:API, instead of Chalice's
+
+
+@dataclass
+class ApiRequest:
+    request: Request
+    caller: Caller
+    request_id: str
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.caller.tenant
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.request.query_params or {})
+
+    @property
+    def raw_body(self) -> bytes | str:
+        return self.request.raw_body
+
+    @property
+    def base_url(self) -> str:
+        headers = self.request.headers
+        scheme = headers.get("x-forwarded-proto", "http")
+        host = headers.get("host", "localhost")
+        stage = self.request.context.get("stage", "")
+        # API Gateway's default hostname carries the stage in the path.
+        prefix = f"/{stage}" if stage and "execute-api" in host else ""
+        return f"{scheme}://{host}{prefix}"
+
+    @property
+    def origin(self) -> dict[str, str | None]:
+        """Who asked, for versions: IP, user agent and request id."""
+        identity = self.request.context.get("identity", {}) or {}
+        return {"ip_address": identity.get("sourceIp"), "user_agent": self.request.headers.get("user-agent"),
+                "uuid": self.request_id}
+
+
+def _request_id(request: Request) -> str:
+    return str(request.context.get("requestId") or uuid.uuid4())
+
+
+def _internal_error(request_id: str) -> Response:
+    logger.exception("Unhandled exception", extra={"request_id": request_id})
+    return error_response(ServiceError("An unexpected error occurred; quote the request id"), request_id)
+
+
+def _render(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204, headers={"Content-Type": JSONAPI})
+    return Response(body=json.dumps(result), status_code=status, headers={"Content-Type": JSONAPI})
+
+
+class JsonApi:
+    def __init__(self, app: Chalice) -> None:
+        self.app = app
+
+    def route(self, path: str, methods: list[str], *, status: int = 200,
+              kinds: Collection[str] = ("integration",)) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register `view(call: ApiRequest, **path_params)`; it returns a document, None (204) or a Response."""
+        def register(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def handler(**path_params: str) -> Response:
+                request = self.app.current_request
+                assert request is not None  # Chalice sets it before calling a view
+                request_id = _request_id(request)
+                try:
+                    check_media(request.headers, has_body=bool(request.raw_body))
+                    caller = authenticate(request.headers.get("authorization"))
+                    if caller.kind not in kinds:
+                        raise UnauthorizedError(f"A {caller.kind} application may not use this resource")
+                    return _render(view(ApiRequest(request, caller, request_id), **path_params), status)
+                except ServiceError as error:
+                    return error_response(error, request_id)
+                except Exception:
+                    return _internal_error(request_id)
+
+            self.app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
+            return view
+        return register
+
+
+def plain_route(app: Chalice, path: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route outside `/api` (the token endpoint): JSON in, JSON out, same error documents."""
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = app.current_request
+            assert request is not None  # Chalice sets it before calling a view
+            request_id = _request_id(request)
+            try:
+                body = view(request, **path_params)
+                return Response(body=json.dumps(body), status_code=200, headers={"Content-Type": "application/json"})
+            except ServiceError as error:
+                return error_response(error, request_id, content_type="application/json")
+            except Exception:
+                return _internal_error(request_id)
+
+        app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
+        return view
+    return register
+
+
+def jsonapi_framework_errors(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: Chalice's own error responses (405, 415, ...) become JSON:API documents."""
+    response = get_response(event)
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        error: ServiceError = ServiceError(str(body["Message"]))
+        if response.status_code == 405:
+            error = MethodNotAllowedError(str(body["Message"]))
+        elif response.status_code == 415:
+            error = UnsupportedMediaTypeError(str(body["Message"]))
+        error.status = response.status_code
+        return error_response(error, _request_id(event) if event else None)
+    return response

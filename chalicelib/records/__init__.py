@@ -1,0 +1,24 @@
+"""The records store: hosted records per tenant, selection by filters, cascade delete.
+
+Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`
+and a type name; the adapter (`RecordsStore`) is created on first use unless
+given as `store=`.
+"""
+from chalicelib.records.batch import BatchOutcome, delete_batch
+from chalicelib.records.model import Record
+from chalicelib.records.reading import SelectionStats
+from chalicelib.records.service import (
+    create_record,
+    delete_record,
+    get_record,
+    list_records,
+    select_ids,
+    update_record,
+)
+from chalicelib.records.store import RecordsStore
+
+__all__ = [
+    "BatchOutcome", "Record", "RecordsStore", "SelectionStats",
+    "create_record", "delete_batch", "delete_record", "get_record", "list_records", "select_ids",
+    "update_record",
+]

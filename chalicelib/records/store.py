@@ -1,0 +1,154 @@
+"""The DynamoDB adapter of the records table (boto3 low-level client).
+
+Every call the package makes goes through `RecordsStore`: batch calls retry
+their unprocessed keys with exponential backoff and full jitter, and storage
+errors are translated here (a failed condition becomes `ConditionFailed`).
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib import aws
+from chalicelib.config import get_settings
+from chalicelib.exceptions import TooManyRequestsError
+from chalicelib.records.items import Item, Key
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+MAX_ATTEMPTS = 10
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+class ConditionFailed(Exception):
+    """A conditional write whose condition did not hold."""
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _key_id(key: Mapping[str, Any]) -> tuple[str, str]:
+    return key["pk"]["S"], key["sk"]["S"]
+
+
+class RecordsStore:
+    """The records table; `client`, `table` and `sleep` default to the real ones."""
+
+    def __init__(self, client: Any = None, table: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client if client is not None else aws.client("dynamodb")
+        self.table = table or get_settings().records_table
+        self.sleep = sleep
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return getattr(self.client, operation)(TableName=self.table, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise ConditionFailed(operation) from exc
+            if code in _THROTTLED:
+                raise TooManyRequestsError("The records table is throttling requests") from exc
+            raise
+
+    def _backoff(self, attempt: int) -> None:
+        if attempt >= MAX_ATTEMPTS:
+            raise TooManyRequestsError("The records table kept batch items unprocessed")
+        self.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
+
+    def get(self, key: Key) -> Item | None:
+        return self._call("get_item", Key=key, ConsistentRead=True).get("Item")
+
+    def put(self, item: Item, condition: str | None = None, names: Mapping[str, str] | None = None,
+            values: Mapping[str, Any] | None = None) -> None:
+        self._call("put_item", Item=item, **_conditional(condition, names, values))
+
+    def update(self, key: Key, expression: str, names: Mapping[str, str] | None = None,
+               values: Mapping[str, Any] | None = None, condition: str | None = None) -> None:
+        self._call("update_item", Key=key, UpdateExpression=expression,
+                   **_conditional(condition, names, values))
+
+    def delete(self, key: Key, condition: str | None = None, names: Mapping[str, str] | None = None,
+               values: Mapping[str, Any] | None = None) -> None:
+        self._call("delete_item", Key=key, **_conditional(condition, names, values))
+
+    def query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a Query, following LastEvaluatedKey."""
+        while True:
+            page = self._call("query", **kwargs)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def batch_get(self, keys: Sequence[Key], projection: str | None = None,
+                  names: Mapping[str, str] | None = None) -> list[Item]:
+        """The items that exist among `keys` (in no particular order), 100 keys a call."""
+        unique = list({_key_id(k): k for k in keys}.values())
+        found: list[Item] = []
+        for chunk in _chunks(unique, BATCH_GET_LIMIT):
+            request: dict[str, Any] = {"Keys": list(chunk), "ConsistentRead": True}
+            if projection:
+                request["ProjectionExpression"] = projection
+                if names:
+                    request["ExpressionAttributeNames"] = dict(names)
+            found.extend(self._batch_get_chunk(request))
+        return found
+
+    def _batch_get_chunk(self, request: dict[str, Any]) -> list[Item]:
+        found: list[Item] = []
+        attempt = 0
+        while request.get("Keys"):
+            response = self._batch("batch_get_item", RequestItems={self.table: request})
+            found.extend(response.get("Responses", {}).get(self.table, []))
+            request = response.get("UnprocessedKeys", {}).get(self.table, {})
+            if request.get("Keys"):
+                attempt += 1
+                self._backoff(attempt)
+        return found
+
+    def batch_put(self, items: Sequence[Item]) -> None:
+        self._batch_write([{"PutRequest": {"Item": item}} for item in items])
+
+    def batch_delete(self, keys: Sequence[Key]) -> None:
+        """Delete `keys`, 25 a call; a key given twice is deleted once."""
+        unique = list({_key_id(k): k for k in keys}.values())
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in unique])
+
+    def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
+        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+            pending = list(chunk)
+            attempt = 0
+            while pending:
+                response = self._batch("batch_write_item", RequestItems={self.table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table, [])
+                if pending:
+                    attempt += 1
+                    self._backoff(attempt)
+
+    def _batch(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        # Batch calls name their table inside RequestItems, not as TableName.
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") in _THROTTLED:
+                raise TooManyRequestsError("The records table is throttling requests") from exc
+            raise
+
+
+def _conditional(condition: str | None, names: Mapping[str, str] | None,
+                 values: Mapping[str, Any] | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if condition:
+        extra["ConditionExpression"] = condition
+    if names:
+        extra["ExpressionAttributeNames"] = dict(names)
+    if values:
+        extra["ExpressionAttributeValues"] = dict(values)
+    return extra

@@ -1,0 +1,42 @@
+"""Fixtures shared by every test layer: fake AWS credentials, and moto with the deployment's resources."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import aws, dynamo, queue
+from chalicelib.local.resources import create_resources, env_var_for
+
+JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, one region, no emulator endpoints, no client cached from an earlier test."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE",
+                 "WORK_QUEUE_URL", "LOCAL_STACK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    aws.forget_clients()
+    dynamo.bind.cache_clear()
+    queue._url_for.cache_clear()
+
+
+@pytest.fixture
+def tables(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto with every table and queue of infra/template.json; env var name -> table name."""
+    with mock_aws():
+        names = {logical_id: f"test-{logical_id}" for logical_id in ("RecordsTable", "CleanupsTable",
+                                                                      "ApplicationsTable")}
+        for logical_id, table_name in names.items():
+            monkeypatch.setenv(env_var_for(logical_id), table_name)
+        create_resources(boto3.client("dynamodb"), boto3.client("sqs"), names)
+        yield {env_var_for(logical_id): table_name for logical_id, table_name in names.items()}

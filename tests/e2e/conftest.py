@@ -1,0 +1,34 @@
+"""End-to-end fixtures: one local stack for the whole session, on free ports, stopped at the end."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import RunningStack, start_stack
+
+HERE = Path(__file__).resolve().parent
+
+# The session stack's extra environment: the reconciler every few seconds, so e2e tests need not wait minutes.
+STACK_ENV = {"WORKERS": "2", "SCHEDULE_RECONCILE_SECONDS": "2"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e talks to a running stack: mark it `e2e`."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[RunningStack]:
+    stack = start_stack(STACK_ENV)
+    yield stack
+    assert stack.stop() == 0, stack.log()[-3000:]
+
+
+@pytest.fixture
+def token(local_stack: RunningStack) -> Callable[..., str]:
+    """`token(client_id="dev-integration-test")`: an access token from the running stack."""
+    return local_stack.token

@@ -1,0 +1,101 @@
+"""Helpers for driving the cleanup pipeline against moto: a recording events port and a queue drain."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from chalicelib import cleanups, messages
+from chalicelib.cleanups import Actor, Cleanup
+from chalicelib.messages import tenant_of
+from chalicelib.tenancy import Tenant
+
+APP_ACTOR = Actor(who={"application": {"id": "app", "client_id": "c", "kind": "integration"}})
+
+
+@dataclass
+class RecordingEvents:
+    """The events port as a list of what was reported, for asserting exactly-once transitions."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (what, cleanup id, status after)
+
+    def created(self, cleanup: Cleanup, actor: Actor) -> None:
+        self.calls.append(("created", cleanup.id, cleanup.status))
+
+    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
+        if before.status != after.status:
+            self.calls.append(("status", after.id, after.status))
+
+    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
+        self.calls.append(("destroyed", cleanup.id, cleanup.status))
+
+    def statuses(self, cleanup_id: str) -> list[str]:
+        return [status for what, cid, status in self.calls if cid == cleanup_id and what == "status"]
+
+
+def queue_url() -> str:
+    return boto3.client("sqs").get_queue_url(QueueName="cleanups-work")["QueueUrl"]
+
+
+def receive_all() -> list[dict[str, Any]]:
+    """Every message now in the work queue (taken off it), as SQS returned them."""
+    sqs = boto3.client("sqs")
+    url = queue_url()
+    taken: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        if not batch:
+            return taken
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        taken.extend(batch)
+
+
+def lambda_event(bodies: Iterable[str]) -> dict[str, Any]:
+    """An SQS event as Lambda builds it, each record with its own message id."""
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()), "receiptHandle": uuid.uuid4().hex, "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:cleanups-work",
+        "awsRegion": "us-east-1",
+    } for body in bodies]}
+
+
+def handlers(events: RecordingEvents) -> dict[str, messages.Handler]:
+    def batch(body: dict[str, Any]) -> None:
+        cleanups.process_batch(tenant_of(body), body["cleanup_id"], int(body["batch"]), events)
+    return {"cleanup_batch": batch}
+
+
+def deliver(bodies: list[str], events: RecordingEvents) -> dict[str, Any]:
+    """Run the real consumer over these message bodies, one Lambda invocation each."""
+    failures: list[Any] = []
+    for body in bodies:
+        failures += messages.consume(lambda_event([body]), None, handlers(events))["batchItemFailures"]
+    return {"batchItemFailures": failures}
+
+
+def drain(events: RecordingEvents, order: Callable[[list[str]], list[str]] = lambda b: b, rounds: int = 20) -> int:
+    """Deliver what the queue holds (and what that enqueues) until it is empty; messages delivered."""
+    delivered = 0
+    for _ in range(rounds):
+        bodies = [m["Body"] for m in receive_all()]
+        if not bodies:
+            return delivered
+        deliver(order(bodies), events)
+        delivered += len(bodies)
+    return delivered
+
+
+def create(tenant: Tenant, events: RecordingEvents, resource_type: str = "skus",
+           filters: dict[str, Any] | None = None) -> Cleanup:
+    return cleanups.create_cleanup(tenant, {"resource_type": resource_type, "filters": filters or {}},
+                                   APP_ACTOR, events)
+
+
+def body_of(message: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(message["Body"])

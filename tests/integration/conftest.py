@@ -1,0 +1,77 @@
+"""Integration fixtures: record factories and tenants (moto itself is `tables` in tests/conftest.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.records import Record, create_record
+from chalicelib.tenancy import Tenant
+
+
+class RecordFactory:
+    """Creates hosted records through the records service, with valid defaults."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self._shared: dict[str, str] = {}
+        self._number = 0
+
+    def make(self, type_name: str, attributes: dict[str, Any] | None = None,
+             relationships: dict[str, str | None] | None = None) -> Record:
+        return create_record(self.tenant, type_name, attributes or {}, relationships or {})
+
+    def shared(self, type_name: str) -> str:
+        """One parent of `type_name` per factory, created on first use."""
+        if type_name not in self._shared:
+            defaults: dict[str, tuple[dict[str, Any], dict[str, str | None]]] = {
+                "shipping_categories": ({"name": "Default"}, {}),
+                "price_lists": ({"name": "EUR list", "currency_code": "EUR"}, {}),
+                "stock_locations": ({"name": "Warehouse"}, {"address": "addr000001"}),
+                "sku_lists": ({"name": "Featured"}, {}),
+            }
+            attributes, relationships = defaults[type_name]
+            self._shared[type_name] = self.make(type_name, attributes, relationships).id
+        return self._shared[type_name]
+
+    def sku(self, code: str | None = None, **attributes: Any) -> Record:
+        self._number += 1
+        return self.make("skus", {"code": code or f"SKU{self._number:05d}", "name": f"Sku {self._number}",
+                                  **attributes}, {"shipping_category": self.shared("shipping_categories")})
+
+    def price(self, sku_id: str, amount_cents: int = 1000) -> Record:
+        return self.make("prices", {"amount_cents": amount_cents},
+                         {"sku": sku_id, "price_list": self.shared("price_lists")})
+
+    def tier(self, price_id: str) -> Record:
+        return self.make("price_volume_tiers", {"name": "10+", "up_to": 10, "price_amount_cents": 900},
+                         {"price": price_id})
+
+    def stock_item(self, sku_id: str, quantity: int = 5) -> Record:
+        return self.make("stock_items", {"quantity": quantity},
+                         {"sku": sku_id, "stock_location": self.shared("stock_locations")})
+
+    def sku_list_item(self, sku_id: str) -> Record:
+        return self.make("sku_list_items", {"quantity": 1}, {"sku": sku_id, "sku_list": self.shared("sku_lists")})
+
+    def full_sku(self, code: str | None = None) -> dict[str, str]:
+        """A sku with a price (and a tier), a stock item and a sku list item: type -> id."""
+        sku = self.sku(code)
+        price = self.price(sku.id)
+        return {"skus": sku.id, "prices": price.id, "price_volume_tiers": self.tier(price.id).id,
+                "stock_items": self.stock_item(sku.id).id, "sku_list_items": self.sku_list_item(sku.id).id}
+
+
+@pytest.fixture
+def tenant() -> Tenant:
+    return Tenant("org-alpha", "test")
+
+
+@pytest.fixture
+def other_tenant() -> Tenant:
+    return Tenant("org-beta", "test")
+
+
+@pytest.fixture
+def records(tables: dict[str, str], tenant: Tenant) -> RecordFactory:
+    return RecordFactory(tenant)

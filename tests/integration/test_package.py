@@ -1,0 +1,244 @@
+"""The deployable template: `scripts/package.sh` output, linted, with the settings the service relies on.
+
+One `chalice package` run (the `prod` stage) per module; every test reads that template or the
+policy files. The checks are the ones a broken deploy would hit: SQS partial batch failures, the DLQ,
+the visibility timeout against the worker's timeout, table settings, env vars, least-privilege IAM
+and JSON:API-shaped API Gateway errors.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
+# Under xdist --dist loadgroup, keep one package run: parallel runs would race on chalice's zip cache.
+pytestmark = pytest.mark.xdist_group("package")
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+STAGE = "prod"
+STACK_NAME = f"cleanups-{STAGE}"  # docs/DEPLOY.md: the stack of stage <s> is named cleanups-<s>
+TABLE_VARS = {
+    "RECORDS_TABLE": "RecordsTable",
+    "CLEANUPS_TABLE": "CleanupsTable",
+    "APPLICATIONS_TABLE": "ApplicationsTable",
+    "WORK_QUEUE_URL": "WorkQueue",
+}
+ALLOWED_ACTIONS = {
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+    "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility",
+    "ssm:GetParameter", "kms:Decrypt",
+    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("package") / STAGE
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "package.sh"), STAGE, str(outdir)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, f"package.sh failed:\n{result.stdout}\n{result.stderr}"
+    return {"stdout": result.stdout, "path": outdir / "sam.json",
+            "template": json.loads((outdir / "sam.json").read_text())}
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+def _policy_statements(stage: str) -> list[dict[str, Any]]:
+    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())["Statement"]
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _allowed(statements: list[dict[str, Any]], action: str, arn: str) -> bool:
+    return any(
+        action in _as_list(s["Action"]) and any(fnmatch.fnmatchcase(arn, r) for r in _as_list(s["Resource"]))
+        for s in statements if s["Effect"] == "Allow"
+    )
+
+
+def _table_arn(template: dict[str, Any], logical_id: str) -> str:
+    name = template["Resources"][logical_id]["Properties"]["TableName"]["Fn::Sub"]
+    return "arn:aws:dynamodb:us-east-1:123456789012:table/" + name.replace("${AWS::StackName}", STACK_NAME)
+
+
+def test_package_script_writes_a_template_that_cfn_lint_passes(packaged: dict[str, Any]) -> None:
+    # Given the packaged template
+    path = packaged["path"]
+    # When cfn-lint reads it on its own
+    lint = subprocess.run([str(ROOT / ".venv" / "bin" / "cfn-lint"), "--format", "json", "--", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    # Then it finds no error, and the script said where the template is
+    findings = json.loads(lint.stdout or "[]")
+    assert [f for f in findings if f["Level"] == "Error"] == []
+    assert f"Template: {path}" in packaged["stdout"]
+
+
+def test_worker_event_source_reports_batch_item_failures_with_bounded_concurrency(packaged: dict[str, Any]) -> None:
+    # Given the worker's SQS event source
+    template = packaged["template"]
+    source = template["Resources"]["OnWorkMessage"]["Properties"]["Events"]["OnWorkMessageSqsEventSource"]
+    # When its properties are read
+    props = source["Properties"]
+    # Then failures are reported per message, concurrency is capped, and it still reads the work queue
+    assert source["Type"] == "SQS"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= props["ScalingConfig"]["MaximumConcurrency"] <= 1000
+    queue_name = template["Resources"]["WorkQueue"]["Properties"]["QueueName"]
+    assert props["Queue"]["Fn::Sub"].startswith("arn:${AWS::Partition}:sqs:")
+    assert props["Queue"]["Fn::Sub"].endswith(f":{queue_name}")
+
+
+def test_work_queue_redrives_to_the_dead_letter_queue(packaged: dict[str, Any]) -> None:
+    # Given the work queue
+    queue = packaged["template"]["Resources"]["WorkQueue"]["Properties"]
+    # When its redrive policy is read
+    redrive = queue["RedrivePolicy"]
+    # Then poison messages land in the DLQ after a bounded number of receives
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["WorkDeadLetterQueue", "Arn"]}
+    assert 1 <= redrive["maxReceiveCount"] <= 10
+
+
+def test_work_queue_visibility_timeout_covers_six_worker_timeouts(packaged: dict[str, Any]) -> None:
+    # Given the template's worker and queue
+    resources = packaged["template"]["Resources"]
+    # When the worker's timeout is compared with the queue's visibility timeout
+    worker_timeout = resources["OnWorkMessage"]["Properties"]["Timeout"]
+    visibility = resources["WorkQueue"]["Properties"]["VisibilityTimeout"]
+    # Then a message is never redelivered while a worker may still hold it (AWS asks for 6x)
+    assert worker_timeout == 120
+    assert resources["APIHandler"]["Properties"]["Timeout"] == 30
+    assert visibility >= 6 * worker_timeout
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery(packaged: dict[str, Any]) -> None:
+    # Given the packaged DynamoDB tables
+    tables = _resources(packaged["template"], "AWS::DynamoDB::Table")
+    # When their billing and backup settings are read
+    # Then all three are on-demand, recoverable, retained and named after the stack
+    assert set(tables) == {"RecordsTable", "CleanupsTable", "ApplicationsTable"}
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["TableName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+        assert table["DeletionPolicy"] == "Retain"
+
+
+def test_cleanups_table_expires_items_by_ttl(packaged: dict[str, Any]) -> None:
+    # Given the cleanups table
+    props = packaged["template"]["Resources"]["CleanupsTable"]["Properties"]
+    # When its TTL setting is read
+    ttl = props["TimeToLiveSpecification"]
+    # Then items expire on expires_at
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_function_gets_table_settings_beside_chalice_ones(packaged: dict[str, Any]) -> None:
+    # Given every Lambda function of the template
+    functions = _resources(packaged["template"], "AWS::Serverless::Function")
+    assert set(functions) == {"APIHandler", "OnWorkMessage", "Reconcile"}
+    for function in functions.values():
+        # When its environment is read
+        variables = function["Properties"]["Environment"]["Variables"]
+        # Then the merge added the resource refs and kept config.json's settings
+        for name, logical_id in TABLE_VARS.items():
+            assert variables[name] == {"Ref": logical_id}
+        assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
+        assert variables["BATCH_SIZE"] == CONFIG["environment_variables"]["BATCH_SIZE"]
+        assert variables["WORK_QUEUE_NAME"] == "cleanups-work"
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "cleanups"
+
+
+def test_function_roles_grant_only_the_listed_actions(packaged: dict[str, Any]) -> None:
+    # Given the roles chalice generated from the stage's policy file
+    roles = _resources(packaged["template"], "AWS::IAM::Role")
+    assert roles, "chalice generated no IAM role"
+    for role in roles.values():
+        for policy in role["Properties"]["Policies"]:
+            # When their statements are read
+            statements = policy["PolicyDocument"]["Statement"]
+            actions = {a for s in statements for a in _as_list(s["Action"])}
+            # Then every action is a listed one: no wildcard, no service-wide grant
+            assert actions == ALLOWED_ACTIONS
+            assert all(r != "*" for s in statements for r in _as_list(s["Resource"]))
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_policy_file_is_least_privilege(stage: str) -> None:
+    # Given a stage's policy file
+    statements = _policy_statements(stage)
+    # When its actions and resources are read
+    actions = [a for s in statements for a in _as_list(s["Action"])]
+    resources = [r for s in statements for r in _as_list(s["Resource"])]
+    # Then there are no wildcards beyond account/region and name patterns
+    assert set(actions) == ALLOWED_ACTIONS
+    assert not any("*" in a for a in actions)
+    assert "*" not in resources
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_policy_reaches_the_stack_tables_and_nothing_else(packaged: dict[str, Any]) -> None:
+    # Given the prod policy and the table names of a stack named cleanups-prod
+    statements = _policy_statements(STAGE)
+    template = packaged["template"]
+    arns = [_table_arn(template, t) for t in ("RecordsTable", "CleanupsTable", "ApplicationsTable")]
+    # When access is checked against each table and index, and against other stacks' tables
+    # Then the stack's tables are reachable and another stage's are not
+    for arn in arns:
+        assert _allowed(statements, "dynamodb:Query", arn)
+        assert _allowed(statements, "dynamodb:Query", f"{arn}/index/rel0")
+        assert not _allowed(statements, "dynamodb:Scan", arn)
+    assert not _allowed(statements, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/cleanups-dev-records")
+    assert not _allowed(statements, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/other-records")
+
+
+def test_policy_reaches_the_queue_and_the_jwt_parameter(packaged: dict[str, Any]) -> None:
+    # Given the prod policy and the template's queue and parameter
+    statements = _policy_statements(STAGE)
+    template = packaged["template"]
+    queue = template["Resources"]["WorkQueue"]["Properties"]["QueueName"]
+    parameter = template["Parameters"]["JwtSecretParameterName"]["Default"]
+    # When access is checked against their ARNs
+    queue_arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
+    parameter_arn = f"arn:aws:ssm:us-east-1:123456789012:parameter{parameter}"
+    # Then the worker and API can use the queue, and the secret is readable but nothing else in SSM
+    for action in ("sqs:SendMessageBatch", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert _allowed(statements, action, queue_arn)
+    assert not _allowed(statements, "sqs:SendMessage", f"{queue_arn}-dlq")
+    assert _allowed(statements, "ssm:GetParameter", parameter_arn)
+    assert not _allowed(statements, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/other")
+
+
+def test_gateway_responses_are_jsonapi_error_documents(packaged: dict[str, Any]) -> None:
+    # Given the API's gateway responses
+    body = packaged["template"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "UNSUPPORTED_MEDIA_TYPE"} <= set(responses)
+    for response_type, response in responses.items():
+        assert response["responseParameters"]["gatewayresponse.header.Content-Type"] == "'application/vnd.api+json'"
+        for template in response["responseTemplates"].values():
+            # When API Gateway fills in its variables (messageString arrives JSON-quoted)
+            rendered = (template.replace("$context.error.messageString", '"Missing Authentication Token"')
+                        .replace("$context.requestId", "req-1"))
+            # Then the body is a JSON:API error whose status matches the HTTP status
+            (error,) = json.loads(rendered)["errors"]
+            assert {"title", "detail", "code", "status"} <= set(error), response_type
+            assert error["status"] == response["statusCode"], response_type
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert responses["UNSUPPORTED_MEDIA_TYPE"]["statusCode"] == "415"

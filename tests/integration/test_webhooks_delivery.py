@@ -1,0 +1,211 @@
+"""Webhook delivery against moto and a real HTTP receiver on loopback: signature, callbacks, retries, circuit."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from chalicelib import cleanups, events
+from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
+from chalicelib.events.model import MAX_ATTEMPTS
+from tests.integration.test_events_fixtures import APP_ACTOR, RECORDER, events_env, queued  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("events_env")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint on loopback answering `status` and keeping what it got."""
+
+    status: int = 200
+    requests: list[Received] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def receiver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    request.getfixturevalue("events_env")  # first: it clears LOCAL_STACK
+    monkeypatch.setenv("LOCAL_STACK", "1")  # http to loopback is allowed only in the local stack
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(state.status)
+            self.end_headers()
+            self.wfile.write(b"ok" if state.status < 300 else b"receiver says no")
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _fired(tenant, topic: str = "cleanups.create") -> dict:
+    """Create a cleanup (nothing to delete: completed at once) and return the delivery message of `topic`."""
+    cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    (message,) = [body for body, _ in queued() if body["topic"] == topic]
+    return message
+
+
+def _retries() -> list[tuple[int, int]]:
+    return sorted((body["attempt"], delay) for body, delay in queued() if body["attempt"] > 1)
+
+
+def test_deliver_posts_the_signed_cleanup_and_records_the_callback(tenant, receiver):
+    # Given a webhook on cleanups.create at the receiver, and a cleanup created
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    # When the delivery message is handled
+    deliver(message)
+    # Then the receiver got the cleanup document, signed with the webhook's secret
+    (request,) = receiver.requests
+    expected = base64.b64encode(hmac.new(hook.shared_secret.encode(), request.body, hashlib.sha256).digest()).decode()
+    assert request.headers["x-commercelayer-signature"] == expected
+    assert request.headers["x-commercelayer-topic"] == "cleanups.create"
+    assert request.headers["content-type"] == "application/vnd.api+json"
+    document = json.loads(request.body)
+    assert (document["data"]["type"], document["data"]["id"]) == ("cleanups", message["resource"]["id"])
+    assert document["data"]["attributes"]["status"] == "completed"
+    # And one callback records the attempt, for the webhook and the event
+    (callback,) = events.last_event_callbacks(tenant, hook.id)
+    assert (callback.response_code, callback.callback_url, callback.payload) == ("200", receiver.url, document)
+    assert events.callbacks_of_event(tenant, message["event_id"]) == [callback]
+    assert events.get_event_callback(tenant, callback.id) == callback
+    assert _retries() == []
+
+
+def test_deliver_includes_requested_relationships(tenant, receiver):
+    # Given a webhook asking for the cleanup's events
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url, "include_resources": ["events"]})
+    # When the create is delivered
+    deliver(_fired(tenant))
+    # Then the payload includes the cleanup's events, linked from the relationship
+    document = json.loads(receiver.requests[0].body)
+    names = sorted(r["attributes"]["name"] for r in document["included"])
+    assert names == ["cleanups.complete", "cleanups.create"]
+    assert len(document["data"]["relationships"]["events"]["data"]) == 2
+
+
+def test_deliver_sends_the_carried_attributes_when_the_cleanup_is_gone(tenant, receiver):
+    # Given a webhook on cleanups.destroy, and a cleanup deleted
+    create_webhook(tenant, {"topic": "cleanups.destroy", "callback_url": receiver.url})
+    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanups.delete_cleanup(tenant, cleanup.id, APP_ACTOR, RECORDER)
+    (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.destroy"]
+    # When the destroy is delivered
+    deliver(message)
+    # Then the receiver gets the cleanup as it was last seen
+    document = json.loads(receiver.requests[0].body)
+    assert document["data"]["id"] == cleanup.id
+    assert document["data"]["attributes"] == cleanup.attributes()
+
+
+def test_deliver_retries_a_failure_with_growing_delays(tenant, receiver):
+    # Given a receiver answering 500
+    receiver.status = 500
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    # When the message and its first retry are handled
+    deliver(message)
+    (retry,) = [body for body, _ in queued() if body["attempt"] == 2]
+    deliver(retry)
+    # Then each attempt was recorded, counted, and re-enqueued with a doubled DelaySeconds
+    assert _retries() == [(2, 30), (3, 60)]
+    codes = [c.response_code for c in events.last_event_callbacks(tenant, hook.id)]
+    assert codes == ["500", "500"]
+    assert events.last_event_callbacks(tenant, hook.id)[0].response_message == "receiver says no"
+    assert get_webhook(tenant, hook.id).circuit_failure_count == 2
+
+
+def test_deliver_resets_the_failure_count_on_success(tenant, receiver):
+    # Given a webhook that failed once
+    receiver.status = 503
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    deliver(message)
+    # When the retry goes through
+    receiver.status = 204
+    deliver({**message, "attempt": 2})
+    # Then the consecutive failures start again from zero
+    assert get_webhook(tenant, hook.id).circuit_failure_count == 0
+
+
+def test_deliver_opens_the_circuit_after_max_failures_and_then_stops(tenant, receiver, monkeypatch):
+    # Given a limit of three consecutive failures and a receiver answering 500
+    monkeypatch.setenv("WEBHOOK_MAX_FAILURES", "3")
+    receiver.status = 500
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    # When three attempts fail
+    for attempt in (1, 2, 3):
+        deliver({**message, "attempt": attempt})
+    # Then the circuit is open, the third failure is not retried, and later messages are not sent
+    opened = get_webhook(tenant, hook.id)
+    assert (opened.circuit_state, opened.circuit_failure_count) == ("open", 3)
+    assert sorted(attempt for attempt, _ in _retries()) == [2, 3]
+    deliver({**message, "attempt": 4})
+    assert len(receiver.requests) == 3
+    assert len(events.last_event_callbacks(tenant, hook.id)) == 3
+    # And resetting the circuit lets deliveries through again
+    update_webhook(tenant, hook.id, {"_reset_circuit": True})
+    receiver.status = 200
+    deliver(message)
+    assert len(receiver.requests) == 4 and get_webhook(tenant, hook.id).circuit_state == "closed"
+
+
+def test_deliver_skips_disabled_and_deleted_webhooks(tenant, receiver):
+    # Given a webhook that is disabled after its event fired
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    update_webhook(tenant, hook.id, {"_disable": True})
+    # When the message is handled, and again after the webhook is deleted
+    deliver(message)
+    events.delete_webhook(tenant, hook.id)
+    deliver(message)
+    # Then nothing was sent
+    assert receiver.requests == []
+
+
+def test_deliver_records_an_unreachable_receiver_as_a_failure(tenant, receiver):
+    # Given a webhook whose receiver has gone away
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url.replace("/hooks", "")})
+    update_webhook(tenant, hook.id, {"callback_url": "http://127.0.0.1:9/closed"})
+    # When a delivery is attempted
+    deliver(_fired(tenant))
+    # Then the callback has no response code, and a retry is queued
+    (callback,) = events.last_event_callbacks(tenant, hook.id)
+    assert callback.response_code is None and callback.response_message
+    assert _retries() == [(2, 30)]
+
+
+def test_deliver_gives_up_after_the_last_attempt(tenant, receiver):
+    # Given a failing receiver and a message on its last attempt
+    receiver.status = 500
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    message = _fired(tenant)
+    # When it fails again, then no further retry is queued
+    deliver({**message, "attempt": MAX_ATTEMPTS})
+    assert _retries() == []

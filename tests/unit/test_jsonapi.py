@@ -1,0 +1,125 @@
+"""The JSON:API core without I/O: media types, query parsing, documents, rendering."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.exceptions import (
+    BadRequestError,
+    ConflictError,
+    NotAcceptableError,
+    ParameterNotAllowedError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
+from chalicelib.jsonapi import Resource, check_media, parse_list_query, parse_resource, render_list, render_one
+from chalicelib.jsonapi.errors import error_body
+
+
+def test_media_accepts_jsonapi_content_type_on_bodiless_get() -> None:
+    check_media({"content-type": "application/vnd.api+json"}, has_body=False)
+
+
+def test_media_refuses_body_of_another_type_with_415() -> None:
+    with pytest.raises(UnsupportedMediaTypeError):
+        check_media({"content-type": "text/plain"}, has_body=True)
+
+
+def test_media_refuses_accept_that_excludes_jsonapi_with_406() -> None:
+    with pytest.raises(NotAcceptableError):
+        check_media({"accept": "text/html"}, has_body=False)
+
+
+def test_media_takes_accept_with_wildcards() -> None:
+    check_media({"accept": "text/html, */*;q=0.1"}, has_body=False)
+
+
+def test_list_query_parses_page_sort_fields_include_and_filters() -> None:
+    query = parse_list_query(
+        {"page[number]": "2", "page[size]": "5", "sort": "-created_at,id", "fields[cleanups]": "status,records_count",
+         "include": "events", "filter[q][status_eq]": "pending"},
+        sortable={"created_at", "id"}, includable={"events"},
+    )
+    assert (query.page_number, query.page_size) == (2, 5)
+    assert query.sort == [("created_at", True), ("id", False)]
+    assert query.fields == {"cleanups": ["status", "records_count"]}
+    assert query.include == ["events"]
+    assert query.filters == {"status_eq": "pending"}
+
+
+@pytest.mark.parametrize("params", [{"page[size]": "26"}, {"page[size]": "0"}, {"page[number]": "x"}])
+def test_list_query_refuses_bad_pages_with_400(params: dict[str, str]) -> None:
+    with pytest.raises(BadRequestError) as raised:
+        parse_list_query(params, sortable=set())
+    assert raised.value.details[0].parameter in params
+
+
+def test_list_query_refuses_unsortable_field() -> None:
+    with pytest.raises(BadRequestError) as raised:
+        parse_list_query({"sort": "metadata"}, sortable={"id"})
+    assert raised.value.details[0].parameter == "sort"
+
+
+def test_list_query_refuses_unknown_parameter() -> None:
+    with pytest.raises(ParameterNotAllowedError):
+        parse_list_query({"colour": "red"}, sortable=set())
+
+
+def test_parse_resource_reads_attributes_and_relationships() -> None:
+    body = '{"data": {"type": "prices", "attributes": {"amount_cents": 100}, "relationships": {"sku": {"data": {"type": "skus", "id": "abc"}}, "price_list": {"data": null}}}}'  # noqa: E501
+    parsed = parse_resource(body, "prices")
+    assert parsed.attributes == {"amount_cents": 100}
+    assert parsed.relationships == {"sku": "abc", "price_list": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "pointer"),
+    [
+        ("not json", BadRequestError, ""),
+        ('{"data": []}', BadRequestError, "/data"),
+        ('{"data": {"type": "skus"}}', ConflictError, "/data/type"),
+        ('{"data": {"type": "prices", "attributes": []}}', ValidationError, "/data/attributes"),
+        ('{"data": {"type": "prices", "relationships": {"sku": {"data": 3}}}}', ValidationError,
+         "/data/relationships/sku/data"),
+    ],
+)
+def test_parse_resource_points_at_what_is_wrong(body: str, error: type, pointer: str) -> None:
+    with pytest.raises(error) as raised:
+        parse_resource(body, "prices")
+    assert raised.value.details[0].pointer == pointer
+
+
+def test_parse_resource_refuses_id_that_does_not_match_route() -> None:
+    with pytest.raises(ConflictError):
+        parse_resource('{"data": {"type": "prices", "id": "other"}}', "prices", expected_id="mine")
+
+
+def test_render_one_has_absolute_links_relationships_and_mode() -> None:
+    resource = Resource("cleanups", "abc", {"status": "pending", "filters": {}}, mode="test", relationships=["events"])
+    document = render_one(resource, "https://api.example")
+    data = document["data"]
+    assert data["links"]["self"] == "https://api.example/api/cleanups/abc"
+    assert data["relationships"]["events"]["links"]["related"] == "https://api.example/api/cleanups/abc/events"
+    assert data["meta"] == {"mode": "test"}
+
+
+def test_render_list_paginates_with_meta_and_links() -> None:
+    query = parse_list_query({"page[number]": "2", "page[size]": "2"}, sortable=set())
+    items = [Resource("skus", str(i), {}, mode="live") for i in range(2)]
+    document = render_list(items, total=5, base_url="http://h", path="/api/skus", query=query)
+    assert document["meta"] == {"record_count": 5, "page_count": 3}
+    assert set(document["links"]) == {"first", "prev", "next", "last"}
+    assert "page%5Bnumber%5D=3" in document["links"]["next"]
+
+
+def test_render_list_sparse_fieldsets_keep_only_named_attributes() -> None:
+    query = parse_list_query({"fields[skus]": "code"}, sortable=set())
+    skus = [Resource("skus", "1", {"code": "A", "name": "N"}, mode="test")]
+    document = render_list(skus, 1, "http://h", "/api/skus", query)
+    assert document["data"][0]["attributes"] == {"code": "A"}
+
+
+def test_error_body_has_string_status_code_and_pointer() -> None:
+    body = error_body(ValidationError("bad", pointer="/data/attributes/x"), request_id="r1")
+    assert body == {"errors": [{"title": "Validation error", "detail": "bad", "code": "VALIDATION_ERROR",
+                                "status": "422", "source": {"pointer": "/data/attributes/x"},
+                                "meta": {"request_id": "r1"}}]}
