@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, events, messages, records
+from chalicelib import bootstrap, cleanups, events, messages, openapi, records
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -26,6 +26,16 @@ ALL_KINDS = ("integration", "sales_channel", "webapp")
 @plain_route(app, "/oauth/token", methods=["POST"])
 def oauth_token(request: Request) -> dict[str, Any]:
     return tokens.issue_token(tokens.parse_token_request(request.raw_body, request.headers.get("content-type")))
+
+
+@plain_route(app, "/health", methods=["GET"])
+def health(request: Request) -> dict[str, Any]:
+    return {"status": "ok"}
+
+
+@plain_route(app, "/api/openapi.json", methods=["GET"])
+def openapi_document(request: Request) -> dict[str, Any]:
+    return openapi.document()
 
 
 @api.route("/api/application", methods=["GET"], kinds=ALL_KINDS)

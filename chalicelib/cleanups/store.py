@@ -95,7 +95,8 @@ class SlotsItem(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    active = NumberAttribute(default=0)
+    # Not `active`: that name is the `active` index's string key.
+    active_count = NumberAttribute(default=0)
 
 
 def _cleanups() -> type[CleanupItem]:
@@ -164,8 +165,8 @@ def acquire_slot(tenant: Tenant, limit: int) -> None:
     model = _slots()
     item = model(*_slots_key(tenant))
     try:
-        item.update(actions=[model.active.add(1)],
-                    condition=model.active.does_not_exist() | (model.active < limit))
+        item.update(actions=[model.active_count.add(1)],
+                    condition=model.active_count.does_not_exist() | (model.active_count < limit))
     except UpdateError as error:
         if _failed_condition(error):
             raise CleanupLimitError(limit) from None
@@ -174,12 +175,12 @@ def acquire_slot(tenant: Tenant, limit: int) -> None:
 
 def release_slot(tenant: Tenant) -> None:
     model = _slots()
-    model(*_slots_key(tenant)).update(actions=[model.active.add(-1)])
+    model(*_slots_key(tenant)).update(actions=[model.active_count.add(-1)])
 
 
 def reset_slots(tenant: Tenant, active: int) -> None:
     """The reconciler's repair: the slot count as the cleanups themselves say."""
-    _slots()(*_slots_key(tenant), active=active).save()
+    _slots()(*_slots_key(tenant), active_count=active).save()
 
 
 # --- cleanups and snapshots --------------------------------------------------------------------
