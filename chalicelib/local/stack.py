@@ -44,7 +44,6 @@ READY_MARKER = "cleanups local stack ready:"
 DEV_SECRET = "dev-secret"
 DEV_ORGANIZATION_SLUG = "demo"
 DEFAULT_JWT_SECRET = "dev-jwt-secret-for-the-local-stack-only-0001"
-_CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,10 @@ class LocalStack:
 
     def _start_server(self) -> ChildProcess:
         config = self.config
+        # `chalice local --no-autoreload`, answering unknown routes in JSON:API (see devserver.py).
         server = ChildProcess("chalice local", [
-            sys.executable, "-c", _CHALICE_CLI, "--project-dir", str(config.project_dir), "local",
-            "--no-autoreload", "--host", HOST, "--port", str(config.port), "--stage", config.stage,
+            sys.executable, "-m", "chalicelib.local.devserver", "--project-dir", str(config.project_dir),
+            "--host", HOST, "--port", str(config.port), "--stage", config.stage,
         ], os.environ, cwd=config.project_dir)
         self.children.append(server)
         return server

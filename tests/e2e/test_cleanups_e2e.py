@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e import RunningStack
 from tests.e2e.api import Api
@@ -148,3 +149,10 @@ def test_webhook_receives_a_signed_cleanups_complete_delivery(api: Api, receiver
     assert headers["x-commercelayer-topic"] == "cleanups.complete"
     assert json.loads(body)["data"]["attributes"]["status"] == "completed"
     api.request("DELETE", f"/api/webhooks/{webhook['id']}")
+
+
+def test_unknown_route_is_a_jsonapi_404(local_stack: RunningStack) -> None:
+    response = requests.get(f"{local_stack.api_url}/api/no/such/route/here", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/vnd.api+json"
+    assert response.json()["errors"][0]["code"] == "RECORD_NOT_FOUND"
