@@ -16,7 +16,6 @@ help:
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -59,9 +58,13 @@ deploy: package
 	aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.yaml \
 		--stack-name cleanups-$(STAGE) --capabilities CAPABILITY_IAM
 
+# Into the running `make run` stack (its default ports), for the dev organization's test mode.
 SKUS ?= 100000
 seed: $(BIN)/.installed
-	$(BIN)/python -m chalicelib.records.seed --skus $(SKUS)
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(or $(AWS_PORT),4566) \
+	AWS_ENDPOINT_URL_DYNAMODB=$(if $(filter moto,$(LOCAL_DYNAMODB)),http://127.0.0.1:$(or $(AWS_PORT),4566),http://127.0.0.1:$(or $(DYNAMODB_PORT),4567)) \
+	AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \
+	$(BIN)/python -m chalicelib.records.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
 
 bench: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python -m bench
