@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from typing import TypeVar
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import aws
@@ -19,3 +20,20 @@ def bind(model: M, table_name: str) -> M:
     connection = bound._get_connection()  # type: ignore[attr-defined]
     aws.register_counter(connection.connection.client.meta.events)
     return bound  # type: ignore[return-value]
+
+
+class ServiceItem(Model):
+    """An item of the cleanups table: generic string keys; each kind adds its own attributes."""
+
+    class Meta:
+        table_name = "cleanups"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class TenantItem(ServiceItem):
+    """A service item that names its owner, so it can be rebuilt as a domain object alone."""
+
+    organization_id = UnicodeAttribute()
+    mode = UnicodeAttribute()

@@ -20,12 +20,11 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE, Cleanup
 from chalicelib.config import get_settings
-from chalicelib.dynamo import bind
+from chalicelib.dynamo import ServiceItem, TenantItem, bind
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
@@ -43,14 +42,7 @@ class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
     updated_at = UnicodeAttribute(range_key=True)
 
 
-class CleanupItem(Model):
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    organization_id = UnicodeAttribute()
-    mode = UnicodeAttribute()
+class CleanupItem(TenantItem):
     resource_type = UnicodeAttribute()
     status = UnicodeAttribute()
     filters = JSONAttribute()
@@ -76,25 +68,15 @@ class CleanupItem(Model):
     active_index = ActiveIndex()
 
 
-class BatchItem(Model):
+class BatchItem(ServiceItem):
     """One batch of a cleanup's snapshot: the ids selected at creation."""
 
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     ids = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
 
 
-class SlotsItem(Model):
+class SlotsItem(ServiceItem):
     """How many cleanups a tenant has active: the limit is a conditional ADD on this."""
 
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     # Not `active`: that name is the `active` index's string key.
     active_count = NumberAttribute(default=0)
 

@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import bind
+from chalicelib.dynamo import TenantItem, bind
 from chalicelib.events.model import Event, Version
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -20,14 +20,7 @@ from chalicelib.tenancy import Tenant
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-class EventItem(Model):
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    organization_id = UnicodeAttribute()
-    mode = UnicodeAttribute()
+class EventItem(TenantItem):
     name = UnicodeAttribute()
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
@@ -38,14 +31,7 @@ class EventItem(Model):
     metadata = JSONAttribute(null=True)
 
 
-class VersionItem(Model):
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    organization_id = UnicodeAttribute()
-    mode = UnicodeAttribute()
+class VersionItem(TenantItem):
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
     event = UnicodeAttribute()

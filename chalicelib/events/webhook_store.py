@@ -12,10 +12,9 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
-from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import bind
+from chalicelib.dynamo import TenantItem, bind
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.events.store import failed_condition
 from chalicelib.exceptions import RecordNotFoundError
@@ -25,14 +24,7 @@ CALLBACK_TTL_SECONDS = 30 * 24 * 3600
 LAST_CALLBACKS = 100
 
 
-class WebhookItem(Model):
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    organization_id = UnicodeAttribute()
-    mode = UnicodeAttribute()
+class WebhookItem(TenantItem):
     topic = UnicodeAttribute()
     callback_url = UnicodeAttribute()
     shared_secret = UnicodeAttribute()
@@ -48,15 +40,8 @@ class WebhookItem(Model):
     metadata = JSONAttribute(null=True)
 
 
-class CallbackItem(Model):
-    class Meta:
-        table_name = "cleanups"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class CallbackItem(TenantItem):
     id = UnicodeAttribute()
-    organization_id = UnicodeAttribute()
-    mode = UnicodeAttribute()
     webhook_id = UnicodeAttribute()
     event_id = UnicodeAttribute()
     callback_url = UnicodeAttribute()
