@@ -28,7 +28,8 @@ def resource_object(resource: Resource, base_url: str, query: ListQuery | None =
     wanted = (query.fields.get(resource.type) if query else None)
     attributes = {k: v for k, v in resource.attributes.items() if wanted is None or k in wanted}
     relationships: dict[str, Any] = {}
-    for name in resource.relationships:
+    # Relationships are fields too: a sparse fieldset that does not name one leaves it out (JSON:API 1.1).
+    for name in (n for n in resource.relationships if wanted is None or n in wanted):
         entry: dict[str, Any] = {"links": {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}}
         if name in resource.linkage:
             entry["data"] = resource.linkage[name]
