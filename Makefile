@@ -66,8 +66,10 @@ seed: $(BIN)/.installed
 	AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \
 	$(BIN)/python -m chalicelib.records.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
 
-bench: $(BIN)/.installed node_modules/.installed
+# The benchmark rows (JSON lines on stdout), then the CLI's real 10,000-record chunking over 20,000 skus.
+bench: $(BIN)/.installed $(NODE_DEPS)
 	$(BIN)/python -m bench
+	$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache
