@@ -66,9 +66,10 @@ def _request_id(request: Request) -> str:
     return str(request.context.get("requestId") or uuid.uuid4())
 
 
-def _internal_error(request_id: str) -> Response:
+def _internal_error(request_id: str, content_type: str = JSONAPI) -> Response:
     logger.exception("Unhandled exception", extra={"request_id": request_id})
-    return error_response(ServiceError("An unexpected error occurred; quote the request id"), request_id)
+    return error_response(ServiceError("An unexpected error occurred; quote the request id"), request_id,
+                          content_type=content_type)
 
 
 def _render(result: Any, status: int) -> Response:
@@ -122,7 +123,7 @@ def plain_route(app: Chalice, path: str, methods: list[str]) -> Callable[[Callab
             except ServiceError as error:
                 return error_response(error, request_id, content_type="application/json")
             except Exception:
-                return _internal_error(request_id)
+                return _internal_error(request_id, content_type="application/json")
 
         app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
         return view

@@ -36,7 +36,9 @@ def iso(moment: datetime | None) -> str | None:
     """UTC ISO 8601 with milliseconds, as Commerce Layer renders timestamps."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    # %Y does not zero-pad years before 1000 on Linux; string order must stay time order.
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> datetime:

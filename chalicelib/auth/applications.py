@@ -92,6 +92,8 @@ def create_application(*, organization: dict, name: str, kind: str, mode: str,
 def verify_credentials(client_id: str, secret: str) -> Application | None:
     """The application if `secret` is its secret; None otherwise (same cost either way)."""
     try:
+        if not client_id:
+            raise DoesNotExist  # DynamoDB refuses an empty key
         item = _model().get(client_id, consistent_read=True)
     except DoesNotExist:
         _hash(secret, "00" * 16)  # spend the same time, so timing does not reveal client ids

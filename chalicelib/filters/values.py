@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,14 +9,12 @@ from typing import Any
 
 from chalicelib.filters.exceptions import FilterValueError
 from chalicelib.filters.predicates import Predicate
+from chalicelib.numbers import number_fits
 
 _TRUE = frozenset({"true", "t", "1"})
 _FALSE = frozenset({"false", "f", "0"})
 _INTEGER = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-# DynamoDB numbers: 38 significant digits, magnitudes 1E-130 to 9.9E125; beyond them it refuses the value.
-_MAX_INTEGER = 10**38
-_MIN_MAGNITUDE, _MAX_MAGNITUDE = 1e-130, 9.9e125
 
 
 def coerce_value(predicate: Predicate, kind: str, raw: Any, key: str) -> Any:
@@ -105,7 +102,7 @@ def to_integer(raw: Any, key: str) -> int:
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise FilterValueError(key, f"{raw!r} is not an integer")
-    if abs(raw) >= _MAX_INTEGER:
+    if not number_fits(raw):
         raise FilterValueError(key, f"{raw!r} is out of range")
     return raw
 
@@ -119,8 +116,7 @@ def to_float(raw: Any, key: str) -> float:
 
 
 def _check_float(value: float, key: str) -> float:
-    magnitude = abs(value)
-    if not math.isfinite(value) or magnitude >= _MAX_MAGNITUDE or 0 < magnitude < _MIN_MAGNITUDE:
+    if not number_fits(value):
         raise FilterValueError(key, f"{value!r} is out of range")
     return value
 

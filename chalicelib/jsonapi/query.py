@@ -12,6 +12,7 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 25
 _FIELDS = re.compile(r"^fields\[([a-z_]+)\]$")
 _FILTER = re.compile(r"^filter\[q\]\[([A-Za-z0-9_]+)\]$")
+_POSITIVE_INT = re.compile(r"0{0,9}[1-9][0-9]{0,8}", re.ASCII)
 
 
 @dataclass
@@ -29,7 +30,8 @@ def _positive_int(params: Mapping[str, str], name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only: str.isdigit() admits "²", which int() refuses; 9 digits bound int()'s cost.
+    if not _POSITIVE_INT.fullmatch(raw):
         raise BadRequestError(f"{name} must be a positive integer", parameter=name)
     return int(raw)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.catalog import Attribute, ResourceType
 from chalicelib.exceptions import ErrorDetail, ValidationError
+from chalicelib.numbers import json_fits
 from chalicelib.records.items import item_relationships, item_values
 from chalicelib.tenancy import iso
 
@@ -62,6 +63,8 @@ def coerce(attribute: Attribute, value: Any) -> Any:
     """The value to store for `attribute`, or ValueError naming what was expected."""
     if value is None:
         return None
+    if not json_fits(value):
+        raise ValueError("holds a number out of the range DynamoDB stores (38 digits, 1E-130 to 9.9E125)")
     kind = attribute.type
     if kind == "string" and isinstance(value, str):
         if attribute.enum and value not in attribute.enum:

@@ -83,7 +83,8 @@ def _request(query: KeyQuery, expression: Any, wanted: set[str] | None) -> dict[
 def _get(store: RecordsStore, tenant: Tenant, rtype: ResourceType, ids: Sequence[str],
          conditions: Sequence[Condition], limit: int | None, stats: SelectionStats) -> list[Item]:
     # Ids are bounded by the filter value: read whole items and evaluate every condition here.
-    items = store.batch_get([record_key(tenant, rtype.name, i) for i in ids])
+    # An empty id names no record (and DynamoDB refuses an empty key).
+    items = store.batch_get([record_key(tenant, rtype.name, i) for i in ids if i])
     stats.calls += -(-len(ids) // 100)
     stats.scanned += len(items)
     found = [i for i in items if matches(conditions, item_values(i))]
