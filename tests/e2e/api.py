@@ -7,6 +7,8 @@ from typing import Any
 
 import requests
 
+from tests.e2e.openapi_check import assert_conforms
+
 JSONAPI = "application/vnd.api+json"
 
 
@@ -18,8 +20,10 @@ class Api:
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
                 params: dict[str, str] | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": JSONAPI, "Content-Type": JSONAPI}
-        return requests.request(method, f"{self.base_url}{path}", json=body, params=params, headers=headers,
-                                timeout=30)
+        response = requests.request(method, f"{self.base_url}{path}", json=body, params=params, headers=headers,
+                                    timeout=30)
+        assert_conforms(method, response.url, response)  # every response the e2e tests see matches the document
+        return response
 
     def create(self, type_: str, attributes: dict[str, Any],
                relationships: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
