@@ -87,6 +87,7 @@ def _process(cleanup: Cleanup, batch_number: int, events: CleanupEvents) -> None
             return  # interrupted after the previous sub-batch: start no other
         if number in cleanup.counted:
             continue  # counted by an earlier delivery
+        # One sub-batch a call: the interrupt check between sub-batches is the status the count returns.
         outcome = delete_batch(cleanup.tenant, cleanup.resource_type, sub_ids, not_modified_after=cleanup.created_at,
                                sub_batch_size=len(sub_ids), keep_going=lambda: True)
         counted = count(cleanup, number, len(outcome.deleted), outcome.errors, events)
