@@ -67,9 +67,10 @@ seed: $(BIN)/.installed
 	$(BIN)/python -m chalicelib.records.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
 
 # The benchmark rows (JSON lines on stdout), then the CLI's real 10,000-record chunking over 20,000 skus.
+# stdout carries only the JSON rows; everything else goes to stderr.
 bench: $(BIN)/.installed $(NODE_DEPS)
-	$(BIN)/python -m bench
-	$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider
+	@$(BIN)/python -m bench
+	@$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider 1>&2
 
 clean:
 	rm -rf $(VENV) node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""`python -m bench` (`make bench`): every benchmark row, one JSON object per line on stdout.
+
+Per backend (dynalite, then moto's DynamoDB) one stack runs inside this process (see
+`bench.stack`), one seeding serves every row: a set for the cleanup (the live dev tenant),
+an identical set for the raw baseline (its own tenant), and a large set (the test dev
+tenant) for the selection row, whose first 10,000-sku tag the interrupt row then uses.
+Progress goes to stderr.
+
+Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
+("dynalite,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
+moto's Query walks the whole table on every page, so its sets are smaller, and labelled.
+WORKERS (2): pollers of the work queue.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from bench import api_latency, cleanup_throughput, interrupt_latency, selection_read_amplification
+from bench.data import seed_sets
+from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
+from chalicelib.config import get_settings
+from chalicelib.tenancy import Tenant
+
+RAW_TENANT = Tenant("BenchRaw", "test")
+
+
+def rows_stream() -> TextIO:
+    """Stdout for the rows alone: fd 1 is pointed at stderr, so whatever else prints (Powertools'
+    logger, a library, a child process) lands with the progress lines."""
+    sys.stdout.flush()
+    rows = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return rows
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def run_backend(backend: str, records: int, large: int, workers: int, out: Callable[[dict[str, Any]], None]) -> None:
+    note = "" if backend == "dynalite" else (
+        f"moto's DynamoDB: {records} records per cleanup, a {large}-record type for selections (moto's Query "
+        "walks the whole table on every page, so its Query-bound timings are the emulator's)")
+    started = time.monotonic()
+    stack = BenchStack(backend, workers=workers).start()
+    try:
+        limit = get_settings().max_cleanup_records
+        if records > limit:
+            raise SystemExit(f"BENCH_RECORDS={records} is over MAX_CLEANUP_RECORDS={limit}: one cleanup cannot take it")
+        progress(f"[{backend}] seeding {records} + {records} + {large} skus (6 items each)")
+        # The large set in chunks of `records` skus (one tag each): the interrupt row cleans up one tag.
+        cleanup_set, raw_set, large_set = seed_sets([(tenant_of(DEV_LIVE_CLIENT), records), (RAW_TENANT, records),
+                                                     (tenant_of(DEV_TEST_CLIENT), large)], chunk=records)
+        progress(f"[{backend}] seeded in {time.monotonic() - started:.0f}s")
+        for row in selection_read_amplification.run(large_set, backend, note):
+            out(row)
+        live = Api(stack.api_url, DEV_LIVE_CLIENT)
+        throughput, completed = cleanup_throughput.run(live, cleanup_set, raw_set, backend, note)
+        out(throughput)
+        interrupt_records = large_set.counts["skus"] // len(large_set.tags)
+        row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
+                                       interrupt_records, workers, backend, note)
+        out(row)
+        server, server_url = stack.server_process()
+        try:
+            out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))
+        finally:
+            server.stop()
+    finally:
+        stack.stop()
+        progress(f"[{backend}] done in {time.monotonic() - started:.0f}s")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    rows = rows_stream()
+
+    def emit(row: dict[str, Any]) -> None:
+        rows.write(json.dumps(row) + "\n")
+    workers = _int("WORKERS", 2)
+    backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynalite,moto").split(",") if b.strip()]
+    for backend in backends:
+        if backend == "moto":
+            records, large = _int("BENCH_MOTO_RECORDS", 2_000), _int("BENCH_MOTO_SELECTION_RECORDS", 10_000)
+        else:
+            records, large = _int("BENCH_RECORDS", 10_000), _int("BENCH_SELECTION_RECORDS", 100_000)
+        run_backend(backend, records, large, workers, emit)
+    return 0
+
+
+if __name__ == "__main__":  # spawned seeding processes import this module too
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""Row `interrupt_latency`: records deleted after the interrupt's 200.
+
+A cleanup of one seeded tag (10,000 skus) is interrupted once about half is processed.
+`deleted_after_interrupt` is the skus present just after the 200 (one COUNT Query, answered
+`count_lag_ms` after the 200) minus those present once the cleanup settled.
+`upper_bound` needs no timing: a sub-batch is counted only after it is deleted, so every
+record deleted after the 200 is in a sub-batch counted after the PATCH read the cleanup,
+i.e. within `processed_final - processed_at_200` (the 200's body); it also takes in the
+sub-batches counted between that read and the transition, hence the looser figure.
+The run checks processed_final == records actually gone (the counts are exact).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.cleanup_throughput import wait_terminal
+from bench.data import count_code_prefix
+from bench.stack import Api, progress
+from chalicelib.config import get_settings
+
+
+def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: str,
+        note: str = "") -> tuple[dict[str, Any], str]:
+    prefix = f"SEED-{tag}-"
+    start = count_code_prefix(tenant, prefix)
+    progress(f"interrupt_latency[{backend}]: cleanup of {start} skus, interrupted half-way")
+    created = api.create_cleanup("skus", {"code_start": prefix})
+    while True:
+        attributes = api.cleanup(created["id"])
+        if attributes["status"] != "pending" and attributes["processed_count"] >= records // 2:
+            break
+        if attributes["status"] in ("completed", "interrupted"):
+            raise RuntimeError(f"the cleanup finished before the interrupt: {attributes}")
+        time.sleep(0.05)
+    response = api.interrupt(created["id"])
+    answered = time.perf_counter()
+    if response.status_code != 200:
+        raise RuntimeError(f"PATCH _interrupt: {response.status_code} {response.text[:300]}")
+    present_after = count_code_prefix(tenant, prefix)
+    lag_ms = (time.perf_counter() - answered) * 1000
+    at_200 = response.json()["data"]["attributes"]["processed_count"]
+    final, _ = wait_terminal(api, created["id"], timeout=300)
+    time.sleep(2.0)  # a sub-batch in flight is counted after it is deleted: let the counts settle
+    final = api.cleanup(created["id"])
+    present_final = count_code_prefix(tenant, prefix)
+    deleted = start - present_final
+    progress(f"  200 said processed={at_200}; COUNT after 200={present_after}; final processed="
+             f"{final['processed_count']} status={final['status']}; deleted in all={deleted}")
+    if final["status"] != "interrupted" or final["processed_count"] != deleted:
+        raise RuntimeError(f"processed_count {final['processed_count']} != records deleted {deleted}: {final}")
+    sub_batch_size = get_settings().sub_batch_size
+    row: dict[str, Any] = {
+        "name": "interrupt_latency", "deleted_after_interrupt": present_after - present_final,
+        "sub_batch_size": sub_batch_size, "workers": workers, "backend": backend,
+        "count_lag_ms": round(lag_ms, 1), "upper_bound": final["processed_count"] - at_200,
+        "processed_at_200": at_200, "processed_final": final["processed_count"], "records": start,
+    }
+    if note:
+        row["note"] = note
+    return row, created["id"]

@@ -1,0 +1,194 @@
+"""The local stack inside the bench process, so one counter sees every AWS call.
+
+The emulators (moto, dynalite) run as children exactly as in `python -m chalicelib.local`;
+the API (Chalice's own local server), the SQS pollers and the schedule runner run here in
+threads, on the same `chalicelib.aws` counters. The pollers' own ReceiveMessage and
+DeleteMessageBatch calls are counted too (the managed event source mapping makes them on AWS).
+`server_process()` starts a real `chalice local` child for latency figures, where client
+threads must not share a GIL with the server.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config as BotoConfig
+from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+from chalicelib import aws, dynamo, queue
+from chalicelib.local.embedded_aws import (
+    HOST,
+    REGION,
+    ChildProcess,
+    aws_environment,
+    start_dynalite,
+    start_moto,
+    url,
+    wait_for_port,
+)
+from chalicelib.local.lambda_runtime import (
+    PROJECT_DIR,
+    apply_stage_environment,
+    chalice_config,
+    context_factory,
+    load_app,
+)
+from chalicelib.local.resources import create_resources, default_table_names
+from chalicelib.local.scheduler import Scheduler, scheduled_jobs
+from chalicelib.local.sqs_consumer import SqsConsumer, sqs_sources
+from chalicelib.local.stack import DEFAULT_JWT_SECRET, DEV_SECRET, seed_dev_applications
+from chalicelib.tenancy import Tenant
+
+DEV_TEST_CLIENT = "dev-integration-test"
+DEV_LIVE_CLIENT = "dev-integration-live"
+DEV_ORGANIZATION_ID = "DemoOrg001"
+_CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
+
+
+class QuietHandler(ChaliceRequestHandler):
+    """Chalice's request handler without a log line per request (the bench makes thousands)."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        return
+
+
+def _forget_clients() -> None:
+    # Clients (boto3's, PynamoDB's, the queue URL) are cached per process: a new backend needs new ones.
+    aws.forget_clients()
+    dynamo.bind.cache_clear()
+    queue._url_for.cache_clear()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind((HOST, 0))
+        port: int = held.getsockname()[1]
+        return port
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BenchStack:
+    """One backend's stack: `backend` is "dynalite" or "moto" (moto's DynamoDB)."""
+
+    backend: str
+    workers: int = 2
+    children: list[ChildProcess] = field(default_factory=list)
+    port: int = 0
+    consumers: list[SqsConsumer] = field(default_factory=list)
+    scheduler: Scheduler | None = None
+    _server: LocalDevServer | None = None
+
+    def start(self) -> BenchStack:
+        aws_port, dynamodb_port, self.port = free_port(), free_port(), free_port()
+        uses_dynalite = self.backend == "dynalite"
+        for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+            del os.environ[name]
+        os.environ.update(aws_environment(aws_port, dynamodb_port if uses_dynalite else None))
+        os.environ.update({"LOCAL_STACK": "1", "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
+        _forget_clients()
+        self.children.append(start_moto(aws_port, os.environ))
+        if uses_dynalite:
+            self.children.append(start_dynalite(dynamodb_port, PROJECT_DIR, os.environ))
+        apply_stage_environment(PROJECT_DIR, "dev")  # the stage's variables win, as on Lambda
+        create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
+        seed_dev_applications()
+        app = load_app(PROJECT_DIR)
+        self._server = LocalDevServer(app, chalice_config(PROJECT_DIR, "dev"), HOST, self.port,
+                                      handler_cls=QuietHandler)
+        # The server's own serve_forever prints to stdout, which carries only result rows.
+        threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True).start()
+        wait_for_port(self.port, 30)
+        new_context = context_factory(PROJECT_DIR, "dev", app.app_name)
+        sqs = boto3.client("sqs", config=BotoConfig(max_pool_connections=self.workers + 10))
+        aws.register_counter(sqs.meta.events)
+        self.consumers = [SqsConsumer(sqs, source, workers=self.workers, region=REGION, new_context=new_context)
+                          for source in sqs_sources(app)]
+        self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
+        for consumer in self.consumers:
+            consumer.start()
+        self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._server is not None:
+            self._server.server.shutdown()
+            self._server.server.server_close()
+        for child in reversed(self.children):
+            child.stop()
+        self.children = []
+        _forget_clients()
+
+    @property
+    def api_url(self) -> str:
+        return url(self.port)
+
+    def server_process(self) -> tuple[ChildProcess, str]:
+        """A `chalice local` child on the same emulators (as the stack runs it); its base URL."""
+        port = free_port()
+        child = ChildProcess("chalice local", [
+            sys.executable, "-c", _CHALICE_CLI, "--project-dir", str(PROJECT_DIR), "local", "--no-autoreload",
+            "--host", HOST, "--port", str(port), "--stage", "dev",
+        ], os.environ, cwd=PROJECT_DIR, output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
+        wait_for_port(port, 60, child.process)
+        return child, url(port)
+
+
+def tenant_of(client_id: str) -> Tenant:
+    return Tenant(DEV_ORGANIZATION_ID, "live" if client_id == DEV_LIVE_CLIENT else "test")
+
+
+class Api:
+    """A minimal JSON:API client with one pooled session."""
+
+    def __init__(self, base_url: str, client_id: str = DEV_TEST_CLIENT) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        response = self.session.post(f"{base_url}/oauth/token", timeout=30, json={
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": DEV_SECRET})
+        response.raise_for_status()
+        self.session.headers.update({"Authorization": f"Bearer {response.json()['access_token']}",
+                                     "Accept": "application/vnd.api+json",
+                                     "Content-Type": "application/vnd.api+json"})
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+        return self.session.request(method, f"{self.base_url}{path}", json=body, timeout=120)
+
+    def create_cleanup(self, resource_type: str, filters: dict[str, Any]) -> dict[str, Any]:
+        response = self.call("POST", "/api/cleanups", {"data": {"type": "cleanups", "attributes": {
+            "resource_type": resource_type, "filters": filters}}})
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /api/cleanups: {response.status_code} {response.text[:500]}")
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    def cleanup(self, cleanup_id: str) -> dict[str, Any]:
+        response = self.call("GET", f"/api/cleanups/{cleanup_id}")
+        response.raise_for_status()
+        attributes: dict[str, Any] = response.json()["data"]["attributes"]
+        return attributes
+
+    def interrupt(self, cleanup_id: str) -> requests.Response:
+        return self.call("PATCH", f"/api/cleanups/{cleanup_id}", {"data": {
+            "type": "cleanups", "id": cleanup_id, "attributes": {"_interrupt": True}}})
+
+
+def counts_delta(before: dict[str, int], after: dict[str, int]) -> Counter[str]:
+    delta = Counter(after)
+    delta.subtract(before)
+    return +delta

@@ -1,0 +1,360 @@
+"""Fault injection on the cleanup pipeline (moto, the real consumer and worker).
+
+Faults are injected at the DynamoDB client's botocore event hooks (`DynamoFaults`), never
+by replacing our own functions: throttling the SDK retries, throttling past the SDK's
+retries, UnprocessedItems/UnprocessedKeys, a worker dying right after a write landed; and
+SQS delivery that duplicates, reorders, loses and redelivers messages. Every cleanup must
+settle with exact counts, and the records left must be exactly those not counted processed.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+import chalicelib.records as records_api
+from chalicelib import aws, cleanups
+from chalicelib.cleanups import store
+from chalicelib.cleanups.model import TERMINAL
+from chalicelib.tenancy import Tenant
+from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, deliver, queue_url, receive_all
+from tests.integration.conftest import RecordFactory
+
+BATCH_OPERATIONS = frozenset({"BatchWriteItem", "BatchGetItem"})
+_THROTTLED = "ProvisionedThroughputExceededException"
+
+
+class _Body:
+    """The `raw` of a canned AWSResponse: botocore reads it through `stream()`."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
+
+
+def throttled_response(url: str) -> AWSResponse:
+    """What DynamoDB answers a throttled request: HTTP 400 with the exception in the JSON body."""
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{_THROTTLED}",
+                       "message": "The level of configured provisioned throughput for the table was exceeded"})
+    return AWSResponse(url, 400, {"x-amzn-errortype": _THROTTLED, "content-type": "application/x-amz-json-1.0"},
+                       _Body(body.encode()))
+
+
+@dataclass
+class DynamoFaults:
+    """Faults injected through a DynamoDB client's event hooks; the code under test is untouched.
+
+    - `throttle_share`: calls answered 400 ProvisionedThroughputExceededException instead of
+      being sent (before-send): botocore's retry policy sees a real throttle and retries it.
+    - `fail_share`: batch calls failing with that throttle past the SDK's retries (before-call,
+      where botocore does not retry, as its Stubber does): the ClientError reaches our code.
+    - `unprocessed_share`: batch calls that send only the first half of their items and report
+      the rest as UnprocessedItems / UnprocessedKeys, as DynamoDB does under load.
+    - `crash_after_writes`: BatchWriteItem call numbers (1-based) whose write lands, then the
+      worker "dies" (the call raises afterwards), as a kill between two calls would leave it.
+    """
+
+    seed: int = 0
+    throttle_share: float = 0.0
+    fail_share: float = 0.0
+    unprocessed_share: float = 0.0
+    crash_after_writes: frozenset[int] = frozenset()
+    operations: frozenset[str] = BATCH_OPERATIONS
+    injected: Counter[str] = field(default_factory=Counter)
+    _writes: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def install(self, client: Any) -> DynamoFaults:
+        events = client.meta.events
+        # First: moto's in-process mock answers at before-send too, and the first answer wins.
+        events.register_first("before-send.dynamodb", self._before_send)
+        events.register_first("before-call.dynamodb", self._before_call)
+        events.register_first("after-call.dynamodb", self._after_call)
+        return self
+
+    def uninstall(self, client: Any) -> None:
+        events = client.meta.events
+        events.unregister("before-send.dynamodb", self._before_send)
+        events.unregister("before-call.dynamodb", self._before_call)
+        events.unregister("after-call.dynamodb", self._after_call)
+
+    def _draw(self, share: float, kind: str) -> bool:
+        with self._lock:
+            hit = share > 0 and self._rng.random() < share
+            if hit:
+                self.injected[kind] += 1
+            return hit
+
+    def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        if event_name.rsplit(".", 1)[-1] in self.operations and self._draw(self.throttle_share, "throttled"):
+            return throttled_response(request.url)
+        return None
+
+    def _before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any],
+                     **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name not in self.operations:
+            return None
+        if self._draw(self.fail_share, "failed"):
+            parsed = {"Error": {"Code": _THROTTLED, "Message": "throttled past the SDK's retries"},
+                      "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return throttled_response(params.get("url", "")), parsed
+        if self._draw(self.unprocessed_share, "unprocessed drawn"):
+            context["faults_dropped"] = dropped = self._keep_half(model.name, params)
+            if dropped:
+                self.injected["unprocessed"] += 1
+        return None
+
+    @staticmethod
+    def _keep_half(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send the first half of the request's items; the rest (per table) to report unprocessed."""
+        body = json.loads(params["body"])
+        dropped: dict[str, Any] = {}
+        for table, request in body["RequestItems"].items():
+            entries = request if operation == "BatchWriteItem" else request["Keys"]
+            keep = max(1, len(entries) // 2)
+            if len(entries) <= keep:
+                continue
+            if operation == "BatchWriteItem":
+                body["RequestItems"][table], dropped[table] = entries[:keep], entries[keep:]
+            else:
+                body["RequestItems"][table] = {**request, "Keys": entries[:keep]}
+                dropped[table] = {**request, "Keys": entries[keep:]}
+        params["body"] = json.dumps(body).encode()
+        return dropped
+
+    def _after_call(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        dropped = context.pop("faults_dropped", None)
+        if dropped:
+            key = "UnprocessedItems" if model.name == "BatchWriteItem" else "UnprocessedKeys"
+            parsed.setdefault(key, {}).update(dropped)
+        if model.name == "BatchWriteItem" and "Error" not in parsed:
+            with self._lock:
+                self._writes += 1
+                crash = self._writes in self.crash_after_writes
+            if crash:
+                self.injected["crashed"] += 1
+                raise RuntimeError(f"worker killed after BatchWriteItem #{self._writes} landed")
+
+
+# --- driving the queue ---------------------------------------------------------------------------
+
+def requeue(body: str) -> None:
+    boto3.client("sqs").send_message(QueueUrl=queue_url(), MessageBody=body)
+
+
+def run_until_settled(tenant: Tenant, cleanup_id: str, events: RecordingEvents, rng: random.Random, *,
+                      duplicate_share: float = 0.0, rounds: int = 60) -> int:
+    """At-least-once, unordered delivery: what the queue holds, shuffled, some of it twice.
+
+    A failed message comes back on the next round, as it would after its visibility timeout.
+    Returns the deliveries that failed.
+    """
+    failed = 0
+    for _ in range(rounds):
+        bodies = [message["Body"] for message in receive_all()]
+        if not bodies:
+            break
+        bodies += [body for body in bodies if rng.random() < duplicate_share]
+        rng.shuffle(bodies)
+        for body in bodies:
+            if deliver([body], events)["batchItemFailures"]:
+                failed += 1
+                requeue(body)
+    return failed
+
+
+# --- what must hold after any fault ----------------------------------------------------------------
+
+def assert_settled_exactly(tenant: Tenant, cleanup_id: str, doomed: list[dict[str, str]]) -> Any:
+    """Terminal; counts add up; the records left are exactly those not counted processed.
+
+    A deleted sku's associated records are gone too. (Those of a sku left by an interrupt
+    may be partly gone: a sub-batch cut short deletes the deepest records first.)
+    """
+    final = store.get(tenant, cleanup_id)
+    assert final.status in TERMINAL, final
+    assert final.records_count == len(doomed)
+    if final.status == "completed":
+        assert final.processed_count + final.errors_count == final.records_count
+    left = set(records_api.select_ids(tenant, "skus", [])) & {ids["skus"] for ids in doomed}
+    gone = [ids for ids in doomed if ids["skus"] not in left]
+    assert len(gone) == final.processed_count
+    assert len(left) == final.records_count - final.processed_count
+    assert set(final.errors_log) <= left
+    for type_name in ("prices", "price_volume_tiers", "stock_items", "sku_list_items"):
+        present = set(records_api.select_ids(tenant, type_name, []))
+        assert not present & {ids[type_name] for ids in gone}, f"{type_name} of a deleted sku survived"
+        if final.status == "completed":
+            assert {ids[type_name] for ids in doomed if ids["skus"] in left} <= present
+    return final
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_batches(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 4 in sub-batches of 2: a dozen records make many messages and calls to fault."""
+    monkeypatch.setenv("BATCH_SIZE", "4")
+    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
+    monkeypatch.setenv("ERROR_BUDGET_RATIO", "1")
+
+
+@pytest.fixture
+def events() -> RecordingEvents:
+    return RecordingEvents()
+
+
+@pytest.fixture
+def faults() -> Iterator[list[DynamoFaults]]:
+    installed: list[DynamoFaults] = []
+    yield installed
+    for fault in installed:
+        fault.uninstall(aws.client("dynamodb"))
+
+
+def doomed_skus(records: RecordFactory, n: int) -> list[dict[str, str]]:
+    return [records.full_sku(f"FLT{i:03d}") for i in range(n)]
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+def test_faults_throttling_retried_by_the_sdk_leaves_exact_counts(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults]) -> None:
+    # Given twelve skus and a cleanup of them, and a records table that throttles a tenth of batch calls
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    fault = DynamoFaults(seed=3, throttle_share=0.1).install(aws.client("dynamodb"))
+    faults.append(fault)
+
+    # When the queue is drained
+    failed = run_until_settled(tenant, cleanup.id, events, random.Random(3))
+
+    # Then the SDK absorbed every throttle (no message failed) and the cleanup completed exactly
+    assert fault.injected["throttled"] >= 1
+    assert failed == 0
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+
+
+def test_faults_throttling_past_the_sdk_retries_fails_messages_that_redelivery_finishes(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults]) -> None:
+    # Given a cleanup of twelve skus, and a quarter of batch calls failing even after the SDK's retries
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    fault = DynamoFaults(seed=11, fail_share=0.25).install(aws.client("dynamodb"))
+    faults.append(fault)
+
+    # When messages are delivered out of order, a third of them twice, failures coming back later
+    failed = run_until_settled(tenant, cleanup.id, events, random.Random(11), duplicate_share=0.3)
+
+    # Then messages failed mid-batch, yet every record is deleted and counted once
+    assert fault.injected["failed"] >= 3 and failed >= 3
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+
+
+def test_faults_unprocessed_items_and_keys_are_retried_until_every_record_is_gone(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults]) -> None:
+    # Given a cleanup of twelve skus, and half the batch calls processing only half of their items
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    fault = DynamoFaults(seed=5, unprocessed_share=0.5).install(aws.client("dynamodb"))
+    faults.append(fault)
+
+    # When the queue is drained
+    failed = run_until_settled(tenant, cleanup.id, events, random.Random(5))
+
+    # Then the store retried what was left unprocessed: nothing failed, nothing survived
+    assert fault.injected["unprocessed"] >= 5
+    assert failed == 0
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+
+
+def test_faults_worker_dying_after_a_write_landed_is_finished_by_redelivery_without_double_counts(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults]) -> None:
+    # Given a cleanup of twelve skus, and the worker dying right after three of its writes landed
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    fault = DynamoFaults(crash_after_writes=frozenset({2, 9, 17})).install(aws.client("dynamodb"))
+    faults.append(fault)
+
+    # When every message is delivered in a shuffled order and a dead worker's message comes back
+    failed = run_until_settled(tenant, cleanup.id, events, random.Random(2))
+
+    # Then the half-done sub-batches were finished by the redeliveries, each record counted once
+    assert fault.injected["crashed"] == 3 and failed == 3
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+
+
+def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cleanup of twelve skus (three messages), one message lost outright, and a faulty table
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    messages = receive_all()
+    lost, kept = messages[0], messages[1:]
+    for message in kept:
+        requeue(message["Body"])
+    fault = DynamoFaults(seed=7, fail_share=0.15, unprocessed_share=0.3).install(aws.client("dynamodb"))
+    faults.append(fault)
+    rng = random.Random(7)
+
+    # When the rest is delivered (duplicated, reordered), then the reconciler runs on the stalled cleanup
+    run_until_settled(tenant, cleanup.id, events, rng, duplicate_share=0.5)
+    stalled = store.get(tenant, cleanup.id)
+    monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "-1")
+    report = cleanups.reconcile(events)
+    run_until_settled(tenant, cleanup.id, events, rng, duplicate_share=0.5)
+
+    # Then only the lost batch was missing, the reconciler sent it again, and the cleanup completed exactly
+    assert stalled.status == "in_progress" and stalled.processed_count == 8
+    assert report.requeued == {cleanup.id: [json.loads(lost["Body"])["batch"]]}
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+
+
+def test_faults_interrupt_amid_faults_leaves_exactly_the_uncounted_records(
+        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        faults: list[DynamoFaults]) -> None:
+    # Given a cleanup of twelve skus on a faulty table, whose first message is delivered (with a failure)
+    doomed = doomed_skus(records, 12)
+    cleanup = create(tenant, events)
+    fault = DynamoFaults(seed=13, fail_share=0.2, unprocessed_share=0.3).install(aws.client("dynamodb"))
+    faults.append(fault)
+    first, *rest = receive_all()
+    deliver([first["Body"]], events)
+
+    # When the client interrupts it, and the remaining messages (and a duplicate of the first) arrive
+    cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+    for message in [*rest, first]:
+        requeue(message["Body"])
+    run_until_settled(tenant, cleanup.id, events, random.Random(13), duplicate_share=0.5)
+
+    # Then it stays interrupted, and processed_count is exactly the records deleted
+    final = assert_settled_exactly(tenant, cleanup.id, doomed)
+    assert final.status == "interrupted"
+    assert final.processed_count <= 4
