@@ -32,6 +32,7 @@ class Cleanup:
     sub_batch_size: int = 1
     batch_count: int = 0
     sub_batch_count: int = 0
+    started: frozenset[int] = frozenset()  # sub-batches a worker began deleting
     counted: frozenset[int] = frozenset()  # sub-batches whose outcome is in the counts
     started_at: str | None = None
     completed_at: str | None = None

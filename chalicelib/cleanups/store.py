@@ -54,6 +54,7 @@ class CleanupItem(TenantItem):
     sub_batch_size = NumberAttribute(default=1)
     batch_count = NumberAttribute(default=0)
     sub_batch_count = NumberAttribute(default=0)
+    started = NumberSetAttribute(null=True)
     counted = NumberSetAttribute(null=True)
     started_at = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
@@ -121,7 +122,8 @@ def _to_domain(item: CleanupItem) -> Cleanup:
         records_count=int(item.records_count), processed_count=int(item.processed_count),
         errors_count=int(item.errors_count), errors_log=item.errors_log.as_dict() if item.errors_log else {},
         batch_size=int(item.batch_size), sub_batch_size=int(item.sub_batch_size), batch_count=int(item.batch_count),
-        sub_batch_count=int(item.sub_batch_count), counted=frozenset(int(b) for b in item.counted or ()),
+        sub_batch_count=int(item.sub_batch_count), started=frozenset(int(b) for b in item.started or ()),
+        counted=frozenset(int(b) for b in item.counted or ()),
         started_at=item.started_at, completed_at=item.completed_at, interrupted_at=item.interrupted_at,
         reference=item.reference, reference_origin=item.reference_origin, metadata=item.metadata or {},
     )
@@ -239,6 +241,24 @@ def update_details(cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
             raise RecordNotFoundError(f"No cleanup {cleanup.id}") from None
         raise
     return _to_domain(item)
+
+
+def start_sub_batch(tenant: Tenant, cleanup_id: str, number: int) -> bool:
+    """Mark a sub-batch begun, only while the cleanup is active: the interrupt check before it.
+
+    A sub-batch marked begun is finished even after an interrupt (it was in flight), so a
+    crash half-way through it never leaves records stripped of their associated records.
+    """
+    model = _cleanups()
+    try:
+        model(_partition(tenant), cleanup_id).update(
+            actions=[model.started.add({number})],
+            condition=model.sk.exists() & model.status.is_in(*sorted(ACTIVE)))
+    except UpdateError as error:
+        if _failed_condition(error):
+            return False
+        raise
+    return True
 
 
 def count_sub_batch(tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,

@@ -12,8 +12,8 @@ from typing import Any
 from chalicelib.cleanups import store
 from chalicelib.cleanups.model import (
     ACTIVE,
+    COMPLETED,
     PENDING,
-    TERMINAL,
     WORKER,
     Cleanup,
     complete,
@@ -78,17 +78,21 @@ def process_batch(tenant: Tenant, cleanup_id: str, batch_number: int, events: Cl
 
 
 def _process(cleanup: Cleanup, batch_number: int, events: CleanupEvents) -> None:
-    if cleanup.status in TERMINAL:
+    if cleanup.status == COMPLETED:
         return
     cleanup = _started(cleanup, events)
     ids = store.batch_ids(cleanup.tenant, cleanup.id, batch_number)
+    may_start = cleanup.status in ACTIVE
     for number, sub_ids in sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size):
-        if cleanup.status not in ACTIVE:
-            return  # interrupted after the previous sub-batch: start no other
         if number in cleanup.counted:
             continue  # counted by an earlier delivery
-        # One sub-batch a call: the interrupt check between sub-batches is the status the count returns.
+        if number not in cleanup.started:
+            # The interrupt check: once interrupted, no sub-batch starts; one already begun is finished.
+            may_start = may_start and store.start_sub_batch(cleanup.tenant, cleanup.id, number)
+            if not may_start:
+                continue
         outcome = delete_batch(cleanup.tenant, cleanup.resource_type, sub_ids, not_modified_after=cleanup.created_at,
                                sub_batch_size=len(sub_ids), keep_going=lambda: True)
         counted = count(cleanup, number, len(outcome.deleted), outcome.errors, events)
         cleanup = counted or store.get(cleanup.tenant, cleanup.id)
+        may_start = may_start and cleanup.status in ACTIVE

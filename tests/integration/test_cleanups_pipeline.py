@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import chalicelib.records as records_api
-from chalicelib import cleanups
+from chalicelib import aws, cleanups
 from chalicelib.cleanups import store
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
 from chalicelib.exceptions import RecordNotFoundError, ValidationError
@@ -277,3 +277,37 @@ def test_list_route_and_selection_agree(records: Any, tenant: Tenant, work_queue
     conditions = parse_filters({"code": "string"}, {"code_start": "DEL"}).conditions
     page, total = records_api.list_records(tenant, "skus", conditions, [("id", False)], 1, 25)
     assert total == 3 and [r.id for r in page] == records_api.select_ids(tenant, "skus", conditions)
+
+
+def test_sub_batch_cut_short_then_interrupted_is_finished_leaving_no_stripped_record(
+        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
+    # Given a batch of two sub-batches (2 skus each, every sku with its associated records)
+    skus = make_skus(records, 4)
+    cleanup = create(tenant, events)
+    [body] = [m["Body"] for m in receive_all()]
+    client = aws.client("dynamodb")
+    writes = {"n": 0}
+
+    def die_before_the_roots(**_: Any) -> None:
+        writes["n"] += 1
+        if writes["n"] == 3:  # associated records gone, the skus themselves not yet
+            raise RuntimeError("worker killed")
+
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", die_before_the_roots)
+    try:
+        assert len(deliver([body], events)["batchItemFailures"]) == 1
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", die_before_the_roots)
+    # When the client interrupts before the message comes back
+    cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+    deliver([body], events)
+    # Then the sub-batch in flight was finished and counted, the other never started,
+    # and every sku is either gone with all its associated records or whole
+    final = store.get(tenant, cleanup.id)
+    assert (final.status, final.processed_count) == ("interrupted", 2)
+    left = remaining(tenant, "skus")
+    assert len(left) == 2
+    for ids in skus:
+        kept = ids["skus"] in left
+        for type_name in ("prices", "price_volume_tiers", "stock_items", "sku_list_items"):
+            assert (ids[type_name] in remaining(tenant, type_name)) == kept, (type_name, kept)
