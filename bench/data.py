@@ -69,16 +69,8 @@ def deleted_partitions(tenant: Tenant) -> list[str]:
 
 def count_partition(pk: str) -> int:
     """Items in one partition, by paginated COUNT queries."""
-    client = aws.client("dynamodb")
-    request = {"TableName": get_settings().records_table, "KeyConditionExpression": "pk = :pk",
-               "ExpressionAttributeValues": {":pk": {"S": pk}}, "Select": "COUNT"}
-    total = 0
-    while True:
-        page = client.query(**request)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return _count({"TableName": get_settings().records_table, "KeyConditionExpression": "pk = :pk",
+                   "ExpressionAttributeValues": {":pk": {"S": pk}}, "Select": "COUNT"})
 
 
 def count_deletable(tenant: Tenant) -> int:
@@ -87,11 +79,15 @@ def count_deletable(tenant: Tenant) -> int:
 
 def count_code_prefix(tenant: Tenant, prefix: str) -> int:
     """Skus whose code starts with `prefix` (the seeder codes them `SEED-<tag>-<n>`), on the code index."""
+    return _count({"TableName": get_settings().records_table, "IndexName": "code",
+                   "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)", "Select": "COUNT",
+                   "ExpressionAttributeValues": {":pk": {"S": partition(tenant, "skus")},
+                                                 ":prefix": {"S": prefix.lower()}}})
+
+
+def _count(request: dict) -> int:
+    """A COUNT Query's total over every page (loop on LastEvaluatedKey, never on page sizes)."""
     client = aws.client("dynamodb")
-    request = {"TableName": get_settings().records_table, "IndexName": "code",
-               "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)", "Select": "COUNT",
-               "ExpressionAttributeValues": {":pk": {"S": partition(tenant, "skus")},
-                                             ":prefix": {"S": prefix.lower()}}}
     total = 0
     while True:
         page = client.query(**request)

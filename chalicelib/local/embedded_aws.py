@@ -16,9 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 logger = logging.getLogger(__name__)
@@ -122,3 +124,16 @@ def start_dynalite(port: int, project_dir: Path, env: Mapping[str, str], timeout
         raise StackError("node is not installed: dynalite needs Node.js (or set LOCAL_DYNAMODB=moto)") from exc
     wait_for_port(port, timeout, child.process)
     return child
+
+
+def stop_requested() -> threading.Event:
+    """An event set by the first SIGTERM or SIGINT (Ctrl-C): the local processes' way to stop cleanly."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("received %s, stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stopping

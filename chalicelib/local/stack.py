@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -30,6 +27,7 @@ from chalicelib.local.embedded_aws import (
     port_is_free,
     start_dynalite,
     start_moto,
+    stop_requested,
     url,
     wait_for_port,
 )
@@ -197,14 +195,7 @@ def main() -> int:
 
 def serve(stack: LocalStack) -> int:
     """Run the stack until SIGINT/SIGTERM or until a child dies; always stop everything."""
-    stopping = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("received %s, stopping", signal.Signals(signum).name)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stopping = stop_requested()
     status = 0
     try:
         stack.start()

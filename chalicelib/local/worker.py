@@ -11,16 +11,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from chalicelib.local.embedded_aws import REGION
+from chalicelib.local.embedded_aws import REGION, stop_requested
 from chalicelib.local.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
 from chalicelib.local.sqs_consumer import SqsConsumer, sqs_sources
 
@@ -52,14 +49,7 @@ def start_consumers(project_dir: Path, stage: str, workers: int) -> list[SqsCons
 
 def run(project_dir: Path, stage: str, workers: int) -> int:
     """Poll until SIGTERM/SIGINT, then let the batches in flight finish."""
-    stopping = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("received %s, stopping", signal.Signals(signum).name)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stopping = stop_requested()
     try:
         consumers = start_consumers(project_dir, stage, workers)
     except WorkerError as exc:
