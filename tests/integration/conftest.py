@@ -1,10 +1,14 @@
 """Integration fixtures: record factories and tenants (moto itself is `tables` in tests/conftest.py)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from chalice.test import Client
 
+import app as service
+from chalicelib.auth import seed_dev_applications
 from chalicelib.records import Record, create_record
 from chalicelib.tenancy import Tenant
 
@@ -75,3 +79,11 @@ def other_tenant() -> Tenant:
 @pytest.fixture
 def records(tables: dict[str, str], tenant: Tenant) -> RecordFactory:
     return RecordFactory(tenant)
+
+
+@pytest.fixture
+def client(tables: dict[str, str]) -> Iterator[Client]:
+    """Chalice's test client on the app (HTTP without a server), the dev applications seeded in moto."""
+    seed_dev_applications()
+    with Client(service.app, stage_name="dev") as test_client:
+        yield test_client

@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
 import app as service
-from chalicelib.auth import seed_dev_applications
+from tests.conftest import JWT_SECRET as SECRET
 from tests.factories import headers, resource_body, token
-
-SECRET = "test-jwt-secret-at-least-32-bytes-long"
-
-
-@pytest.fixture
-def client(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setenv("JWT_SECRET", SECRET)
-    seed_dev_applications()
-    with Client(service.app, stage_name="dev") as test_client:
-        yield test_client
 
 
 def bearer(kind: str = "integration", test: bool = True, org: str = "DemoOrg001") -> str:

@@ -6,25 +6,14 @@ BatchGetItem where DynamoDB and dynalite refuse it) is pinned in tests/e2e/test_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-import app as service
-from chalicelib.auth import seed_dev_applications, tokens
+from chalicelib.auth import tokens
+from tests.conftest import JWT_SECRET as SECRET
 from tests.factories import headers, resource_body, token
-
-SECRET = "test-jwt-secret-at-least-32-bytes-long"
-
-
-@pytest.fixture
-def client(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setenv("JWT_SECRET", SECRET)
-    seed_dev_applications()
-    with Client(service.app, stage_name="dev") as test_client:
-        yield test_client
 
 
 def auth() -> dict[str, str]:
