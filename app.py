@@ -47,7 +47,7 @@ def show_application(call: ApiRequest) -> dict[str, Any]:
 
 @api.route("/api/cleanups", methods=["GET"])
 def list_cleanups(call: ApiRequest) -> dict[str, Any]:
-    return cleanup_views.render_page(cleanups.list_cleanups(call.tenant), call)
+    return cleanup_views.render_page(cleanups.list_cleanups(call.tenant), call, event_views.cleanup_included)
 
 
 @api.route("/api/cleanups", methods=["POST"], status=201)

@@ -259,16 +259,17 @@ def document_schemas(type_name: str, relationships: Schema, included: list[str])
     }
     document: Schema = {"type": "object", "required": ["data"], "additionalProperties": False,
                         "properties": {"data": ref("schemas", f"{name}Resource")}}
+    listing: Schema = {"type": "object", "required": ["data", "meta", "links"], "additionalProperties": False,
+                       "properties": {"data": {"type": "array", "items": ref("schemas", f"{name}Resource")},
+                                      "meta": ref("schemas", "ListMeta"), "links": ref("schemas", "ListLinks")}}
     if included:
-        document["properties"]["included"] = {
-            "type": "array", "items": {"oneOf": [ref("schemas", f"{camel(t)}Resource") for t in included]}}
+        for schema in (document, listing):
+            schema["properties"]["included"] = {
+                "type": "array", "items": {"oneOf": [ref("schemas", f"{camel(t)}Resource") for t in included]}}
     return {
         f"{name}Resource": resource,
         f"{name}Document": document,
-        f"{name}ListDocument": {
-            "type": "object", "required": ["data", "meta", "links"], "additionalProperties": False,
-            "properties": {"data": {"type": "array", "items": ref("schemas", f"{name}Resource")},
-                           "meta": ref("schemas", "ListMeta"), "links": ref("schemas", "ListLinks")}},
+        f"{name}ListDocument": listing,
         f"{name}LinkageDocument": {
             "type": "object", "required": ["data", "links"], "additionalProperties": False,
             "properties": {"data": {"type": "array", "items": identifier(type_name)},

@@ -1,6 +1,7 @@
 """Cleanups as JSON:API resources."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chalicelib.catalog import service_type
@@ -11,6 +12,8 @@ from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show
 from chalicelib.listing import select
 
 TYPE = "cleanups"
+# (cleanup, relationship names) -> (linkage by name, resources to include)
+IncludedOf = Callable[[Cleanup, Sequence[str]], tuple[dict[str, Any], list[Resource]]]
 
 
 def resource(cleanup: Cleanup) -> Resource:
@@ -32,10 +35,18 @@ def render(cleanup: Cleanup, call: ApiRequest, query: ListQuery | None = None) -
     return render_one(resource(cleanup), call.base_url, query or show_query(call))
 
 
-def render_page(cleanups: list[Cleanup], call: ApiRequest) -> dict[str, Any]:
+def render_page(cleanups: list[Cleanup], call: ApiRequest, included_of: IncludedOf) -> dict[str, Any]:
+    """A page of the tenant's cleanups; `included_of` reads what `include=events,versions` asks for."""
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS)
     by_id = {c.id: c for c in cleanups}
     rows = [{"id": c.id, **c.attributes()} for c in cleanups]
     page, total = select(rows, query, spec.filterable())
-    return render_list([resource(by_id[row["id"]]) for row in page], total, call.base_url, f"/api/{TYPE}", query)
+    resources, included = [], []
+    for row in page:
+        main = resource(by_id[row["id"]])
+        if query.include:
+            main.linkage, found = included_of(by_id[row["id"]], query.include)
+            included += found  # events and versions belong to one cleanup: no duplicates
+        resources.append(main)
+    return render_list(resources, total, call.base_url, f"/api/{TYPE}", query, included)

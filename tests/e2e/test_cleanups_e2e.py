@@ -74,6 +74,8 @@ def test_cleanup_over_http_completes_with_exact_counts_and_deletes_only_what_mat
                                       for e in api.get(f"/api/cleanups/{cleanup['id']}/events")["data"]),
                        lambda got: len(got) == 3)
     assert names == ["cleanups.complete", "cleanups.create", "cleanups.start"]
+    listed = api.get("/api/cleanups", **{"include": "events", "filter[q][id_eq]": cleanup["id"]})
+    assert len(listed["data"][0]["relationships"]["events"]["data"]) == 3 and len(listed["included"]) == 3
 
 
 def test_record_updated_after_creation_survives_and_is_in_errors_log(api: Api) -> None:

@@ -198,3 +198,19 @@ def test_another_tenants_records_and_cleanups_are_404_and_never_listed(client: C
 def test_unknown_collection_is_404(client: Client) -> None:
     response = client.http.get("/api/orders", headers=headers(bearer()))
     assert response.status_code == 404 and error(response)["code"] == "RECORD_NOT_FOUND"
+
+
+def test_cleanup_list_includes_events_and_versions_when_asked(client: Client) -> None:
+    # Given a cleanup that matched nothing (created completed: two events) and was then updated (a version)
+    auth = headers(bearer())
+    created = body(client.http.post("/api/cleanups", headers=auth, body=resource_body(
+        "cleanups", {"resource_type": "skus", "filters": {"code_eq": "NONE"}})))["data"]
+    client.http.patch(f"/api/cleanups/{created['id']}", headers=auth,
+                      body=resource_body("cleanups", {"reference": "r2"}, id_=created["id"]))
+    # When the list asks for them
+    listed = body(client.http.get("/api/cleanups?include=events,versions", headers=auth))
+    # Then each cleanup links them and the document includes them
+    linkage = listed["data"][0]["relationships"]
+    assert sorted(e["type"] for e in listed["included"]) == ["events", "events", "versions"]
+    assert len(linkage["events"]["data"]) == 2 and len(linkage["versions"]["data"]) == 1
+    assert "included" not in body(client.http.get("/api/cleanups", headers=auth))
