@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import requests
-from botocore.config import Config as BotoConfig
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
 from chalicelib import aws, dynamo, queue
@@ -43,7 +42,7 @@ from chalicelib.local.lambda_runtime import (
 )
 from chalicelib.local.resources import create_resources, default_table_names
 from chalicelib.local.scheduler import Scheduler, scheduled_jobs
-from chalicelib.local.sqs_consumer import SqsConsumer, sqs_sources
+from chalicelib.local.sqs_consumer import SqsConsumer, polling_client, start_pollers
 from chalicelib.local.stack import DEFAULT_JWT_SECRET, DEV_SECRET, seed_dev_applications
 from chalicelib.tenancy import Tenant
 
@@ -111,13 +110,10 @@ class BenchStack:
         threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True).start()
         wait_for_port(self.port, 30)
         new_context = context_factory(PROJECT_DIR, "dev", app.app_name)
-        sqs = boto3.client("sqs", config=BotoConfig(max_pool_connections=self.workers + 10))
-        aws.register_counter(sqs.meta.events)
-        self.consumers = [SqsConsumer(sqs, source, workers=self.workers, region=REGION, new_context=new_context)
-                          for source in sqs_sources(app)]
+        sqs = polling_client(self.workers)
+        aws.register_counter(sqs.meta.events)  # the pollers' calls count too
+        self.consumers = start_pollers(app, sqs, self.workers, new_context)
         self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
-        for consumer in self.consumers:
-            consumer.start()
         self.scheduler.start()
         return self
 

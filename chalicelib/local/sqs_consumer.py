@@ -13,14 +13,18 @@ from __future__ import annotations
 import base64
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
+from botocore.config import Config as BotoConfig
 from chalice.app import Chalice, SQSEventConfig
 
+from chalicelib.local.embedded_aws import REGION
 from chalicelib.local.lambda_runtime import ContextFactory, Handler, default_context, event_handler
 
 logger = logging.getLogger(__name__)
@@ -197,3 +201,18 @@ class SqsConsumer:
             ])
             for failed in response.get("Failed", []):
                 logger.error("delete of %s failed: %s", chunk[int(failed["Id"])]["messageId"], failed.get("Message"))
+
+
+def polling_client(workers: int) -> Any:
+    """An SQS client with one connection per long-polling worker, plus room for deletes."""
+    return boto3.client("sqs", region_name=os.environ.get("AWS_REGION") or REGION,
+                        config=BotoConfig(max_pool_connections=workers + 10))
+
+
+def start_pollers(app: Chalice, sqs: Any, workers: int, new_context: ContextFactory) -> list[SqsConsumer]:
+    """`workers` started pollers for each of the app's SQS sources; the caller stops them."""
+    consumers = [SqsConsumer(sqs, source, workers=workers, region=REGION, new_context=new_context)
+                 for source in sqs_sources(app)]
+    for consumer in consumers:
+        consumer.start()
+    return consumers

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
-from botocore.config import Config as BotoConfig
 from chalice.app import Chalice
 
 from chalicelib.local.embedded_aws import (
@@ -34,7 +33,7 @@ from chalicelib.local.embedded_aws import (
 from chalicelib.local.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
 from chalicelib.local.resources import create_resources, default_table_names
 from chalicelib.local.scheduler import Scheduler, scheduled_jobs
-from chalicelib.local.sqs_consumer import SqsConsumer, sqs_sources
+from chalicelib.local.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -134,13 +133,8 @@ class LocalStack:
     def _start_workers(self, app: Chalice) -> None:
         config = self.config
         new_context = context_factory(config.project_dir, config.stage, app.app_name)
-        # One connection per long-polling worker, plus room for deletes.
-        sqs = boto3.client("sqs", config=BotoConfig(max_pool_connections=config.workers + 10))
-        self.consumers = [SqsConsumer(sqs, source, workers=config.workers, region=REGION, new_context=new_context)
-                          for source in sqs_sources(app)]
+        self.consumers = start_pollers(app, polling_client(config.workers), config.workers, new_context)
         self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
-        for consumer in self.consumers:
-            consumer.start()
         self.scheduler.start()
 
     def _set_environment(self) -> None:

@@ -14,12 +14,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import boto3
-from botocore.config import Config as BotoConfig
-
-from chalicelib.local.embedded_aws import REGION, stop_requested
+from chalicelib.local.embedded_aws import stop_requested
 from chalicelib.local.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
-from chalicelib.local.sqs_consumer import SqsConsumer, sqs_sources
+from chalicelib.local.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +35,7 @@ def start_consumers(project_dir: Path, stage: str, workers: int) -> list[SqsCons
     apply_stage_environment(project_dir, stage)
     app = load_app(project_dir)
     new_context = context_factory(project_dir, stage, app.app_name)
-    sqs = boto3.client("sqs", region_name=os.environ.get("AWS_REGION") or REGION,
-                       config=BotoConfig(max_pool_connections=workers + 10))
-    consumers = [SqsConsumer(sqs, source, workers=workers, region=REGION, new_context=new_context)
-                 for source in sqs_sources(app)]
-    for consumer in consumers:
-        consumer.start()
-    return consumers
+    return start_pollers(app, polling_client(workers), workers, new_context)
 
 
 def run(project_dir: Path, stage: str, workers: int) -> int:
