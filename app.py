@@ -47,32 +47,33 @@ def show_application(call: ApiRequest) -> dict[str, Any]:
 
 @api.route("/api/cleanups", methods=["GET"])
 def list_cleanups(call: ApiRequest) -> dict[str, Any]:
-    return cleanup_views.render_page(cleanups.list_cleanups(call.tenant), call, event_views.cleanup_included)
+    found = cleanups.list_cleanups(bootstrap.ports(), call.tenant)
+    return cleanup_views.render_page(found, call, event_views.cleanup_included)
 
 
 @api.route("/api/cleanups", methods=["POST"], status=201)
 def create_cleanup(call: ApiRequest) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups")
-    cleanup = cleanups.create_cleanup(call.tenant, body.attributes, cleanup_views.actor(call), bootstrap.events_port())
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call))
     return cleanup_views.render(cleanup, call)
 
 
 @api.route("/api/cleanups/{cleanup_id}", methods=["GET"])
 def show_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
-    return event_views.render_cleanup(cleanups.get_cleanup(call.tenant, cleanup_id), call)
+    return event_views.render_cleanup(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
 
 
 @api.route("/api/cleanups/{cleanup_id}", methods=["PATCH"])
 def update_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups", expected_id=cleanup_id)
-    cleanup = cleanups.update_cleanup(call.tenant, cleanup_id, body.attributes, cleanup_views.actor(call),
-                                      bootstrap.events_port())
+    cleanup = cleanups.update_cleanup(bootstrap.ports(), call.tenant, cleanup_id, body.attributes,
+                                      cleanup_views.actor(call))
     return cleanup_views.render(cleanup, call)
 
 
 @api.route("/api/cleanups/{cleanup_id}", methods=["DELETE"])
 def delete_cleanup(call: ApiRequest, cleanup_id: str) -> None:
-    cleanups.delete_cleanup(call.tenant, cleanup_id, cleanup_views.actor(call), bootstrap.events_port())
+    cleanups.delete_cleanup(bootstrap.ports(), call.tenant, cleanup_id, cleanup_views.actor(call))
 
 
 # --- the worker and the schedule ----------------------------------------------------------------
@@ -84,7 +85,7 @@ def on_work_message(event: SQSEvent) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> None:
-    cleanups.reconcile(bootstrap.events_port())
+    cleanups.reconcile(bootstrap.ports())
 
 
 # --- events, versions, webhooks ------------------------------------------------------------------

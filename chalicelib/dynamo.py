@@ -1,15 +1,35 @@
-"""PynamoDB plumbing shared by the adapters: models bound to a table name read at call time."""
+"""PynamoDB plumbing shared by the adapters.
+
+Models bound to a table name read at call time; the one mapping between domain dataclasses
+and stored items; the one test for a refused conditional write.
+"""
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberSetAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
 from chalicelib import aws
+from chalicelib.tenancy import Tenant
 
 M = TypeVar("M", bound=type[Model])
+ItemT = TypeVar("ItemT", bound=Model)
+D = TypeVar("D")
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 @functools.cache
@@ -37,3 +57,91 @@ class TenantItem(ServiceItem):
 
     organization_id = UnicodeAttribute()
     mode = UnicodeAttribute()
+
+
+# --- conditional writes --------------------------------------------------------------------------
+
+def condition_failed(error: Exception) -> bool:
+    """A conditional write refused: the only storage error the adapters expect."""
+    return isinstance(error, PynamoDBException) and error.cause_response_code == _CONDITION_FAILED
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run one conditional write: False when its condition failed; any other error is raised."""
+    try:
+        write()
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+# --- domain dataclass <-> stored item -------------------------------------------------------------
+# A dataclass field is stored in the model attribute of the same name; a `tenant` field in
+# `organization_id` and `mode`. Fields the model does not declare (the keys) are passed by the adapter.
+
+def stored_values(model: type[Model], obj: Any) -> dict[str, Any]:
+    """Attribute name -> stored value for every field of `obj` the model declares (None: absent)."""
+    attributes = model.get_attributes()
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if field.name == "tenant" and isinstance(value, Tenant) and "organization_id" in attributes:
+            values.update(organization_id=value.organization_id, mode=value.mode)
+        elif field.name in attributes:
+            values[field.name] = _to_stored(attributes[field.name], value)
+    return values
+
+
+def to_item(model: type[ItemT], obj: Any, **keys: Any) -> ItemT:
+    """The item of `obj`; `keys` gives the key attributes and any attribute that is not a field."""
+    return model(**{**stored_values(model, obj), **keys})
+
+
+def to_domain(cls: type[D], item: Model, **extra: Any) -> D:
+    """The dataclass `cls` from `item`; `extra` gives fields not stored under their own name (the id)."""
+    attributes = type(item).get_attributes()
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if field.name in extra:
+            values[field.name] = extra[field.name]
+        elif field.name == "tenant" and "organization_id" in attributes:
+            values[field.name] = Tenant(item.organization_id, item.mode)  # type: ignore[attr-defined]
+        elif field.name in attributes:
+            values[field.name] = _from_stored(field, getattr(item, field.name))
+    return cls(**values)
+
+
+def _to_stored(attribute: Attribute[Any], value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(attribute, (NumberSetAttribute, UnicodeSetAttribute)):
+        return set(value) or None  # DynamoDB has no empty set
+    if isinstance(attribute, MapAttribute) and isinstance(value, dict):
+        return MapAttribute(**value)
+    if isinstance(attribute, ListAttribute):
+        return list(value) or (None if attribute.null else [])
+    if isinstance(attribute, JSONAttribute) and attribute.null and value == {}:
+        return None
+    return value
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None
+
+
+def _from_stored(field: dataclasses.Field[Any], value: Any) -> Any:
+    """Absent reads as the field's default; maps as dicts; sets and lists as the default's kind."""
+    if value is None:
+        return _default(field)
+    if isinstance(value, MapAttribute):
+        return value.as_dict()
+    default = _default(field)
+    if isinstance(default, (tuple, frozenset)):
+        return type(default)(value)
+    return value

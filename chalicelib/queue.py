@@ -41,3 +41,10 @@ def send(messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
             again = client.send_message_batch(QueueUrl=url, Entries=[{**e, "Id": uuid.uuid4().hex} for e in retry])
             if again.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(again['Failed'])} messages: {again['Failed'][0]}")
+
+
+class SqsWorkQueue:
+    """Implements `chalicelib.cleanups.WorkQueue` on SQS."""
+
+    def send(self, messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
+        send(messages, delay_seconds)

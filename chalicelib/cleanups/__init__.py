@@ -1,8 +1,19 @@
-"""Cleanups: the resource, its state machine, the batch worker and the reconciler."""
+"""Cleanups: the resource, its state machine, the batch worker and the reconciler.
+
+Every use case takes a `Ports` first (`chalicelib.bootstrap.ports()` builds the real one).
+"""
 from chalicelib.cleanups.model import WORKER, Actor, Cleanup
+from chalicelib.cleanups.ports import (
+    CleanupEvents,
+    CleanupRepository,
+    Clock,
+    Deletion,
+    Ports,
+    RecordStore,
+    WorkQueue,
+)
 from chalicelib.cleanups.reconciler import ReconcileReport, reconcile
 from chalicelib.cleanups.services import (
-    CleanupEvents,
     create_cleanup,
     delete_cleanup,
     get_cleanup,
@@ -13,6 +24,7 @@ from chalicelib.cleanups.services import (
 from chalicelib.cleanups.worker import process_batch
 
 __all__ = [
-    "WORKER", "Actor", "Cleanup", "CleanupEvents", "ReconcileReport", "create_cleanup", "delete_cleanup",
-    "get_cleanup", "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "update_cleanup",
+    "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Ports",
+    "ReconcileReport", "RecordStore", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
+    "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "update_cleanup",
 ]

@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from chalicelib import queue
-from chalicelib.cleanups import store
 from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
-from chalicelib.cleanups.services import CleanupEvents, batch_messages
+from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.services import batch_messages
 from chalicelib.cleanups.worker import count, settle
-from chalicelib.config import get_settings
-from chalicelib.tenancy import iso, now
+from chalicelib.tenancy import iso
 
 UNPROCESSABLE = {"base": ["could not be processed: its batch failed on every delivery"]}
 
@@ -32,28 +30,28 @@ def _uncounted_batches(cleanup: Cleanup) -> list[int]:
     return sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in missing})
 
 
-def _give_up(cleanup: Cleanup, events: CleanupEvents) -> None:
+def _give_up(ports: Ports, cleanup: Cleanup) -> None:
     for batch in _uncounted_batches(cleanup):
-        ids = store.batch_ids(cleanup.tenant, cleanup.id, batch)
+        ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch)
         for number, sub_ids in sub_batches_of(batch, ids, cleanup.batch_size, cleanup.sub_batch_size):
             if number not in cleanup.counted:
-                cleanup = count(cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}, events) or cleanup
+                cleanup = count(ports, cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}) or cleanup
 
 
-def reconcile(events: CleanupEvents) -> ReconcileReport:
-    settings = get_settings()
+def reconcile(ports: Ports) -> ReconcileReport:
+    settings, repository = ports.settings, ports.cleanups
     report = ReconcileReport()
-    cutoff = iso(now() - timedelta(seconds=settings.reconcile_after_seconds)) or ""
-    for cleanup in store.stale(cutoff):
+    cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds)) or ""
+    for cleanup in repository.stale(cutoff):
         if cleanup.fully_counted:  # counted, but the worker died before settling
-            settle(cleanup, events)
+            settle(ports, cleanup)
             continue
-        if store.reconcile_count(cleanup) >= settings.reconcile_attempts:
-            _give_up(cleanup, events)
+        if repository.reconcile_count(cleanup) >= settings.reconcile_attempts:
+            _give_up(ports, cleanup)
             report.given_up.append(cleanup.id)
             continue
         batches = _uncounted_batches(cleanup) or [0]
-        store.mark_reconciled(cleanup, iso(now()) or "")
-        queue.send(batch_messages(cleanup, batches))
+        repository.mark_reconciled(cleanup, iso(ports.clock.now()) or "")
+        ports.queue.send(batch_messages(cleanup, batches))
         report.requeued[cleanup.id] = batches
     return report

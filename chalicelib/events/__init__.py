@@ -1,7 +1,7 @@
 """Events, versions and webhooks of cleanups: the recorder (the `CleanupEvents` port), delivery, reads."""
 from chalicelib.events.delivery import deliver
 from chalicelib.events.model import TOPICS, Event, EventCallback, Version, Webhook
-from chalicelib.events.reading import (
+from chalicelib.events.queries import (
     callbacks_of_event,
     events_of_cleanup,
     get_event,
@@ -15,12 +15,14 @@ from chalicelib.events.reading import (
     webhook_of_callback,
     webhooks_of_event,
 )
-from chalicelib.events.recorder import CleanupEventsRecorder
+from chalicelib.events.recorder import CleanupEventsRecorder, EventLog
+from chalicelib.events.store import DynamoEventLog
 from chalicelib.events.webhooks import create_webhook, delete_webhook, get_webhook, list_webhooks, update_webhook
 
 __all__ = [
-    "TOPICS", "CleanupEventsRecorder", "Event", "EventCallback", "Version", "Webhook", "callbacks_of_event",
-    "create_webhook", "delete_webhook", "deliver", "events_of_cleanup", "get_event", "get_event_callback",
-    "get_version", "get_webhook", "last_event_callbacks", "list_event_callbacks", "list_events", "list_versions",
-    "list_webhooks", "update_webhook", "versions_of_cleanup", "webhook_of_callback", "webhooks_of_event",
+    "TOPICS", "CleanupEventsRecorder", "DynamoEventLog", "Event", "EventLog", "EventCallback", "Version", "Webhook",
+    "callbacks_of_event", "create_webhook", "delete_webhook", "deliver", "events_of_cleanup", "get_event",
+    "get_event_callback", "get_version", "get_webhook", "last_event_callbacks", "list_event_callbacks",
+    "list_events", "list_versions", "list_webhooks", "update_webhook", "versions_of_cleanup", "webhook_of_callback",
+    "webhooks_of_event",
 ]

@@ -14,11 +14,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import queue
-from chalicelib.cleanups import get_cleanup
+from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.events import store, webhook_store
 from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_delay, signature, succeeded
-from chalicelib.events.resources import cleanup_resource, event_resource, linkage, version_resource
+from chalicelib.events.representations import cleanup_resource, event_resource, linkage, version_resource
 from chalicelib.events.transport import post
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.jsonapi import Resource
@@ -43,7 +43,7 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -
     """The cleanup as it is now, or as the message last saw it if it was deleted since."""
     carried = message["resource"]
     try:
-        attributes = get_cleanup(tenant, carried["id"]).attributes()
+        attributes = DynamoCleanupRepository().get(tenant, carried["id"]).attributes()
     except RecordNotFoundError:
         attributes = carried["attributes"]
     resource = cleanup_resource(carried["id"], attributes, tenant.mode)

@@ -7,11 +7,14 @@ fire per transition. Deliveries go through the queue, never inline.
 """
 from __future__ import annotations
 
-from chalicelib import queue
-from chalicelib.cleanups.model import Actor, Cleanup
-from chalicelib.events import store, webhook_store
+from typing import Protocol
+
+from chalicelib.cleanups import Actor, Cleanup, Clock, WorkQueue
 from chalicelib.events.model import (
     DESTROY,
+    Event,
+    Version,
+    Webhook,
     delivery_message,
     destroy_version,
     new_event,
@@ -19,39 +22,53 @@ from chalicelib.events.model import (
     topics_created,
     update_version,
 )
-from chalicelib.tenancy import iso, now
+from chalicelib.tenancy import Tenant, iso
 
 
-def _moment() -> str:
-    return iso(now()) or ""
+class EventLog(Protocol):
+    """Where events and versions are kept, and who listens: `events.store.DynamoEventLog`."""
 
+    def put_event(self, event: Event) -> bool:
+        """Store an event once; False if its id was stored already (a retried fire)."""
 
-def fire(topic: str, cleanup: Cleanup) -> bool:
-    """Store the event of `topic` for `cleanup` and enqueue its deliveries; False if it had fired already."""
-    event = new_event(cleanup, topic, _moment())
-    if not store.put_event(event):
-        return False
-    hooks = [w for w in webhook_store.list_webhooks(cleanup.tenant) if w.topic == topic and w.deliverable]
-    if hooks:
-        queue.send([delivery_message(hook, event, cleanup) for hook in hooks])
-    return True
+    def put_version(self, version: Version) -> bool:
+        """Store a version once; False if its id was stored already."""
+
+    def webhooks(self, tenant: Tenant) -> list[Webhook]:
+        """The tenant's webhooks."""
 
 
 class CleanupEventsRecorder:
     """Implements `chalicelib.cleanups.CleanupEvents`."""
 
+    def __init__(self, log: EventLog, queue: WorkQueue, clock: Clock) -> None:
+        self.log, self.queue, self.clock = log, queue, clock
+
+    def _moment(self) -> str:
+        return iso(self.clock.now()) or ""
+
+    def fire(self, topic: str, cleanup: Cleanup) -> bool:
+        """Store the event of `topic` for `cleanup` and enqueue its deliveries; False if it had fired already."""
+        event = new_event(cleanup, topic, self._moment())
+        if not self.log.put_event(event):
+            return False
+        hooks = [w for w in self.log.webhooks(cleanup.tenant) if w.topic == topic and w.deliverable]
+        if hooks:
+            self.queue.send([delivery_message(hook, event, cleanup) for hook in hooks])
+        return True
+
     def created(self, cleanup: Cleanup, actor: Actor) -> None:
         for topic in topics_created(cleanup):
-            fire(topic, cleanup)
+            self.fire(topic, cleanup)
 
     def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
-        version = update_version(before, after, actor, _moment())
+        version = update_version(before, after, actor, self._moment())
         if version is not None:
-            store.put_version(version)
+            self.log.put_version(version)
         topic = status_topic(before, after)
         if topic is not None:
-            fire(topic, after)
+            self.fire(topic, after)
 
     def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
-        store.put_version(destroy_version(cleanup, actor, _moment()))
-        fire(DESTROY, cleanup)
+        self.log.put_version(destroy_version(cleanup, actor, self._moment()))
+        self.fire(DESTROY, cleanup)

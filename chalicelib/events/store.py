@@ -8,16 +8,15 @@ the tenant item is the commit point, so a retried write reports "already there".
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind
-from chalicelib.events.model import Event, Version
+from chalicelib.dynamo import TenantItem, bind, to_domain, to_item, written
+from chalicelib.events import webhook_store
+from chalicelib.events.model import Event, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
-
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class EventItem(TenantItem):
@@ -67,37 +66,20 @@ def cleanup_versions_partition(tenant: Tenant, cleanup_id: str) -> str:
     return f"{tenant.key}#cleanup-versions#{cleanup_id}"
 
 
-def failed_condition(error: Exception) -> bool:
-    """A conditional write refused: the only storage error these adapters expect."""
-    return getattr(error, "cause_response_code", None) == _CONDITION_FAILED
-
-
 def _save_once(item: Model, copy: Model) -> bool:
     """Copy (idempotent overwrite), then the tenant item only if absent; False when it was there."""
     copy.save()
-    try:
-        item.save(condition=type(item).sk.does_not_exist())  # type: ignore[attr-defined]
-    except PutError as error:
-        if failed_condition(error):
-            return False
-        raise
-    return True
+    return written(lambda: item.save(condition=type(item).sk.does_not_exist()))  # type: ignore[attr-defined]
 
 
 # --- events ------------------------------------------------------------------------------------
 
 def _event_item(event: Event, pk: str) -> EventItem:
-    return _events()(pk, event.id, organization_id=event.tenant.organization_id, mode=event.tenant.mode,
-                     name=event.name, resource_type=event.resource_type, resource_id=event.resource_id,
-                     created_at=event.created_at, updated_at=event.updated_at, reference=event.reference,
-                     reference_origin=event.reference_origin, metadata=event.metadata)
+    return to_item(_events(), event, pk=pk, sk=event.id)
 
 
 def _event(item: EventItem) -> Event:
-    return Event(tenant=Tenant(item.organization_id, item.mode), id=item.sk, name=item.name,
-                 resource_type=item.resource_type, resource_id=item.resource_id, created_at=item.created_at,
-                 updated_at=item.updated_at, reference=item.reference, reference_origin=item.reference_origin,
-                 metadata=item.metadata or {})
+    return to_domain(Event, item, id=item.sk)
 
 
 def put_event(event: Event) -> bool:
@@ -125,17 +107,11 @@ def events_of(tenant: Tenant, cleanup_id: str) -> list[Event]:
 # --- versions ----------------------------------------------------------------------------------
 
 def _version_item(version: Version, pk: str) -> VersionItem:
-    return _versions()(pk, version.id, organization_id=version.tenant.organization_id, mode=version.tenant.mode,
-                       resource_type=version.resource_type, resource_id=version.resource_id, event=version.event,
-                       changes=version.changes, who=version.who, ip_address=version.ip_address,
-                       user_agent=version.user_agent, uuid=version.uuid, created_at=version.created_at)
+    return to_item(_versions(), version, pk=pk, sk=version.id)
 
 
 def _version(item: VersionItem) -> Version:
-    return Version(tenant=Tenant(item.organization_id, item.mode), id=item.sk, resource_type=item.resource_type,
-                   resource_id=item.resource_id, event=item.event, changes=item.changes or {}, who=item.who or {},
-                   created_at=item.created_at, ip_address=item.ip_address, user_agent=item.user_agent,
-                   uuid=item.uuid)
+    return to_domain(Version, item, id=item.sk)
 
 
 def put_version(version: Version) -> bool:
@@ -158,3 +134,16 @@ def list_versions(tenant: Tenant) -> list[Version]:
 def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
     return [_version(item) for item in _versions().query(cleanup_versions_partition(tenant, cleanup_id),
                                                          consistent_read=True)]
+
+
+class DynamoEventLog:
+    """Implements the recorder's `EventLog` on the stores above and the webhook store."""
+
+    def put_event(self, event: Event) -> bool:
+        return put_event(event)
+
+    def put_version(self, version: Version) -> bool:
+        return put_version(version)
+
+    def webhooks(self, tenant: Tenant) -> list[Webhook]:
+        return webhook_store.list_webhooks(tenant)

@@ -8,20 +8,19 @@ under their webhook and their event; they expire with the table's TTL.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind
+from chalicelib.dynamo import TenantItem, bind, stored_values, to_domain, to_item, written
 from chalicelib.events.model import OPEN, EventCallback, Webhook
-from chalicelib.events.store import failed_condition
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
 CALLBACK_TTL_SECONDS = 30 * 24 * 3600
 LAST_CALLBACKS = 100
+_FIXED = frozenset({"organization_id", "mode", "created_at"})
 
 
 class WebhookItem(TenantItem):
@@ -80,28 +79,12 @@ def event_callbacks_partition(tenant: Tenant, event_id: str) -> str:
 # --- webhooks ----------------------------------------------------------------------------------
 
 def _webhook(item: WebhookItem) -> Webhook:
-    return Webhook(tenant=Tenant(item.organization_id, item.mode), id=item.sk, topic=item.topic,
-                   callback_url=item.callback_url, shared_secret=item.shared_secret, created_at=item.created_at,
-                   updated_at=item.updated_at, name=item.name,
-                   include_resources=tuple(str(name) for name in item.include_resources or ()),
-                   circuit_state=item.circuit_state, circuit_failure_count=int(item.circuit_failure_count or 0),
-                   disabled_at=item.disabled_at, reference=item.reference, reference_origin=item.reference_origin,
-                   metadata=item.metadata or {})
-
-
-def _stored(webhook: Webhook) -> dict[str, Any]:
-    """Attribute name -> stored value (None removes it)."""
-    return {"topic": webhook.topic, "callback_url": webhook.callback_url, "shared_secret": webhook.shared_secret,
-            "name": webhook.name, "include_resources": list(webhook.include_resources) or None,
-            "circuit_state": webhook.circuit_state, "circuit_failure_count": webhook.circuit_failure_count,
-            "disabled_at": webhook.disabled_at, "updated_at": webhook.updated_at, "reference": webhook.reference,
-            "reference_origin": webhook.reference_origin, "metadata": webhook.metadata or None}
+    return to_domain(Webhook, item, id=item.sk)
 
 
 def save_new_webhook(webhook: Webhook) -> None:
     model = _webhooks()
-    item = model(webhooks_partition(webhook.tenant), webhook.id, organization_id=webhook.tenant.organization_id,
-                 mode=webhook.tenant.mode, created_at=webhook.created_at, **_stored(webhook))
+    item = to_item(model, webhook, pk=webhooks_partition(webhook.tenant), sk=webhook.id)
     item.save(condition=model.sk.does_not_exist())
 
 
@@ -119,80 +102,56 @@ def list_webhooks(tenant: Tenant) -> list[Webhook]:
 def update_webhook(before: Webhook, after: Webhook) -> Webhook:
     """Write the attributes that differ between `before` and `after`; 404 if it was deleted meanwhile."""
     model = _webhooks()
-    old, new = _stored(before), _stored(after)
-    changed = {name: value for name, value in new.items() if old[name] != value or name == "updated_at"}
+    old, new = stored_values(model, before), stored_values(model, after)
+    # The tenant, id and created_at never change: neither are they written.
+    changed = {name: value for name, value in new.items()
+               if name not in _FIXED and (old[name] != value or name == "updated_at")}
     actions = [getattr(model, name).set(value) if value is not None else getattr(model, name).remove()
                for name, value in changed.items()]
     item = model(webhooks_partition(before.tenant), before.id)
-    try:
-        item.update(actions=actions, condition=model.sk.exists())
-    except UpdateError as error:
-        if failed_condition(error):
-            raise RecordNotFoundError(f"No webhook {before.id}") from None
-        raise
+    if not written(lambda: item.update(actions=actions, condition=model.sk.exists())):
+        raise RecordNotFoundError(f"No webhook {before.id}")
     return _webhook(item)
 
 
 def delete_webhook(tenant: Tenant, webhook_id: str) -> None:
     model = _webhooks()
-    try:
-        model(webhooks_partition(tenant), webhook_id).delete(condition=model.sk.exists())
-    except DeleteError as error:
-        if failed_condition(error):
-            raise RecordNotFoundError(f"No webhook {webhook_id}") from None
-        raise
+    if not written(lambda: model(webhooks_partition(tenant), webhook_id).delete(condition=model.sk.exists())):
+        raise RecordNotFoundError(f"No webhook {webhook_id}")
 
 
 def add_failure(webhook: Webhook) -> int | None:
     """One more consecutive failure, atomically; the new count, or None if the webhook is gone."""
     model = _webhooks()
     item = model(webhooks_partition(webhook.tenant), webhook.id)
-    try:
-        item.update(actions=[model.circuit_failure_count.add(1)], condition=model.sk.exists())
-    except UpdateError as error:
-        if failed_condition(error):
-            return None
-        raise
+    if not written(lambda: item.update(actions=[model.circuit_failure_count.add(1)], condition=model.sk.exists())):
+        return None
     return int(item.circuit_failure_count)
 
 
 def open_circuit(webhook: Webhook, moment: str) -> None:
+    """Stop deliveries to the webhook; nothing to do if it was deleted meanwhile."""
     model = _webhooks()
-    try:
-        model(webhooks_partition(webhook.tenant), webhook.id).update(
-            actions=[model.circuit_state.set(OPEN), model.updated_at.set(moment)], condition=model.sk.exists())
-    except UpdateError as error:
-        if not failed_condition(error):
-            raise
+    written(lambda: model(webhooks_partition(webhook.tenant), webhook.id).update(
+        actions=[model.circuit_state.set(OPEN), model.updated_at.set(moment)], condition=model.sk.exists()))
 
 
 def reset_failures(webhook: Webhook) -> None:
     """A delivery went through: the consecutive-failure count starts again (if it moved)."""
     model = _webhooks()
-    try:
-        model(webhooks_partition(webhook.tenant), webhook.id).update(
-            actions=[model.circuit_failure_count.set(0)],
-            condition=model.sk.exists() & (model.circuit_failure_count > 0))
-    except UpdateError as error:
-        if not failed_condition(error):
-            raise
+    written(lambda: model(webhooks_partition(webhook.tenant), webhook.id).update(
+        actions=[model.circuit_failure_count.set(0)],
+        condition=model.sk.exists() & (model.circuit_failure_count > 0)))
 
 
 # --- event callbacks ---------------------------------------------------------------------------
 
 def _callback(item: CallbackItem) -> EventCallback:
-    return EventCallback(tenant=Tenant(item.organization_id, item.mode), id=item.id, webhook_id=item.webhook_id,
-                         event_id=item.event_id, callback_url=item.callback_url, payload=item.payload or {},
-                         signature=item.signature, created_at=item.created_at, response_code=item.response_code,
-                         response_message=item.response_message)
+    return to_domain(EventCallback, item)
 
 
 def _callback_item(callback: EventCallback, pk: str, sk: str) -> CallbackItem:
-    return _callbacks()(pk, sk, id=callback.id, organization_id=callback.tenant.organization_id,
-                        mode=callback.tenant.mode, webhook_id=callback.webhook_id, event_id=callback.event_id,
-                        callback_url=callback.callback_url, payload=callback.payload, signature=callback.signature,
-                        response_code=callback.response_code, response_message=callback.response_message,
-                        created_at=callback.created_at, expires_at=int(time.time()) + CALLBACK_TTL_SECONDS)
+    return to_item(_callbacks(), callback, pk=pk, sk=sk, expires_at=int(time.time()) + CALLBACK_TTL_SECONDS)
 
 
 def save_callback(callback: EventCallback) -> None:

@@ -8,7 +8,13 @@ from chalicelib import events
 from chalicelib.catalog import service_type
 from chalicelib.cleanups import Cleanup
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
-from chalicelib.events.resources import callback_resource, event_resource, linkage, version_resource, webhook_resource
+from chalicelib.events.representations import (
+    callback_resource,
+    event_resource,
+    linkage,
+    version_resource,
+    webhook_resource,
+)
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import Resource, parse_list_query, parse_show_query, render_list, render_one
 from chalicelib.listing import select

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
 
-from chalicelib import cleanups, messages
-from chalicelib.cleanups import Actor, Cleanup
+from chalicelib import bootstrap, cleanups, messages
+from chalicelib.cleanups import Actor, Cleanup, Ports
 from chalicelib.messages import tenant_of
 from chalicelib.tenancy import Tenant
 
@@ -35,6 +35,11 @@ class RecordingEvents:
 
     def statuses(self, cleanup_id: str) -> list[str]:
         return [status for what, cid, status in self.calls if cid == cleanup_id and what == "status"]
+
+
+def ports(events: RecordingEvents) -> Ports:
+    """The real adapters, with `events` told of every change."""
+    return replace(bootstrap.ports(), events=events)
 
 
 def queue_url() -> str:
@@ -67,7 +72,7 @@ def lambda_event(bodies: Iterable[str]) -> dict[str, Any]:
 
 def handlers(events: RecordingEvents) -> dict[str, messages.Handler]:
     def batch(body: dict[str, Any]) -> None:
-        cleanups.process_batch(tenant_of(body), body["cleanup_id"], int(body["batch"]), events)
+        cleanups.process_batch(ports(events), tenant_of(body), body["cleanup_id"], int(body["batch"]))
     return {"cleanup_batch": batch}
 
 
@@ -93,8 +98,8 @@ def drain(events: RecordingEvents, order: Callable[[list[str]], list[str]] = lam
 
 def create(tenant: Tenant, events: RecordingEvents, resource_type: str = "skus",
            filters: dict[str, Any] | None = None) -> Cleanup:
-    return cleanups.create_cleanup(tenant, {"resource_type": resource_type, "filters": filters or {}},
-                                   APP_ACTOR, events)
+    return cleanups.create_cleanup(ports(events), tenant, {"resource_type": resource_type, "filters": filters or {}},
+                                   APP_ACTOR)
 
 
 def body_of(message: dict[str, Any]) -> dict[str, Any]:

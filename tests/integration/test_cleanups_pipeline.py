@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import chalicelib.records as records_api
-from chalicelib import aws, cleanups
-from chalicelib.cleanups import store
+from chalicelib import aws, bootstrap, cleanups
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
+from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.exceptions import RecordNotFoundError, ValidationError
 from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant
@@ -23,8 +23,11 @@ from tests.integration.cleanup_helpers import (
     create,
     deliver,
     drain,
+    ports,
     receive_all,
 )
+
+store = DynamoCleanupRepository()
 
 
 @pytest.fixture
@@ -93,7 +96,7 @@ def test_cleanup_finishes_exactly_after_a_worker_dies_half_way_through_a_batch(
     make_skus(records, 4)
     cleanup = create(tenant, events)
     [body] = [m["Body"] for m in receive_all()]
-    real = cleanups.worker.delete_batch
+    real = bootstrap.HostedRecords.delete_sub_batch
     calls = {"n": 0}
 
     def dies_on_second_sub_batch(*args: Any, **kwargs: Any) -> Any:
@@ -102,7 +105,7 @@ def test_cleanup_finishes_exactly_after_a_worker_dies_half_way_through_a_batch(
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cleanups.worker, "delete_batch", dies_on_second_sub_batch)
+    monkeypatch.setattr(bootstrap.HostedRecords, "delete_sub_batch", dies_on_second_sub_batch)
     # When the first delivery dies after one sub-batch
     assert len(deliver([body], events)["batchItemFailures"]) == 1
     half = store.get(tenant, cleanup.id)
@@ -157,7 +160,7 @@ def test_over_the_size_limit_is_422_and_nothing_is_written(
     with pytest.raises(TooManyRecordsError) as raised:
         create(tenant, events)
     assert raised.value.details[0].pointer == "/data/attributes/filters"
-    assert cleanups.list_cleanups(tenant) == [] and receive_all() == []
+    assert cleanups.list_cleanups(bootstrap.ports(), tenant) == [] and receive_all() == []
 
 
 def test_eleventh_active_cleanup_is_refused(records: Any, tenant: Tenant, work_queue: None,
@@ -168,7 +171,7 @@ def test_eleventh_active_cleanup_is_refused(records: Any, tenant: Tenant, work_q
     create(tenant, events)
     with pytest.raises(CleanupLimitError):
         create(tenant, events)
-    assert len(cleanups.list_cleanups(tenant)) == 2
+    assert len(cleanups.list_cleanups(bootstrap.ports(), tenant)) == 2
 
 
 def test_unknown_filter_is_422_pointing_at_filters(records: Any, tenant: Tenant, work_queue: None,
@@ -182,24 +185,24 @@ def test_interrupt_stops_new_sub_batches(records: Any, tenant: Tenant, work_queu
                                          events: RecordingEvents, monkeypatch: pytest.MonkeyPatch) -> None:
     make_skus(records, 8)
     cleanup = create(tenant, events)
-    real = cleanups.worker.delete_batch
+    real = bootstrap.HostedRecords.delete_sub_batch
     seen = {"n": 0}
 
     def interrupt_after_first(*args: Any, **kwargs: Any) -> Any:
         outcome = real(*args, **kwargs)
         seen["n"] += 1
         if seen["n"] == 1:  # the client's PATCH lands while the first sub-batch is in flight
-            cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+            cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
         return outcome
 
-    monkeypatch.setattr(cleanups.worker, "delete_batch", interrupt_after_first)
+    monkeypatch.setattr(bootstrap.HostedRecords, "delete_sub_batch", interrupt_after_first)
     drain(events)
     final = store.get(tenant, cleanup.id)
     assert final.status == "interrupted"
     # Only the in-flight sub-batch (2 records) was deleted, and counted
     assert 8 - len(remaining(tenant, "skus")) == final.processed_count == 2
     with pytest.raises(CleanupFinishedError):
-        cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+        cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
 
 
 def test_interrupt_racing_completion_leaves_exactly_one_terminal_state(
@@ -209,7 +212,7 @@ def test_interrupt_racing_completion_leaves_exactly_one_terminal_state(
     drain(events)
     # The interrupt arrives after the last count settled the cleanup: it is refused, nothing changes
     with pytest.raises(CleanupFinishedError):
-        cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+        cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
     assert store.get(tenant, cleanup.id).status == "completed"
     assert events.statuses(cleanup.id) == ["in_progress", "completed"]
 
@@ -218,7 +221,7 @@ def test_delete_of_an_active_cleanup_interrupts_it_and_removes_its_snapshot(
         records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
     make_skus(records, 4)
     cleanup = create(tenant, events)
-    cleanups.delete_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+    cleanups.delete_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
     with pytest.raises(RecordNotFoundError):
         store.get(tenant, cleanup.id)
     assert store.batch_ids(tenant, cleanup.id, 0) == []
@@ -233,8 +236,8 @@ def test_another_tenants_cleanup_is_not_found(records: Any, tenant: Tenant, othe
     make_skus(records, 1)
     cleanup = create(tenant, events)
     with pytest.raises(RecordNotFoundError):
-        cleanups.get_cleanup(other_tenant, cleanup.id)
-    assert cleanups.list_cleanups(other_tenant) == []
+        cleanups.get_cleanup(bootstrap.ports(), other_tenant, cleanup.id)
+    assert cleanups.list_cleanups(bootstrap.ports(), other_tenant) == []
 
 
 def test_reconciler_requeues_lost_messages_then_the_cleanup_completes(
@@ -245,7 +248,7 @@ def test_reconciler_requeues_lost_messages_then_the_cleanup_completes(
     lost = receive_all()  # every message lost
     assert len(lost) == 2
     monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "-1")
-    report = cleanups.reconcile(events)
+    report = cleanups.reconcile(ports(events))
     assert report.requeued == {cleanup.id: [0, 1]}
     drain(events)
     final = assert_exact(cleanup.id, tenant)
@@ -262,9 +265,9 @@ def test_reconciler_gives_up_on_a_batch_that_always_fails(
     deliver([m["Body"] for m in messages if m not in poison], events)
     monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "-1")
     monkeypatch.setenv("RECONCILE_ATTEMPTS", "1")
-    cleanups.reconcile(events)  # first attempt: requeued (and lost again)
+    cleanups.reconcile(ports(events))  # first attempt: requeued (and lost again)
     receive_all()
-    report = cleanups.reconcile(events)
+    report = cleanups.reconcile(ports(events))
     assert report.given_up == [cleanup.id]
     final = assert_exact(cleanup.id, tenant)
     assert (final.status, final.processed_count, final.errors_count) == ("completed", 36, 4)
@@ -299,7 +302,7 @@ def test_sub_batch_cut_short_then_interrupted_is_finished_leaving_no_stripped_re
     finally:
         client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", die_before_the_roots)
     # When the client interrupts before the message comes back
-    cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+    cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
     deliver([body], events)
     # Then the sub-batch in flight was finished and counted, the other never started,
     # and every sku is either gone with all its associated records or whole

@@ -13,11 +13,13 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
 
+from chalicelib.bootstrap import SystemClock
 from chalicelib.cleanups import Actor
-from chalicelib.events import CleanupEventsRecorder
+from chalicelib.events import CleanupEventsRecorder, DynamoEventLog
+from chalicelib.queue import SqsWorkQueue
 
 QUEUE = "cleanups-work"
-RECORDER = CleanupEventsRecorder()  # stateless: one serves every test
+RECORDER = CleanupEventsRecorder(DynamoEventLog(), SqsWorkQueue(), SystemClock())  # stateless: one serves every test
 APP_ACTOR = Actor(who={"application": {"id": "AppAAAAAA1", "client_id": "client-1", "kind": "integration"}},
                   ip_address="203.0.113.7", user_agent="cleanups-cli/1.0", request_id="req-0001")
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib import cleanups, events
+from chalicelib import bootstrap, cleanups, events
 from chalicelib.cleanups import WORKER
 from chalicelib.cleanups.model import start
 from chalicelib.events import create_webhook, update_webhook
@@ -28,9 +28,9 @@ def test_recorder_writes_versions_and_events_for_create_start_complete(records, 
     # Given two skus and a cleanup of them created by an application
     records.sku()
     records.sku()
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # When the worker processes its only batch
-    cleanups.process_batch(tenant, cleanup.id, 0, RECORDER)
+    cleanups.process_batch(bootstrap.ports(), tenant, cleanup.id, 0)
     # Then the worker's two transitions are versions, and each topic fired once
     versions = sorted(events.versions_of_cleanup(tenant, cleanup.id),
                       key=lambda v: v.changes["status"][0] == "in_progress")
@@ -45,9 +45,9 @@ def test_recorder_writes_versions_and_events_for_create_start_complete(records, 
 def test_recorder_writes_the_interrupt_with_the_application_and_its_request(records, tenant):
     # Given a pending cleanup
     records.sku()
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # When the application interrupts it
-    cleanups.update_cleanup(tenant, cleanup.id, {"_interrupt": True}, APP_ACTOR, RECORDER)
+    cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"_interrupt": True}, APP_ACTOR)
     # Then one version says who, from where, with which request
     (version,) = events.versions_of_cleanup(tenant, cleanup.id)
     assert version.changes["status"] == ["pending", "interrupted"]
@@ -59,9 +59,9 @@ def test_recorder_writes_the_interrupt_with_the_application_and_its_request(reco
 
 def test_recorder_versions_a_metadata_update_without_firing_a_topic(tenant):
     # Given a cleanup with nothing to delete (completed at once)
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # When its metadata changes
-    cleanups.update_cleanup(tenant, cleanup.id, {"metadata": {"batch": "b1"}}, APP_ACTOR, RECORDER)
+    cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"metadata": {"batch": "b1"}}, APP_ACTOR)
     # Then the version holds exactly that change (and the new updated_at); no new topic fired
     (version,) = events.versions_of_cleanup(tenant, cleanup.id)
     assert version.changes["metadata"] == [{}, {"batch": "b1"}]
@@ -71,23 +71,23 @@ def test_recorder_versions_a_metadata_update_without_firing_a_topic(tenant):
 
 def test_recorder_versions_a_destroy_that_outlives_the_cleanup(tenant):
     # Given a completed cleanup
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # When it is deleted
-    cleanups.delete_cleanup(tenant, cleanup.id, APP_ACTOR, RECORDER)
+    cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
     # Then its destroy version and event remain readable, and the cleanup is gone
     (version,) = events.versions_of_cleanup(tenant, cleanup.id)
     assert version.event == "destroy"
     assert version.changes["status"] == ["completed", None]
     assert "cleanups.destroy" in _names(events.events_of_cleanup(tenant, cleanup.id))
     with pytest.raises(RecordNotFoundError):
-        cleanups.get_cleanup(tenant, cleanup.id)
+        cleanups.get_cleanup(bootstrap.ports(), tenant, cleanup.id)
 
 
 def test_recorder_fires_a_transition_once_when_told_twice(records, tenant):
     # Given a webhook on cleanups.start and a pending cleanup
     records.sku()
     hook = _hook(tenant, "cleanups.start")
-    before = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    before = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     after = start(before, now())
     # When the same transition is reported twice (a retried call)
     RECORDER.changed(before, after, WORKER)
@@ -106,7 +106,7 @@ def test_recorder_enqueues_only_for_enabled_webhooks_on_the_topic(tenant):
     update_webhook(tenant, disabled.id, {"_disable": True})
     _hook(tenant, "cleanups.destroy")
     # When a cleanup is created
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # Then exactly the enabled create webhook gets a delivery message carrying the cleanup
     ((message, delay),) = [(b, d) for b, d in queued() if b["topic"] == "cleanups.create"]
     assert message["webhook_id"] == enabled.id and delay == 0
@@ -116,8 +116,8 @@ def test_recorder_enqueues_only_for_enabled_webhooks_on_the_topic(tenant):
 
 def test_events_and_versions_are_invisible_to_another_tenant(tenant, other_tenant):
     # Given a cleanup of one tenant, updated once
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
-    updated = cleanups.update_cleanup(tenant, cleanup.id, {"reference": "r1"}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
+    updated = cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"reference": "r1"}, APP_ACTOR)
     event = events.events_of_cleanup(tenant, cleanup.id)[0]
     (version,) = events.versions_of_cleanup(tenant, updated.id)
     # When another tenant asks, then nothing is there for it

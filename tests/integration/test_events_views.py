@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chalicelib import cleanups, events
+from chalicelib import bootstrap, cleanups, events
 from chalicelib.events import create_webhook
 from chalicelib.exceptions import FilterNotAllowedError
 from chalicelib.views import events as event_views
-from tests.integration.test_events_fixtures import APP_ACTOR, RECORDER, events_env  # noqa: F401
+from tests.integration.test_events_fixtures import APP_ACTOR, events_env  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("events_env")
 BASE = "https://api.example.com"
@@ -25,7 +25,7 @@ class Call:
 
 def test_render_page_filters_and_sorts_events(tenant):
     # Given a cleanup with create and complete events
-    cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     found = events.list_events(tenant)
     # When the list is filtered by name
     document = event_views.render_page("events", found, Call({"filter[q][name_eq]": "cleanups.complete"}),
@@ -42,8 +42,8 @@ def test_render_page_filters_and_sorts_events(tenant):
 
 def test_render_linkage_and_include_for_a_cleanup(tenant):
     # Given a cleanup with a metadata update (one version) and two events
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
-    cleanup = cleanups.update_cleanup(tenant, cleanup.id, {"metadata": {"k": "v"}}, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
+    cleanup = cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"metadata": {"k": "v"}}, APP_ACTOR)
     # When its events linkage and the cleanup with include=events,versions are rendered
     owner = f"/api/cleanups/{cleanup.id}"
     linkage = event_views.render_linkage(events.events_of_cleanup(tenant, cleanup.id), Call(), owner, "events")

@@ -22,14 +22,24 @@ from botocore.awsrequest import AWSResponse
 
 import chalicelib.records as records_api
 from chalicelib import aws, cleanups
-from chalicelib.cleanups import store
 from chalicelib.cleanups.model import TERMINAL
+from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.tenancy import Tenant
-from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, deliver, queue_url, receive_all
+from tests.integration.cleanup_helpers import (
+    APP_ACTOR,
+    RecordingEvents,
+    create,
+    deliver,
+    ports,
+    queue_url,
+    receive_all,
+)
 from tests.integration.conftest import RecordFactory
 
 BATCH_OPERATIONS = frozenset({"BatchWriteItem", "BatchGetItem"})
 _THROTTLED = "ProvisionedThroughputExceededException"
+
+store = DynamoCleanupRepository()
 
 
 class _Body:
@@ -326,7 +336,7 @@ def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
     run_until_settled(tenant, cleanup.id, events, rng, duplicate_share=0.5)
     stalled = store.get(tenant, cleanup.id)
     monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "-1")
-    report = cleanups.reconcile(events)
+    report = cleanups.reconcile(ports(events))
     run_until_settled(tenant, cleanup.id, events, rng, duplicate_share=0.5)
 
     # Then only the lost batch was missing, the reconciler sent it again, and the cleanup completed exactly
@@ -349,7 +359,7 @@ def test_faults_interrupt_amid_faults_leaves_exactly_the_uncounted_records(
     deliver([first["Body"]], events)
 
     # When the client interrupts it, and the remaining messages (and a duplicate of the first) arrive
-    cleanups.interrupt_cleanup(tenant, cleanup.id, APP_ACTOR, events)
+    cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
     for message in [*rest, first]:
         requeue(message["Body"])
     run_until_settled(tenant, cleanup.id, events, random.Random(13), duplicate_share=0.5)

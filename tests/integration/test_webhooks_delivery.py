@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import cleanups, events
+from chalicelib import bootstrap, cleanups, events
 from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
 from chalicelib.events.model import MAX_ATTEMPTS
-from tests.integration.test_events_fixtures import APP_ACTOR, RECORDER, events_env, queued  # noqa: F401
+from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("events_env")
 
@@ -65,7 +65,7 @@ def receiver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 def _fired(tenant, topic: str = "cleanups.create") -> dict:
     """Create a cleanup (nothing to delete: completed at once) and return the delivery message of `topic`."""
-    cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
+    cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == topic]
     return message
 
@@ -112,8 +112,8 @@ def test_deliver_includes_requested_relationships(tenant, receiver):
 def test_deliver_sends_the_carried_attributes_when_the_cleanup_is_gone(tenant, receiver):
     # Given a webhook on cleanups.destroy, and a cleanup deleted
     create_webhook(tenant, {"topic": "cleanups.destroy", "callback_url": receiver.url})
-    cleanup = cleanups.create_cleanup(tenant, {"resource_type": "skus"}, APP_ACTOR, RECORDER)
-    cleanups.delete_cleanup(tenant, cleanup.id, APP_ACTOR, RECORDER)
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
+    cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.destroy"]
     # When the destroy is delivered
     deliver(message)

@@ -1,11 +1,11 @@
-"""The read side the routes call: every function is scoped to one tenant.
+"""The read side of events, versions and callbacks, which the routes call: every query is scoped to one tenant.
 
 Another tenant's id is never found (every key starts with the tenant), so it
 answers `RecordNotFoundError` like an id that does not exist.
 """
 from __future__ import annotations
 
-from chalicelib.cleanups import get_cleanup
+from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import store, webhook_store
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.tenancy import Tenant
@@ -23,7 +23,7 @@ def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
     """A cleanup's events, which outlive it; 404 only for a cleanup that never had any and is not there."""
     events = store.events_of(tenant, cleanup_id)
     if not events:
-        get_cleanup(tenant, cleanup_id)
+        DynamoCleanupRepository().get(tenant, cleanup_id)
     return events
 
 
@@ -39,7 +39,7 @@ def versions_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Version]:
     """A cleanup's versions (its destroy version included, after it is gone)."""
     versions = store.versions_of(tenant, cleanup_id)
     if not versions:
-        get_cleanup(tenant, cleanup_id)
+        DynamoCleanupRepository().get(tenant, cleanup_id)
     return versions
 
 

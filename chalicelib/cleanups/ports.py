@@ -1,0 +1,129 @@
+"""What the cleanup use cases need from the outside, as small protocols, and the object that carries them.
+
+`chalicelib.bootstrap` is the only module that says which adapter implements which port;
+tests/unit/fakes.py implements every port in memory with the same semantics.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.cleanups.model import Actor, Cleanup
+from chalicelib.config import Settings
+from chalicelib.filters import Condition
+from chalicelib.tenancy import Tenant
+
+
+class CleanupRepository(Protocol):
+    """Cleanups, their snapshots and each tenant's active-cleanup slots.
+
+    Every state change is one conditional write: a `False`/`None` answer means another
+    writer got there first (or the cleanup is gone), never an error.
+    """
+
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
+        """The snapshot's batches first, the cleanup last (refused if its id exists)."""
+
+    def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
+        """The cleanup (a consistent read); `RecordNotFoundError` if there is none."""
+
+    def list_for(self, tenant: Tenant) -> list[Cleanup]:
+        """The tenant's cleanups in id order."""
+
+    def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
+        """The ids of snapshot batch `number`; [] once the cleanup is deleted."""
+
+    def transition(self, before: Cleanup, after: Cleanup) -> bool:
+        """Write `after`'s status and timestamps if the stored status is still `before.status`."""
+
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
+        """Set (None: remove) plain attributes and `cleanup.updated_at`; `RecordNotFoundError` if gone."""
+
+    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+        """Mark sub-batch `number` begun, only while the cleanup is active (the interrupt check)."""
+
+    def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
+                        errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+        """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone."""
+
+    def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
+        """One more reconciliation without progress."""
+
+    def reconcile_count(self, cleanup: Cleanup) -> int:
+        """Reconciliations since the last count."""
+
+    def stale(self, before: str) -> Iterator[Cleanup]:
+        """Active cleanups of every tenant last updated before `before` (ISO), oldest first."""
+
+    def delete(self, cleanup: Cleanup) -> None:
+        """The cleanup and its snapshot."""
+
+    def acquire_slot(self, tenant: Tenant, limit: int) -> None:
+        """One more active cleanup; `CleanupLimitError` when `limit` are active."""
+
+    def release_slot(self, tenant: Tenant) -> None:
+        """One active cleanup fewer."""
+
+    def reset_slots(self, tenant: Tenant, active: int) -> None:
+        """The slot count as the cleanups themselves say (repairs a leaked slot)."""
+
+    def count_active(self, tenant: Tenant) -> int:
+        """The tenant's pending or in-progress cleanups, counted from the cleanups."""
+
+
+@dataclass
+class Deletion:
+    """What deleting one sub-batch did: ids deleted (or already gone), and errors by id."""
+
+    deleted: list[str] = field(default_factory=list)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordStore(Protocol):
+    """The hosted records a cleanup selects and deletes."""
+
+    def select_ids(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition],
+                   limit: int) -> list[str]:
+        """Ids matching `conditions` in id order; at most `limit + 1`, so an excess is seen."""
+
+    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str],
+                         not_modified_after: str) -> Deletion:
+        """Delete `ids` with their associated records, except those modified after the cutoff.
+
+        Idempotent: an id already gone counts as deleted, so a re-run after a crash finishes the job.
+        """
+
+
+class WorkQueue(Protocol):
+    """The queue the worker consumes: cleanup batches and webhook deliveries, as JSON objects."""
+
+    def send(self, messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
+        """Enqueue every message, or raise."""
+
+
+class CleanupEvents(Protocol):
+    """What the events package is told: it writes versions and fires topics from these."""
+
+    def created(self, cleanup: Cleanup, actor: Actor) -> None: ...
+
+    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None: ...
+
+    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything a cleanup use case touches outside itself; built per request or message."""
+
+    cleanups: CleanupRepository
+    records: RecordStore
+    queue: WorkQueue
+    events: CleanupEvents
+    clock: Clock
+    settings: Settings
