@@ -1,0 +1,274 @@
+"""In-memory adapters for every cleanup port, with the DynamoDB adapters' semantics.
+
+`InMemoryCleanupRepository` answers like `DynamoCleanupRepository` (conditional transitions,
+a sub-batch counted once, begun only while the cleanup is active): the contract test in
+tests/integration/test_cleanup_repository_contract.py runs the same checks on both.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.cleanups import Actor, Cleanup, Deletion, Ports, process_batch
+from chalicelib.cleanups.exceptions import CleanupLimitError
+from chalicelib.cleanups.model import ACTIVE
+from chalicelib.config import Settings
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.filters import Condition, matches
+from chalicelib.messages import tenant_of
+from chalicelib.tenancy import Tenant, iso
+
+MODIFIED = "has been modified after the cleanup was created"
+START = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class InMemoryCleanupRepository:
+    """Implements `CleanupRepository` in dicts."""
+
+    def __init__(self) -> None:
+        self.cleanups: dict[tuple[str, str], Cleanup] = {}
+        self.batches: dict[tuple[str, str], list[list[str]]] = {}
+        self.reconciles: dict[tuple[str, str], int] = {}
+        self.slots: dict[str, int] = {}
+
+    @staticmethod
+    def _key(tenant: Tenant, cleanup_id: str) -> tuple[str, str]:
+        return tenant.key, cleanup_id
+
+    def _put(self, cleanup: Cleanup) -> Cleanup:
+        self.cleanups[self._key(cleanup.tenant, cleanup.id)] = cleanup
+        return replace(cleanup)
+
+    def acquire_slot(self, tenant: Tenant, limit: int) -> None:
+        if self.slots.get(tenant.key, 0) >= limit:
+            raise CleanupLimitError(limit)
+        self.slots[tenant.key] = self.slots.get(tenant.key, 0) + 1
+
+    def release_slot(self, tenant: Tenant) -> None:
+        self.slots[tenant.key] = self.slots.get(tenant.key, 0) - 1
+
+    def reset_slots(self, tenant: Tenant, active: int) -> None:
+        self.slots[tenant.key] = active
+
+    def count_active(self, tenant: Tenant) -> int:
+        return sum(1 for c in self.list_for(tenant) if c.status in ACTIVE)
+
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
+        key = self._key(cleanup.tenant, cleanup.id)
+        self.batches[key] = [list(ids) for ids in batches]
+        if key in self.cleanups:
+            raise RuntimeError(f"cleanup {cleanup.id} exists")  # the conditional put refused
+        self._put(replace(cleanup))
+
+    def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
+        stored = self.cleanups.get(self._key(tenant, cleanup_id))
+        if stored is None:
+            raise RecordNotFoundError(f"No cleanup {cleanup_id}")
+        return replace(stored)
+
+    def list_for(self, tenant: Tenant) -> list[Cleanup]:
+        return [replace(c) for key, c in sorted(self.cleanups.items()) if key[0] == tenant.key]
+
+    def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
+        batches = self.batches.get(self._key(tenant, cleanup_id), [])
+        return list(batches[number]) if number < len(batches) else []
+
+    def transition(self, before: Cleanup, after: Cleanup) -> bool:
+        stored = self.cleanups.get(self._key(before.tenant, before.id))
+        if stored is None or stored.status != before.status:
+            return False
+        self._put(replace(stored, status=after.status, updated_at=after.updated_at, started_at=after.started_at,
+                          completed_at=after.completed_at or stored.completed_at,
+                          interrupted_at=after.interrupted_at or stored.interrupted_at))
+        return True
+
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
+        stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
+        if stored is None:
+            raise RecordNotFoundError(f"No cleanup {cleanup.id}")
+        values = {name: {} if name == "metadata" and value is None else value for name, value in changes.items()}
+        return self._put(replace(stored, **values, updated_at=cleanup.updated_at))
+
+    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+        stored = self.cleanups.get(self._key(tenant, cleanup_id))
+        if stored is None or stored.status not in ACTIVE:
+            return False
+        self._put(replace(stored, started=stored.started | {number}))
+        return True
+
+    def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
+                        errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+        key = self._key(tenant, cleanup_id)
+        stored = self.cleanups.get(key)
+        if stored is None or number in stored.counted:
+            return None
+        self.reconciles[key] = 0
+        return self._put(replace(
+            stored, processed_count=stored.processed_count + processed, errors_count=stored.errors_count + errors,
+            counted=stored.counted | {number}, updated_at=updated_at, errors_log={**stored.errors_log, **errors_log}))
+
+    def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
+        key = self._key(cleanup.tenant, cleanup.id)
+        self.reconciles[key] = self.reconciles.get(key, 0) + 1
+        if key in self.cleanups:
+            self._put(replace(self.cleanups[key], updated_at=updated_at))
+
+    def reconcile_count(self, cleanup: Cleanup) -> int:
+        return self.reconciles.get(self._key(cleanup.tenant, cleanup.id), 0)
+
+    def stale(self, before: str) -> Iterator[Cleanup]:
+        found = [c for c in self.cleanups.values() if c.active and c.updated_at < before]
+        return iter([replace(c) for c in sorted(found, key=lambda c: c.updated_at)])
+
+    def delete(self, cleanup: Cleanup) -> None:
+        key = self._key(cleanup.tenant, cleanup.id)
+        self.batches.pop(key, None)
+        self.cleanups.pop(key, None)
+
+
+@dataclass
+class InMemoryRecords:
+    """Implements `RecordStore`: records as attribute dicts; deletion may crash or call back on purpose.
+
+    - `crash_on`: delete calls (1-based) that delete the first half of their ids, then raise.
+    - `after_delete`: called after every completed delete (e.g. a client's interrupt between sub-batches).
+    """
+
+    records: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    crash_on: set[int] = field(default_factory=set)
+    after_delete: Callable[[], None] | None = None
+    calls: list[list[str]] = field(default_factory=list)
+
+    def add(self, tenant: Tenant, type_name: str, record_id: str, updated_at: datetime, **attributes: Any) -> None:
+        self.records[(tenant.key, type_name, record_id)] = {"id": record_id, "updated_at": iso(updated_at),
+                                                            **attributes}
+
+    def ids(self, tenant: Tenant, type_name: str) -> set[str]:
+        return {i for key, t, i in self.records if (key, t) == (tenant.key, type_name)}
+
+    def select_ids(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition],
+                   limit: int) -> list[str]:
+        found = sorted(i for i in self.ids(tenant, resource_type)
+                       if matches(conditions, self.records[(tenant.key, resource_type, i)]))
+        return found[:limit + 1]
+
+    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str],
+                         not_modified_after: str) -> Deletion:
+        self.calls.append(list(ids))
+        crash = len(self.calls) in self.crash_on
+        outcome = Deletion()
+        for position, record_id in enumerate(ids):
+            if crash and position >= len(ids) // 2:
+                raise RuntimeError("worker killed half-way through a sub-batch")
+            record = self.records.get((tenant.key, resource_type, record_id))
+            if record is not None and record["updated_at"] > not_modified_after:
+                outcome.errors[record_id] = {"updated_at": [MODIFIED]}
+                continue
+            self.records.pop((tenant.key, resource_type, record_id), None)
+            outcome.deleted.append(record_id)  # already gone counts as deleted
+        if self.after_delete is not None:
+            self.after_delete()
+        return outcome
+
+
+@dataclass
+class InMemoryQueue:
+    """Implements `WorkQueue`: what was sent, in order, until taken."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
+        self.messages.extend(json.loads(json.dumps(m)) for m in messages)  # what SQS carries is JSON
+
+    def take(self) -> list[dict[str, Any]]:
+        taken, self.messages = self.messages, []
+        return taken
+
+
+@dataclass
+class RecordingEvents:
+    """Implements `CleanupEvents` as a list of (what, cleanup id, status after)."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    actors: list[Actor] = field(default_factory=list)
+
+    def created(self, cleanup: Cleanup, actor: Actor) -> None:
+        self.calls.append(("created", cleanup.id, cleanup.status))
+
+    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
+        self.calls.append(("status" if before.status != after.status else "details", after.id, after.status))
+        self.actors.append(actor)
+
+    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
+        self.calls.append(("destroyed", cleanup.id, cleanup.status))
+
+    def statuses(self, cleanup_id: str) -> list[str]:
+        return [status for what, cid, status in self.calls if cid == cleanup_id and what == "status"]
+
+
+@dataclass
+class AdvancingClock:
+    """Implements `Clock`: each reading is `step` after the previous one (time only moves forward)."""
+
+    moment: datetime = START
+    step: timedelta = timedelta(milliseconds=10)
+
+    def now(self) -> datetime:
+        self.moment += self.step
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+def settings(**overrides: Any) -> Settings:
+    """Small batches (4 records, sub-batches of 2) so a dozen records exercise every path."""
+    values: dict[str, Any] = dict(
+        records_table="records", cleanups_table="cleanups", applications_table="applications",
+        work_queue_name="work", jwt_secret=None, jwt_secret_parameter=None, token_ttl_seconds=7200,
+        max_cleanup_records=100, max_active_cleanups=2, batch_size=4, sub_batch_size=2, error_budget_ratio=0.1,
+        reconcile_after_seconds=300, reconcile_attempts=2, errors_log_cap=500, local_stack=False,
+        webhook_timeout_seconds=5.0, webhook_max_failures=30)
+    return Settings(**{**values, **overrides})
+
+
+@dataclass
+class World:
+    """Every fake, and the `Ports` over them."""
+
+    cleanups: InMemoryCleanupRepository = field(default_factory=InMemoryCleanupRepository)
+    records: InMemoryRecords = field(default_factory=InMemoryRecords)
+    queue: InMemoryQueue = field(default_factory=InMemoryQueue)
+    events: RecordingEvents = field(default_factory=RecordingEvents)
+    clock: AdvancingClock = field(default_factory=AdvancingClock)
+    settings: Settings = field(default_factory=settings)
+
+    @property
+    def ports(self) -> Ports:
+        return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue, events=self.events,
+                     clock=self.clock, settings=self.settings)
+
+    def deliver(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run the worker on each `cleanup_batch` body, as the consumer would; the bodies that failed."""
+        failed = []
+        for body in bodies:
+            try:
+                process_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["batch"]))
+            except RuntimeError:
+                failed.append(body)
+        return failed
+
+    def drain(self, order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = list, rounds: int = 20) -> int:
+        """Deliver what the queue holds, failures coming back on the next round; deliveries that failed."""
+        failures = 0
+        for _ in range(rounds):
+            bodies = self.queue.take()
+            if not bodies:
+                break
+            failed = self.deliver(order(bodies))
+            failures += len(failed)
+            self.queue.send(failed)
+        return failures
