@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import bind
+from chalicelib.dynamo import bind, to_domain, to_item
 from chalicelib.tenancy import iso, new_id, now
 
 # scrypt: a memory-hard KDF from the standard library; ~50 ms a check on a Lambda core.
@@ -67,11 +67,7 @@ def _hash(secret: str, salt: str) -> str:
 
 
 def _to_domain(item: ApplicationItem) -> Application:
-    return Application(
-        id=item.id, client_id=item.client_id, name=item.name, kind=item.kind, mode=item.mode,
-        public=item.public, organization_id=item.organization_id, organization_slug=item.organization_slug,
-        organization_name=item.organization_name, created_at=item.created_at,
-    )
+    return to_domain(Application, item)
 
 
 def create_application(*, organization: dict, name: str, kind: str, mode: str,
@@ -79,14 +75,14 @@ def create_application(*, organization: dict, name: str, kind: str, mode: str,
     """Store an application; returns it with its secret, which is never stored in clear."""
     secret = secret or secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)
-    item = _model()(
-        client_id=client_id or secrets.token_urlsafe(24), id=new_id(), name=name, kind=kind, mode=mode,
+    application = Application(
+        id=new_id(), client_id=client_id or secrets.token_urlsafe(24), name=name, kind=kind, mode=mode,
         public=False, organization_id=organization["id"], organization_slug=organization["slug"],
-        organization_name=organization["name"], secret_salt=salt, secret_hash=_hash(secret, salt),
-        created_at=iso(now()) or "",
+        organization_name=organization["name"], created_at=iso(now()) or "",
     )
+    item = to_item(_model(), application, secret_salt=salt, secret_hash=_hash(secret, salt))
     item.save()
-    return _to_domain(item), secret
+    return application, secret
 
 
 def verify_credentials(client_id: str, secret: str) -> Application | None:
