@@ -51,11 +51,6 @@ def render_linkage(items: Sequence[Item], call: ApiRequest, owner_path: str, nam
             "links": {"self": f"{base}/relationships/{name}", "related": f"{base}/{name}"}}
 
 
-def render_has_one_linkage(item: Item, call: ApiRequest, owner_path: str, name: str) -> dict[str, Any]:
-    document = render_linkage([item], call, owner_path, name)
-    return {**document, "data": document["data"][0]}
-
-
 def cleanup_included(cleanup: Cleanup, names: Sequence[str]) -> tuple[dict[str, Any], list[Resource]]:
     """For `include=events,versions`: relationship linkage by name and the resources to include."""
     readers: dict[str, Callable[[], Sequence[Item]]] = {
