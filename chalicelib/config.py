@@ -1,13 +1,23 @@
-"""Settings, read from the environment when asked for, never at import.
+"""Settings: every variable the service reads, its default and its validation, in one table.
 
-Chalice sets `.chalice/config.json`'s environment only while a request or
-event is handled (in the test client as on Lambda), so nothing here is cached
-across calls except what `get_settings()` builds on each call.
+`.chalice/config.json` carries only what differs per stage or deployment; every default
+lives in `SETTINGS` below. Chalice sets that file's environment only while a request or
+event is handled (in the test client as on Lambda), so `get_settings()` reads the
+environment when called, never at import. Each distinct environment is parsed and
+validated once; a bad value raises `SettingsError` naming the variable, on every call.
 """
 from __future__ import annotations
 
+import functools
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -33,30 +43,107 @@ class Settings:
     public_base_url: str = ""  # links in webhook payloads, which no request carries
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+Parse = Callable[[str], Any]  # raw text -> value; ValueError with what was expected
+
+
+def _integer(minimum: int | None = None) -> Parse:
+    expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(expected) from None
+        if minimum is not None and value < minimum:
+            raise ValueError(expected)
+        return value
+    return parse
+
+
+def _number(*, positive: bool) -> Parse:
+    expected = "a number > 0" if positive else "a number >= 0"
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(expected) from None
+        too_small = value <= 0 if positive else value < 0
+        if too_small or not math.isfinite(value):
+            raise ValueError(expected)
+        return value
+    return parse
+
+
+def _flag(raw: str) -> bool:
+    folded = raw.strip().lower()
+    if folded not in {"1", "true", "0", "false"}:
+        raise ValueError("a boolean (1, true, 0 or false)")
+    return folded in {"1", "true"}
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _optional(raw: str) -> str | None:
+    return raw or None
+
+
+def _base_url(raw: str) -> str:
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One `Settings` field: the variable that sets it, its default (None: unset) and its parser."""
+
+    variable: str
+    default: str | None
+    parse: Parse
+
+
+SETTINGS: dict[str, Setting] = {
+    "records_table": Setting("RECORDS_TABLE", "cleanups-records", _text),
+    "cleanups_table": Setting("CLEANUPS_TABLE", "cleanups-cleanups", _text),
+    "applications_table": Setting("APPLICATIONS_TABLE", "cleanups-applications", _text),
+    "work_queue_name": Setting("WORK_QUEUE_NAME", "cleanups-work", _text),
+    "jwt_secret": Setting("JWT_SECRET", None, _optional),
+    "jwt_secret_parameter": Setting("JWT_SECRET_PARAMETER", None, _optional),
+    "token_ttl_seconds": Setting("TOKEN_TTL_SECONDS", "7200", _integer(1)),
+    "max_cleanup_records": Setting("MAX_CLEANUP_RECORDS", "10000", _integer(1)),
+    "max_active_cleanups": Setting("MAX_ACTIVE_CLEANUPS", "10", _integer(1)),
+    "batch_size": Setting("BATCH_SIZE", "500", _integer(1)),
+    "sub_batch_size": Setting("SUB_BATCH_SIZE", "100", _integer(1)),
+    "error_budget_ratio": Setting("ERROR_BUDGET_RATIO", "0.1", _number(positive=False)),
+    # Negative is allowed: "reconcile at once", which tests use.
+    "reconcile_after_seconds": Setting("RECONCILE_AFTER_SECONDS", "300", _integer()),
+    "reconcile_attempts": Setting("RECONCILE_ATTEMPTS", "5", _integer(1)),
+    "errors_log_cap": Setting("ERRORS_LOG_CAP", "500", _integer(0)),
+    "local_stack": Setting("LOCAL_STACK", "0", _flag),
+    "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
+    "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
+    "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
+}
 
 
 def get_settings() -> Settings:
-    env = os.environ.get
-    return Settings(
-        records_table=env("RECORDS_TABLE", "cleanups-records"),
-        cleanups_table=env("CLEANUPS_TABLE", "cleanups-cleanups"),
-        applications_table=env("APPLICATIONS_TABLE", "cleanups-applications"),
-        work_queue_name=env("WORK_QUEUE_NAME", "cleanups-work"),
-        jwt_secret=env("JWT_SECRET") or None,
-        jwt_secret_parameter=env("JWT_SECRET_PARAMETER") or None,
-        token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 7200),
-        max_cleanup_records=_int("MAX_CLEANUP_RECORDS", 10_000),
-        max_active_cleanups=_int("MAX_ACTIVE_CLEANUPS", 10),
-        batch_size=_int("BATCH_SIZE", 500),
-        sub_batch_size=_int("SUB_BATCH_SIZE", 100),
-        error_budget_ratio=float(env("ERROR_BUDGET_RATIO", "0.1")),
-        reconcile_after_seconds=_int("RECONCILE_AFTER_SECONDS", 300),
-        reconcile_attempts=_int("RECONCILE_ATTEMPTS", 5),
-        errors_log_cap=_int("ERRORS_LOG_CAP", 500),
-        local_stack=env("LOCAL_STACK", "") == "1",
-        webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS", "5")),
-        webhook_max_failures=_int("WEBHOOK_MAX_FAILURES", 30),
-        public_base_url=env("PUBLIC_BASE_URL", "").rstrip("/"),
-    )
+    """The settings of the current environment; `SettingsError` names a variable with a bad value."""
+    return _parsed(tuple(os.environ.get(setting.variable) for setting in SETTINGS.values()))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(raw_values: tuple[str | None, ...]) -> Settings:
+    # An unset or empty variable takes its default; errors are not cached, so they repeat.
+    values = {name: _value(setting, raw or setting.default)
+              for (name, setting), raw in zip(SETTINGS.items(), raw_values, strict=True)}
+    return Settings(**values)
+
+
+def _value(setting: Setting, raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{setting.variable} must be {exc}, got {raw!r}") from None

@@ -1,7 +1,9 @@
 """The service's one error hierarchy.
 
-Every error a client may see is a `ServiceError`; `chalicelib.jsonapi.errors`
-is the only place that turns one into an HTTP response.
+Every error a client may see is a `ServiceError` (or a `chalicelib.filters.FilterError`,
+whose status depends on where the filters came from); `chalicelib.jsonapi.errors` is
+the only place that turns one into an HTTP response. A subclass states its HTTP status,
+code and title in its class line: `class XError(ServiceError, status=..., code=..., title=...)`.
 """
 from __future__ import annotations
 
@@ -21,11 +23,17 @@ class ErrorDetail:
 
 
 class ServiceError(Exception):
-    """Base of every error rendered to a client."""
+    """Base of every error rendered to a client: an internal error (500) unless a subclass says otherwise."""
 
     status = 500
     code = "INTERNAL_SERVER_ERROR"
     title = "Internal server error"
+
+    def __init_subclass__(cls, *, status: int = 0, code: str = "", title: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status = status or cls.status
+        cls.code = code or cls.code
+        cls.title = title or cls.title
 
     def __init__(self, detail: str = "", *, pointer: str | None = None,
                  parameter: str | None = None, details: list[ErrorDetail] | None = None) -> None:
@@ -33,94 +41,50 @@ class ServiceError(Exception):
         self.details = details or [ErrorDetail(self.title, detail or self.title, pointer, parameter)]
 
 
-class ValidationError(ServiceError):
-    """A body or filter that names known things with values that do not fit (422)."""
-
-    status = 422
-    code = "VALIDATION_ERROR"
-    title = "Validation error"
+class ValidationError(ServiceError, status=422, code="VALIDATION_ERROR", title="Validation error"):
+    """A body or filter that names known things with values that do not fit."""
 
 
-class ConflictError(ServiceError):
-    """A document whose `type` does not match the route (409)."""
-
-    status = 409
-    code = "CONFLICT"
-    title = "Conflict"
+class ConflictError(ServiceError, status=409, code="CONFLICT", title="Conflict"):
+    """A document whose `type` does not match the route."""
 
 
-class BadRequestError(ServiceError):
-    """A malformed request: unparseable JSON, a bad page or sort (400)."""
-
-    status = 400
-    code = "BAD_REQUEST"
-    title = "Bad request"
+class BadRequestError(ServiceError, status=400, code="BAD_REQUEST", title="Bad request"):
+    """A malformed request: unparseable JSON, a bad page or sort."""
 
 
-class FilterNotAllowedError(BadRequestError):
+class FilterNotAllowedError(BadRequestError, code="FILTER_NOT_ALLOWED", title="Filter not allowed"):
     """A list filter on an unknown attribute or predicate (400)."""
 
-    code = "FILTER_NOT_ALLOWED"
-    title = "Filter not allowed"
 
-
-class ParameterNotAllowedError(BadRequestError):
+class ParameterNotAllowedError(BadRequestError, code="PARAMETER_NOT_ALLOWED", title="Parameter not allowed"):
     """A query parameter the route does not take (400)."""
 
-    code = "PARAMETER_NOT_ALLOWED"
-    title = "Parameter not allowed"
+
+class UnauthorizedError(ServiceError, status=401, code="UNAUTHORIZED", title="Unauthorized"):
+    """No credentials, bad credentials, or a caller kind the route refuses."""
 
 
-class UnauthorizedError(ServiceError):
-    """No credentials, bad credentials, or a caller kind the route refuses (401)."""
-
-    status = 401
-    code = "UNAUTHORIZED"
-    title = "Unauthorized"
-
-
-class InvalidTokenError(UnauthorizedError):
+class InvalidTokenError(UnauthorizedError, code="INVALID_TOKEN", title="Invalid token"):
     """An expired token or one with a bad signature: clients refresh on this (401)."""
 
-    code = "INVALID_TOKEN"
-    title = "Invalid token"
+
+class RecordNotFoundError(ServiceError, status=404, code="RECORD_NOT_FOUND", title="Record not found"):
+    """No such record for this tenant; another tenant's id answers this too."""
 
 
-class RecordNotFoundError(ServiceError):
-    """No such record for this tenant (404); another tenant's id answers this too."""
-
-    status = 404
-    code = "RECORD_NOT_FOUND"
-    title = "Record not found"
+class UnsupportedMediaTypeError(ServiceError, status=415, code="UNSUPPORTED_MEDIA_TYPE",
+                                title="Unsupported media type"):
+    """A body whose Content-Type is not JSON:API."""
 
 
-class UnsupportedMediaTypeError(ServiceError):
-    """A body whose Content-Type is not JSON:API (415)."""
-
-    status = 415
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    title = "Unsupported media type"
+class NotAcceptableError(ServiceError, status=406, code="NOT_ACCEPTABLE", title="Not acceptable"):
+    """An Accept header that excludes JSON:API."""
 
 
-class NotAcceptableError(ServiceError):
-    """An Accept header that excludes JSON:API (406)."""
-
-    status = 406
-    code = "NOT_ACCEPTABLE"
-    title = "Not acceptable"
+class MethodNotAllowedError(ServiceError, status=405, code="METHOD_NOT_ALLOWED", title="Method not allowed"):
+    """A route asked with a method it does not serve."""
 
 
-class MethodNotAllowedError(ServiceError):
-    """A route asked with a method it does not serve (405)."""
-
-    status = 405
-    code = "METHOD_NOT_ALLOWED"
-    title = "Method not allowed"
-
-
-class TooManyRequestsError(ServiceError):
-    """The backend throttled past our retries (429)."""
-
-    status = 429
-    code = "TOO_MANY_REQUESTS"
-    title = "Too many requests"
+class TooManyRequestsError(ServiceError, status=429, code="TOO_MANY_REQUESTS", title="Too many requests"):
+    """The backend throttled past our retries."""

@@ -1,7 +1,7 @@
 """The web adapter: registers JSON:API routes on the Chalice app.
 
 Every `/api` view goes through `JsonApi.route`, which negotiates media types,
-authenticates, calls the view and maps every error to a JSON:API document
+authenticates, calls the view and hands every error to `chalicelib.jsonapi.errors`
 (Chalice catches view exceptions itself, so this must happen inside the view).
 """
 from __future__ import annotations
@@ -13,16 +13,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.auth import Caller, authenticate
-from chalicelib.exceptions import MethodNotAllowedError, ServiceError, UnauthorizedError, UnsupportedMediaTypeError
+from chalicelib.exceptions import UnauthorizedError
 from chalicelib.jsonapi import JSONAPI, check_media, error_response
+from chalicelib.jsonapi.errors import framework_error
 from chalicelib.tenancy import Tenant
 
-logger = Logger(service="cleanups")
 ANY_CONTENT = ["*/*"]  # our own negotiation answers 415, in JSON:API, instead of Chalice's
 
 
@@ -66,12 +65,6 @@ def _request_id(request: Request) -> str:
     return str(request.context.get("requestId") or uuid.uuid4())
 
 
-def _internal_error(request_id: str, content_type: str = JSONAPI) -> Response:
-    logger.exception("Unhandled exception", extra={"request_id": request_id})
-    return error_response(ServiceError("An unexpected error occurred; quote the request id"), request_id,
-                          content_type=content_type)
-
-
 def _render(result: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -99,10 +92,8 @@ class JsonApi:
                     if caller.kind not in kinds:
                         raise UnauthorizedError(f"A {caller.kind} application may not use this resource")
                     return _render(view(ApiRequest(request, caller, request_id), **path_params), status)
-                except ServiceError as error:
+                except Exception as error:  # expected or not, every error is answered as a document
                     return error_response(error, request_id)
-                except Exception:
-                    return _internal_error(request_id)
 
             self.app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
             return view
@@ -120,10 +111,8 @@ def plain_route(app: Chalice, path: str, methods: list[str]) -> Callable[[Callab
             try:
                 body = view(request, **path_params)
                 return Response(body=json.dumps(body), status_code=200, headers={"Content-Type": "application/json"})
-            except ServiceError as error:
+            except Exception as error:  # expected or not, every error is answered as a document
                 return error_response(error, request_id, content_type="application/json")
-            except Exception:
-                return _internal_error(request_id, content_type="application/json")
 
         app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
         return view
@@ -135,11 +124,6 @@ def jsonapi_framework_errors(event: Request, get_response: Callable[[Request], R
     response = get_response(event)
     body = response.body
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        error: ServiceError = ServiceError(str(body["Message"]))
-        if response.status_code == 405:
-            error = MethodNotAllowedError(str(body["Message"]))
-        elif response.status_code == 415:
-            error = UnsupportedMediaTypeError(str(body["Message"]))
-        error.status = response.status_code
+        error = framework_error(response.status_code, str(body["Message"]))
         return error_response(error, _request_id(event) if event else None)
     return response

@@ -13,7 +13,7 @@ import jwt
 from chalicelib import aws
 from chalicelib.auth.applications import verify_credentials
 from chalicelib.auth.caller import Caller
-from chalicelib.config import get_settings
+from chalicelib.config import SettingsError, get_settings
 from chalicelib.exceptions import BadRequestError, InvalidTokenError, UnauthorizedError
 
 ALGORITHM = "HS256"
@@ -31,7 +31,7 @@ def signing_secret() -> str:
         return settings.jwt_secret
     if settings.jwt_secret_parameter:
         return _parameter(settings.jwt_secret_parameter)
-    raise RuntimeError("Neither JWT_SECRET nor JWT_SECRET_PARAMETER is configured")
+    raise SettingsError("JWT_SECRET or JWT_SECRET_PARAMETER must be set, got neither")
 
 
 def issue_token(form: Mapping[str, Any]) -> dict[str, Any]:

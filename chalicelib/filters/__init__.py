@@ -1,4 +1,4 @@
-"""The filter language of SPEC §6: parse Ransack-style keys, evaluate them, compile them for DynamoDB.
+"""The filter language (Ransack-style keys, as Commerce Layer takes them): parse, evaluate, compile for DynamoDB.
 
 `parse_filters` turns `{"<attr>_<predicate>": value}` into a `FilterSet`; `matches` is the reference
 semantics; `compile_conditions` gives the FilterExpression for what DynamoDB evaluates exactly and

@@ -1,14 +1,19 @@
-"""Errors raised while reading a filter set; the JSON:API layer maps them to 400 or 422."""
+"""Errors raised while reading a filter set; `chalicelib.jsonapi.errors` maps them to 400 or 422."""
 from __future__ import annotations
 
 
 class FilterError(Exception):
-    """A filter key or value the service cannot honour; `key` is the offending filter key."""
+    """A filter key or value the service cannot honour; `key` is the offending filter key.
 
-    def __init__(self, key: str, message: str) -> None:
+    `in_body` says where the filter set came from: a request body (a cleanup's `filters`,
+    a 422 on that attribute) or a list's `filter[q][...]` query parameters (a 400 naming one).
+    """
+
+    def __init__(self, key: str, message: str, *, in_body: bool = False) -> None:
         super().__init__(message)
         self.key = key
         self.message = message
+        self.in_body = in_body
 
 
 class UnknownFilterError(FilterError):

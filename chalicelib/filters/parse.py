@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.filters.exceptions import UnknownFilterError
+from chalicelib.filters.exceptions import FilterError, UnknownFilterError
 from chalicelib.filters.model import Condition, FilterSet
 from chalicelib.filters.predicates import BY_SUFFIX_LENGTH, Predicate
 from chalicelib.filters.values import coerce_value
@@ -12,9 +12,16 @@ from chalicelib.filters.values import coerce_value
 _OR = "_or_"
 
 
-def parse_filters(fields: Mapping[str, str], raw: Mapping[str, Any]) -> FilterSet:
-    """The conditions of `raw`, against `fields` (filterable attribute name -> type)."""
-    return FilterSet(tuple(parse_condition(fields, key, value) for key, value in raw.items()))
+def parse_filters(fields: Mapping[str, str], raw: Mapping[str, Any], *, in_body: bool = False) -> FilterSet:
+    """The conditions of `raw`, against `fields` (filterable attribute name -> type).
+
+    `in_body`: `raw` came in a request body rather than as query parameters (see `FilterError`).
+    """
+    try:
+        return FilterSet(tuple(parse_condition(fields, key, value) for key, value in raw.items()))
+    except FilterError as error:
+        error.in_body = in_body  # only the caller knows where the filters came from
+        raise
 
 
 def parse_condition(fields: Mapping[str, str], key: str, value: Any) -> Condition:

@@ -1,4 +1,4 @@
-"""The predicate table (SPEC §6): every Ransack predicate as data read by parse, evaluate and compile.
+"""The predicate table: every Ransack predicate as data read by parse, evaluate and compile.
 
 A predicate is an atomic `test` between the attribute and each operand, optionally negated per
 operand, quantified over a list of operands (`any` ORs, `all` ANDs), optionally ORed with

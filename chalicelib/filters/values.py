@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.filters.exceptions import FilterValueError
 from chalicelib.filters.predicates import Predicate
 from chalicelib.numbers import number_fits
+from chalicelib.tenancy import iso, parse_iso
 
 _TRUE = frozenset({"true", "t", "1"})
 _FALSE = frozenset({"false", "f", "0"})
@@ -126,14 +126,9 @@ def to_datetime(raw: Any, key: str) -> str:
     if not isinstance(raw, str):
         raise FilterValueError(key, f"{raw!r} is not an ISO 8601 date-time")
     try:
-        moment = datetime.fromisoformat(raw.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        moment = moment.astimezone(UTC)
-    except (ValueError, OverflowError):
+        return iso(parse_iso(raw.strip()))
+    except ValueError:
         raise FilterValueError(key, f"{raw!r} is not an ISO 8601 date-time") from None
-    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
-            f"{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
 
 
 _SCALARS: dict[str, Callable[[Any, str], Any]] = {

@@ -1,4 +1,4 @@
-"""Content negotiation (JSON:API §content-negotiation, SPEC §4)."""
+"""Content negotiation, as JSON:API asks it: bodies in its media type, answers that a client accepts."""
 from __future__ import annotations
 
 from collections.abc import Mapping

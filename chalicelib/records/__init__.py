@@ -5,8 +5,8 @@ and a type name; the adapter (`RecordsStore`) is created on first use unless
 given as `store=`.
 """
 from chalicelib.records.batch import BatchOutcome, delete_batch
+from chalicelib.records.matching import SelectionStats
 from chalicelib.records.model import Record
-from chalicelib.records.reading import SelectionStats
 from chalicelib.records.service import (
     create_record,
     delete_record,

@@ -8,7 +8,7 @@ a guard naming a record that no longer holds its value is taken over, a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from chalicelib.catalog import ResourceType
 from chalicelib.records.items import CHILDREN, Key, cascade_parents, child_ref, record_key
@@ -64,29 +64,32 @@ def claim_guards(store: RecordsStore, tenant: Tenant, rtype: ResourceType, recor
         raise
 
 
+def _parents(tenant: Tenant, rtype: ResourceType, relationships: Mapping[str, str | None]) -> Iterator[tuple[str, Key]]:
+    """(relationship name, parent key) for each cascading parent `relationships` names."""
+    for name, parent_type in cascade_parents(rtype.name).items():
+        parent_id = relationships.get(name)
+        if parent_id:
+            yield name, record_key(tenant, parent_type, parent_id)
+
+
+def _update_children(store: RecordsStore, parent: Key, action: str, child: str) -> None:
+    """ADD or DELETE `child` in the parent's `children`, if the parent exists."""
+    store.update(parent, f"{action} #c :c", names={"#c": CHILDREN}, values={":c": {"SS": [child]}},
+                 condition="attribute_exists(pk)")
+
+
 def register_child(store: RecordsStore, tenant: Tenant, rtype: ResourceType, record_id: str,
                    relationships: Mapping[str, str | None]) -> None:
     """Add the record to its cascading parents' `children`; a missing parent is a 422 on the relationship."""
-    for name, parent_type in cascade_parents(rtype.name).items():
-        parent_id = relationships.get(name)
-        if not parent_id:
-            continue
+    for name, parent in _parents(tenant, rtype, relationships):
         try:
-            store.update(record_key(tenant, parent_type, parent_id), "ADD #c :c", names={"#c": CHILDREN},
-                         values={":c": {"SS": [child_ref(rtype.name, record_id)]}},
-                         condition="attribute_exists(pk)")
+            _update_children(store, parent, "ADD", child_ref(rtype.name, record_id))
         except ConditionFailed:
             raise missing_related(name) from None
 
 
 def unregister_child(store: RecordsStore, tenant: Tenant, rtype: ResourceType, record_id: str,
                      relationships: Mapping[str, str | None]) -> None:
-    for name, parent_type in cascade_parents(rtype.name).items():
-        parent_id = relationships.get(name)
-        if not parent_id:
-            continue
+    for _, parent in _parents(tenant, rtype, relationships):
         with contextlib.suppress(ConditionFailed):  # the parent is gone: nothing to keep right
-            store.update(record_key(tenant, parent_type, parent_id), "DELETE #c :c", names={"#c": CHILDREN},
-                         values={":c": {"SS": [child_ref(rtype.name, record_id)]}},
-                         condition="attribute_exists(pk)")
-
+            _update_children(store, parent, "DELETE", child_ref(rtype.name, record_id))

@@ -8,14 +8,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.catalog import Attribute, ResourceType
 from chalicelib.exceptions import ErrorDetail, ValidationError
 from chalicelib.numbers import json_fits
 from chalicelib.records.items import item_relationships, item_values
-from chalicelib.tenancy import iso
+from chalicelib.tenancy import iso, parse_iso
 
 # Set by the store, never by a client, whatever the reference flags say.
 SYSTEM_ATTRIBUTES = frozenset({"id", "created_at", "updated_at"})
@@ -52,13 +51,6 @@ class _Problems:
             raise ValidationError(self.details[0].detail, details=self.details)
 
 
-def _datetime(value: str) -> str:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return iso(moment) or ""
-
-
 def coerce(attribute: Attribute, value: Any) -> Any:
     """The value to store for `attribute`, or ValueError naming what was expected."""
     if value is None:
@@ -78,7 +70,7 @@ def coerce(attribute: Attribute, value: Any) -> Any:
         return value
     if kind == "datetime" and isinstance(value, str):
         try:
-            return _datetime(value)
+            return iso(parse_iso(value))
         except ValueError:
             raise ValueError("must be an ISO 8601 date-time") from None
     if kind == "object" and isinstance(value, dict):
@@ -150,7 +142,7 @@ def taken(attribute: str) -> ValidationError:
     return ValidationError(f"{attribute} {TAKEN}", pointer=f"/data/attributes/{attribute}")
 
 
-# Attributes a record takes from a related record, as Commerce Layer fills them (SPEC §7).
+# Attributes a record takes from a related record, as Commerce Layer fills them.
 INHERITED: dict[str, dict[str, tuple[str, str]]] = {
     "prices": {"currency_code": ("price_list", "currency_code")},
 }

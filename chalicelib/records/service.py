@@ -25,6 +25,7 @@ from chalicelib.records.items import (
     partition,
     record_key,
 )
+from chalicelib.records.matching import SelectionStats, read_matching
 from chalicelib.records.model import (
     Record,
     clean_attributes,
@@ -33,7 +34,6 @@ from chalicelib.records.model import (
     missing_related,
     record_from_item,
 )
-from chalicelib.records.reading import SelectionStats, read_matching
 from chalicelib.records.sorting import sort_items
 from chalicelib.records.store import ConditionFailed, RecordsStore
 from chalicelib.tenancy import Tenant, iso, new_id, now

@@ -9,7 +9,7 @@ from chalicelib.cleanups import Actor, Cleanup
 from chalicelib.cleanups.model import RELATIONSHIPS
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
-from chalicelib.listing import select
+from chalicelib.views.listing import select
 
 TYPE = "cleanups"
 # (cleanup, relationship names) -> (linkage by name, resources to include)
@@ -40,13 +40,10 @@ def render_page(cleanups: list[Cleanup], call: ApiRequest, included_of: Included
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS)
     by_id = {c.id: c for c in cleanups}
-    rows = [{"id": c.id, **c.attributes()} for c in cleanups]
-    page, total = select(rows, query, spec.filterable())
-    resources, included = [], []
-    for row in page:
-        main = resource(by_id[row["id"]])
+    page, total = select([resource(c) for c in cleanups], query, spec.filterable())
+    included: list[Resource] = []
+    for main in page:
         if query.include:
-            main.linkage, found = included_of(by_id[row["id"]], query.include)
+            main.linkage, found = included_of(by_id[main.id], query.include)
             included += found  # events and versions belong to one cleanup: no duplicates
-        resources.append(main)
-    return render_list(resources, total, call.base_url, f"/api/{TYPE}", query, included)
+    return render_list(page, total, call.base_url, f"/api/{TYPE}", query, included)

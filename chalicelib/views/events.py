@@ -17,8 +17,8 @@ from chalicelib.events.representations import (
 )
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import Resource, parse_list_query, parse_show_query, render_list, render_one
-from chalicelib.listing import select
 from chalicelib.views import cleanups as cleanup_views
+from chalicelib.views.listing import select
 
 Item = Event | Version | Webhook | EventCallback
 _RESOURCES: dict[type, Callable[[Any], Resource]] = {
@@ -43,10 +43,8 @@ def render_page(type_name: str, items: Sequence[Item], call: ApiRequest, path: s
     spec = service_type(type_name)
     query = parse_list_query(call.params, sortable=spec.sortable())
     query.sort = query.sort or DEFAULT_SORT[type_name]
-    by_id = {r.id: r for r in map(resource, items)}
-    rows = [{"id": r.id, **r.attributes} for r in by_id.values()]
-    page, total = select(rows, query, spec.filterable())
-    return render_list([by_id[row["id"]] for row in page], total, call.base_url, path, query)
+    page, total = select([resource(item) for item in items], query, spec.filterable())
+    return render_list(page, total, call.base_url, path, query)
 
 
 def render_linkage(items: Sequence[Item], call: ApiRequest, owner_path: str, name: str) -> dict[str, Any]:
@@ -55,11 +53,6 @@ def render_linkage(items: Sequence[Item], call: ApiRequest, owner_path: str, nam
     base = f"{call.base_url}{owner_path}"
     return {"data": linkage([resource(item) for item in items]),
             "links": {"self": f"{base}/relationships/{name}", "related": f"{base}/{name}"}}
-
-
-def render_has_one_linkage(item: Item, call: ApiRequest, owner_path: str, name: str) -> dict[str, Any]:
-    document = render_linkage([item], call, owner_path, name)
-    return {**document, "data": document["data"][0]}
 
 
 def cleanup_included(cleanup: Cleanup, names: Sequence[str]) -> tuple[dict[str, Any], list[Resource]]:

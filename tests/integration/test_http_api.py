@@ -151,6 +151,20 @@ def test_unexpected_exception_is_500_with_request_id_and_no_trace(client: Client
     assert "secret internals" not in response.body.decode()
 
 
+def test_bad_setting_is_a_jsonapi_500_whose_log_names_the_variable(client: Client, monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # Given a deployment whose BATCH_SIZE is not a number
+    monkeypatch.setenv("BATCH_SIZE", "abc")
+    # When any API route is called
+    response = client.http.get("/api/cleanups", headers=headers(bearer()))
+    # Then the client gets a JSON:API 500 with a request id, and the log names the variable
+    assert response.status_code == 500
+    first = error(response)
+    assert first["code"] == "INTERNAL_SERVER_ERROR" and first["meta"]["request_id"]
+    assert "BATCH_SIZE" not in response.body.decode()
+    assert any("BATCH_SIZE must be an integer >= 1, got 'abc'" in getattr(r, "error", "") for r in caplog.records)
+
+
 # --- cleanups and records over HTTP -------------------------------------------------------------
 
 def test_cleanup_lifecycle_over_http_renders_every_attribute(client: Client) -> None:

@@ -1,6 +1,8 @@
 """The reference semantics of every predicate family (chalicelib.filters.evaluate)."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chalicelib.filters import matches, parse_filters
@@ -17,7 +19,7 @@ FIELDS = {
 }
 
 
-def record(**values):
+def record(**values: Any) -> dict[str, Any]:
     base = {"code": "AB-12", "name": "Red Shirt", "quantity": 5, "price": 9.5, "disabled": False,
             "created_at": "2024-05-01T10:00:00.000Z", "metadata": {"color": "red", "size": {"eu": 42}},
             "tags": ["a"]}
@@ -25,7 +27,7 @@ def record(**values):
     return base
 
 
-def selects(raw: dict, item: dict) -> bool:
+def selects(raw: dict[str, Any], item: dict[str, Any]) -> bool:
     return matches(parse_filters(FIELDS, raw), item)
 
 
@@ -148,7 +150,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("raw, item, expected", CASES)
-def test_matches_follows_ransack_semantics(raw, item, expected):
+def test_matches_follows_ransack_semantics(raw: dict[str, Any], item: dict[str, Any], expected: bool) -> None:
     # Given a record and one filter
     # When the filter is evaluated on the record
     # Then the record is selected exactly when Ransack on PostgreSQL would select it
@@ -163,11 +165,15 @@ def test_matches_follows_ransack_semantics(raw, item, expected):
     ({"name_or_code_null": "true"}, record(name=None), True),
     ({"name_or_code_eq": "AB-12"}, record(name=None), True),
 ])
-def test_matches_ors_attributes_for_positive_and_negative_predicates(raw, item, expected):
+def test_matches_ors_attributes_for_positive_and_negative_predicates(raw: dict[str, Any], item: dict[str, Any],
+                                                                     expected: bool) -> None:
+    # Given a record and a filter on two attributes joined by _or_
+    # When it is evaluated
+    # Then it holds when it holds for either attribute, negative predicates too
     assert selects(raw, item) is expected
 
 
-def test_matches_ands_every_condition():
+def test_matches_ands_every_condition() -> None:
     # Given two conditions, each satisfied alone
     filters = {"code_start": "AB", "quantity_gt": "4"}
     # When one of them fails, Then the record is not selected
@@ -175,7 +181,7 @@ def test_matches_ands_every_condition():
     assert not selects(filters, record(quantity=1))
 
 
-def test_matches_accepts_a_sequence_of_conditions():
+def test_matches_accepts_a_sequence_of_conditions() -> None:
     # Given the conditions of a filter set as a plain list
     conditions = list(parse_filters(FIELDS, {"code_eq": "X"}).conditions)
     # When evaluated, Then they behave as the set does

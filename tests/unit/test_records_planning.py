@@ -7,7 +7,7 @@ from chalicelib.catalog import get_type
 from chalicelib.filters import Condition, parse_filters
 from chalicelib.records.cascade import plan_deletions, write_order
 from chalicelib.records.items import build_item, record_key
-from chalicelib.records.selection import plan
+from chalicelib.records.query_plan import plan
 from chalicelib.records.sorting import sort_items
 from chalicelib.tenancy import Tenant
 

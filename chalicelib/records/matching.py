@@ -1,4 +1,4 @@
-"""Runs a selection plan: the matching items of a type, read no wider than the plan says.
+"""Finds the items of a type that match conditions, reading no wider than its query plan says.
 
 Conditions go to DynamoDB as a FilterExpression where they compile; the
 residual is evaluated here with `matches`. Reads follow LastEvaluatedKey.
@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.catalog import ResourceType
 from chalicelib.filters import Condition, compile_conditions, matches
 from chalicelib.records.items import Item, item_values, record_key
-from chalicelib.records.selection import KeyQuery, plan
+from chalicelib.records.query_plan import KeyQuery, plan
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 
