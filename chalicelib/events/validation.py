@@ -1,14 +1,13 @@
 """What a webhook create or update may say, and what an update does: pure, no I/O."""
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from chalicelib.catalog import service_type
 from chalicelib.cleanups.model import RELATIONSHIPS
 from chalicelib.events.model import CLOSED, TOPICS, Webhook
+from chalicelib.events.targets import TargetRefusedError, check_url
 from chalicelib.exceptions import ErrorDetail, ValidationError
 
 TRIGGERS = ("_disable", "_enable", "_reset_circuit", "_regenerate_shared_secret")
@@ -26,27 +25,14 @@ def _refuse_unknown(attributes: dict[str, Any], allowed: set[str], verb: str) ->
             ErrorDetail("Validation error", f"{name} is not {verb}", pointer=_pointer(name)) for name in bad])
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_callback_url(value: Any, allow_loopback_http: bool) -> None:
-    """https anywhere; plain http only to this machine, and only in the local stack."""
+    """https to a public address; plain http only to loopback, and only in the local stack."""
     if not isinstance(value, str) or not value:
         raise ValidationError("callback_url must be a URL", pointer=_pointer("callback_url"))
-    parts = urlsplit(value)
-    if not parts.hostname:
-        raise ValidationError("callback_url must be an absolute URL", pointer=_pointer("callback_url"))
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and allow_loopback_http and _loopback(parts.hostname):
-        return
-    raise ValidationError("callback_url must use https", pointer=_pointer("callback_url"))
+    try:
+        check_url(value, allow_loopback_http)
+    except TargetRefusedError as refused:
+        raise ValidationError(f"callback_url is not allowed: {refused}", pointer=_pointer("callback_url")) from None
 
 
 def _check_values(attributes: dict[str, Any], allow_loopback_http: bool) -> None:

@@ -33,6 +33,7 @@ class Receiver:
     """A webhook endpoint on loopback answering `status` and keeping what it got."""
 
     status: int = 200
+    body: bytes = b""
     requests: list[Received] = field(default_factory=list)
     url: str = ""
 
@@ -49,7 +50,7 @@ def receiver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(state.status)
             self.end_headers()
-            self.wfile.write(b"ok" if state.status < 300 else b"receiver says no")
+            self.wfile.write(state.body or (b"ok" if state.status < 300 else b"receiver says no"))
 
         def log_message(self, *args: Any) -> None:
             return None
@@ -209,3 +210,26 @@ def test_deliver_gives_up_after_the_last_attempt(tenant, receiver):
     # When it fails again, then no further retry is queued
     deliver({**message, "attempt": MAX_ATTEMPTS})
     assert _retries() == []
+
+
+def test_deliver_refuses_a_host_that_resolves_inside_at_delivery_time(tenant, receiver, monkeypatch):
+    # Given an https webhook whose name passed at create, but now resolves to a private address (rebinding)
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://hooks.example.com/h"})
+    monkeypatch.setattr("chalicelib.events.transport.system_resolve", lambda host, port: ["10.0.0.1"])
+    # When a delivery is attempted
+    deliver(_fired(tenant))
+    # Then nothing is sent, the callback says why, and it counts as a failure
+    (callback,) = events.last_event_callbacks(tenant, hook.id)
+    assert (callback.response_code, callback.response_message) == (None, "refused: 10.0.0.1 is not a public address")
+    assert receiver.requests == [] and _retries() == [(2, 30)]
+
+
+def test_deliver_keeps_only_a_short_excerpt_of_the_answer(tenant, receiver):
+    # Given a receiver whose answer is long
+    receiver.body = b"x" * 100_000
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    # When the event is delivered
+    deliver(_fired(tenant))
+    # Then the stored message is bounded
+    (callback,) = events.last_event_callbacks(tenant, hook.id)
+    assert callback.response_code == "200" and len(callback.response_message) == 256
