@@ -15,7 +15,7 @@ ASSOCIATED = ["price_volume_tiers", "price_frequency_tiers", "promotion_rules", 
 REFERENCED = ["price_lists", "stock_locations", "markets", "shipping_categories", "customers"]
 # The service's own resources: their flags drive writability and list filters too.
 SERVICE = ["cleanups", "events", "webhooks", "event_callbacks", "versions"]
-# SPEC §5: what Commerce Layer deletes with a record.
+# What Commerce Layer deletes with a record (its cleanups documentation).
 CASCADES = {
     "skus": ["prices", "stock_items", "sku_list_items", "in_stock_subscriptions", "tax_categories"],
     "prices": ["price_volume_tiers", "price_frequency_tiers"],

@@ -78,7 +78,7 @@ def create_application(*, organization: dict, name: str, kind: str, mode: str,
     application = Application(
         id=new_id(), client_id=client_id or secrets.token_urlsafe(24), name=name, kind=kind, mode=mode,
         public=False, organization_id=organization["id"], organization_slug=organization["slug"],
-        organization_name=organization["name"], created_at=iso(now()) or "",
+        organization_name=organization["name"], created_at=iso(now()),
     )
     item = to_item(_model(), application, secret_salt=salt, secret_hash=_hash(secret, salt))
     item.save()
@@ -107,7 +107,7 @@ def get_application(client_id: str) -> Application | None:
 
 
 def seed_dev_applications() -> list[Application]:
-    """The local stack's organization and applications (SPEC §2). Never called by a deployed stage."""
+    """The local stack's organization and applications. Never called by a deployed stage."""
     return [
         create_application(organization=DEV_ORGANIZATION, name=client_id, kind=kind, mode=mode,
                            client_id=client_id, secret=DEV_SECRET)[0]

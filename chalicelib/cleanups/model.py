@@ -112,12 +112,12 @@ def aligned_batch_size(batch_size: int, sub_batch_size: int) -> int:
 
 
 def over_error_budget(cleanup: Cleanup, ratio: float) -> bool:
-    """SPEC §5: interrupted once errors exceed `ratio` of the records."""
+    """Interrupted once errors exceed `ratio` of the records (Commerce Layer's 10 % error budget)."""
     return cleanup.errors_count > ratio * cleanup.records_count
 
 
 def start(cleanup: Cleanup, moment: datetime) -> Cleanup:
-    return replace(cleanup, status=IN_PROGRESS, started_at=iso(moment), updated_at=iso(moment) or "")
+    return replace(cleanup, status=IN_PROGRESS, started_at=iso(moment), updated_at=iso(moment))
 
 
 def complete(cleanup: Cleanup, moment: datetime) -> Cleanup:
@@ -127,7 +127,7 @@ def complete(cleanup: Cleanup, moment: datetime) -> Cleanup:
 
 
 def interrupt(cleanup: Cleanup, moment: datetime) -> Cleanup:
-    return replace(cleanup, status=INTERRUPTED, interrupted_at=iso(moment), updated_at=iso(moment) or "")
+    return replace(cleanup, status=INTERRUPTED, interrupted_at=iso(moment), updated_at=iso(moment))
 
 
 def changes(before: Cleanup, after: Cleanup) -> dict[str, list[Any]]:

@@ -41,7 +41,7 @@ def _give_up(ports: Ports, cleanup: Cleanup) -> None:
 def reconcile(ports: Ports) -> ReconcileReport:
     settings, repository = ports.settings, ports.cleanups
     report = ReconcileReport()
-    cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds)) or ""
+    cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds))
     for cleanup in repository.stale(cutoff):
         if cleanup.fully_counted:  # counted, but the worker died before settling
             settle(ports, cleanup)
@@ -51,7 +51,7 @@ def reconcile(ports: Ports) -> ReconcileReport:
             report.given_up.append(cleanup.id)
             continue
         batches = _uncounted_batches(cleanup) or [0]
-        repository.mark_reconciled(cleanup, iso(ports.clock.now()) or "")
+        repository.mark_reconciled(cleanup, iso(ports.clock.now()))
         ports.queue.send(batch_messages(cleanup, batches))
         report.requeued[cleanup.id] = batches
     return report

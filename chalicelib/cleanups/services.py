@@ -23,8 +23,7 @@ from chalicelib.cleanups.model import (
     validate_update,
 )
 from chalicelib.cleanups.ports import Ports
-from chalicelib.exceptions import ValidationError
-from chalicelib.filters import FilterError, parse_filters
+from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata")
@@ -37,10 +36,7 @@ def batch_messages(cleanup: Cleanup, numbers: list[int]) -> list[dict[str, Any]]
 
 def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str]:
     limit = ports.settings.max_cleanup_records
-    try:
-        conditions = parse_filters(get_type(resource_type).filterable(), filters).conditions
-    except FilterError as error:
-        raise ValidationError(f"filters: {error.key}: {error.message}", pointer="/data/attributes/filters") from None
+    conditions = parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
     ids = ports.records.select_ids(tenant, resource_type, conditions, limit)
     if len(ids) > limit:
         raise TooManyRecordsError(limit)
@@ -70,7 +66,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     batches = plan_batches(ids, batch_size)
     cleanup = Cleanup(
         tenant=tenant, id=new_id(), resource_type=attributes["resource_type"], filters=filters,
-        created_at=iso(moment) or "", updated_at=iso(moment) or "", records_count=len(ids),
+        created_at=iso(moment), updated_at=iso(moment), records_count=len(ids),
         batch_size=batch_size, sub_batch_size=settings.sub_batch_size, batch_count=len(batches),
         sub_batch_count=-(-len(ids) // settings.sub_batch_size), reference=attributes.get("reference"),
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
@@ -123,7 +119,7 @@ def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: di
         cleanup = ports.cleanups.get(tenant, cleanup_id)
     if not details:
         return cleanup
-    stamped = replace(cleanup, **details, updated_at=iso(ports.clock.now()) or "")
+    stamped = replace(cleanup, **details, updated_at=iso(ports.clock.now()))
     after = ports.cleanups.update_details(stamped, details)
     ports.events.changed(cleanup, after, actor)
     return after

@@ -70,7 +70,7 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:
     """Count one sub-batch's outcome (once) and settle the cleanup; the cleanup after it."""
     after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors),
-                                           _bounded_log(ports, errors, cleanup), iso(ports.clock.now()) or "")
+                                           _bounded_log(ports, errors, cleanup), iso(ports.clock.now()))
     if after is not None:
         settle(ports, after)
     return after

@@ -21,13 +21,12 @@ from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_
 from chalicelib.events.representations import cleanup_resource, event_resource, linkage, version_resource
 from chalicelib.events.transport import post
 from chalicelib.exceptions import RecordNotFoundError
-from chalicelib.jsonapi import Resource
+from chalicelib.jsonapi import JSONAPI, Resource
 from chalicelib.jsonapi.render import resource_object
 from chalicelib.messages import tenant_of
 from chalicelib.tenancy import Tenant, iso, new_id, now
 
 logger = Logger(service="cleanups")
-CONTENT_TYPE = "application/vnd.api+json"
 
 
 def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[str, list[Resource]]:
@@ -57,7 +56,7 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -
 
 
 def _headers(topic: str, signed: str) -> dict[str, str]:
-    return {"Content-Type": CONTENT_TYPE, "Accept": "application/json", "X-CommerceLayer-Topic": topic,
+    return {"Content-Type": JSONAPI, "Accept": "application/json", "X-CommerceLayer-Topic": topic,
             "X-CommerceLayer-Signature": signed, "User-Agent": "cleanups-webhooks"}
 
 
@@ -67,7 +66,7 @@ def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
     if failures is None:
         return  # deleted meanwhile
     if failures >= get_settings().webhook_max_failures:
-        webhook_store.open_circuit(webhook, iso(now()) or "")
+        webhook_store.open_circuit(webhook, iso(now()))
         logger.warning("Webhook circuit opened", extra={"webhook_id": webhook.id, "failures": failures})
         return
     attempt = int(message.get("attempt", 1))
@@ -93,7 +92,7 @@ def deliver(message: dict[str, Any]) -> None:
                   get_settings().webhook_timeout_seconds, allow_loopback=get_settings().local_stack)
     webhook_store.save_callback(EventCallback(
         tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],
-        callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()) or "",
+        callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()),
         response_code=answer.code, response_message=answer.message,
     ))
     if succeeded(answer.code):

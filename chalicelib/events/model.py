@@ -5,12 +5,11 @@ import base64
 import hashlib
 import hmac
 import json
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.cleanups.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
-from chalicelib.tenancy import Tenant
+from chalicelib.tenancy import Tenant, base62_id
 
 CREATE, START, COMPLETE, INTERRUPT, DESTROY = (
     "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy")
@@ -20,7 +19,6 @@ CLOSED, OPEN = "closed", "open"
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 900  # SQS DelaySeconds' maximum
 MAX_ATTEMPTS = 8
-_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
 @dataclass(frozen=True)
@@ -115,12 +113,7 @@ class EventCallback:
 
 def derived_id(*parts: str) -> str:
     """A 10-character base62 id fixed by `parts`: the same fact written twice is one item."""
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
-    chars = []
-    for _ in range(10):
-        number, digit = divmod(number, 62)
-        chars.append(_BASE62[digit])
-    return "".join(chars)
+    return base62_id(int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big"))
 
 
 def topics_created(cleanup: Cleanup) -> list[str]:

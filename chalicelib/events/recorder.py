@@ -45,7 +45,7 @@ class CleanupEventsRecorder:
         self.log, self.queue, self.clock = log, queue, clock
 
     def _moment(self) -> str:
-        return iso(self.clock.now()) or ""
+        return iso(self.clock.now())
 
     def fire(self, topic: str, cleanup: Cleanup) -> bool:
         """Store the event of `topic` for `cleanup` and enqueue its deliveries; False if it had fired already."""

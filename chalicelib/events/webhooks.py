@@ -17,7 +17,7 @@ def _secret() -> str:
 
 def create_webhook(tenant: Tenant, attributes: dict[str, Any]) -> Webhook:
     validate_create(attributes, allow_loopback_http=get_settings().local_stack)
-    moment = iso(now()) or ""
+    moment = iso(now())
     webhook = Webhook(
         tenant=tenant, id=new_id(), topic=attributes["topic"], callback_url=attributes["callback_url"],
         shared_secret=_secret(), created_at=moment, updated_at=moment, name=attributes.get("name"),
@@ -40,7 +40,7 @@ def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
 def update_webhook(tenant: Tenant, webhook_id: str, attributes: dict[str, Any]) -> Webhook:
     validate_update(attributes, allow_loopback_http=get_settings().local_stack)
     before = webhook_store.get_webhook(tenant, webhook_id)
-    after = updated(before, attributes, iso(now()) or "", _secret())
+    after = updated(before, attributes, iso(now()), _secret())
     return webhook_store.update_webhook(before, after)
 
 

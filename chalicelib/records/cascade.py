@@ -1,4 +1,4 @@
-"""What deleting a record removes with it (SPEC §5's cascade table), and in which order.
+"""What deleting a record removes with it (Commerce Layer's cascade, as the README's table lists), and in which order.
 
 Pure: the records to read are fetched through a callback. A record's
 `children` set names its cascaded records; only child types that cascade
