@@ -13,8 +13,9 @@ import chalicelib.records as records_api
 from chalicelib import aws, bootstrap, cleanups
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
 from chalicelib.cleanups.store import DynamoCleanupRepository
-from chalicelib.exceptions import RecordNotFoundError, ValidationError
-from chalicelib.filters import parse_filters
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.filters import UnknownFilterError, parse_filters
+from chalicelib.jsonapi.errors import client_error
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import (
     APP_ACTOR,
@@ -176,9 +177,11 @@ def test_eleventh_active_cleanup_is_refused(records: Any, tenant: Tenant, work_q
 
 def test_unknown_filter_is_422_pointing_at_filters(records: Any, tenant: Tenant, work_queue: None,
                                                    events: RecordingEvents) -> None:
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(UnknownFilterError) as raised:
         create(tenant, events, filters={"colour_eq": "red"})
-    assert raised.value.details[0].pointer == "/data/attributes/filters"
+    error = client_error(raised.value)
+    assert error is not None and error.status == 422
+    assert error.details[0].pointer == "/data/attributes/filters"
 
 
 def test_interrupt_stops_new_sub_batches(records: Any, tenant: Tenant, work_queue: None,

@@ -9,7 +9,8 @@ from chalicelib import cleanups
 from chalicelib.cleanups import Actor, Cleanup
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
 from chalicelib.cleanups.model import start
-from chalicelib.exceptions import RecordNotFoundError, ValidationError
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.filters import UnknownFilterError
 from chalicelib.tenancy import Tenant
 from tests.unit.fakes import START, InMemoryCleanupRepository, World, settings
 
@@ -72,10 +73,10 @@ def test_create_cleanup_over_the_record_limit_is_refused_and_writes_nothing() ->
 def test_create_cleanup_with_an_unknown_filter_is_refused_on_filters() -> None:
     # Given a filter on an attribute skus do not have
     world = World()
-    # When a cleanup is created with it, then it is a 422 pointing at filters
-    with pytest.raises(ValidationError) as raised:
+    # When a cleanup is created with it, then it is refused as an unknown filter of the body (422 on filters)
+    with pytest.raises(UnknownFilterError) as raised:
         create(world, filters={"colour_eq": "red"})
-    assert raised.value.details[0].pointer == "/data/attributes/filters"
+    assert raised.value.in_body and raised.value.key == "colour_eq"
 
 
 def test_create_cleanup_beyond_the_active_limit_is_refused() -> None:
