@@ -37,7 +37,7 @@ def test_local_stack_rejects_a_wrong_secret_with_401(local_stack: RunningStack) 
     assert response.status_code == 401
 
 
-def test_local_stack_creates_tables_on_dynalite_and_queues_on_moto(local_stack: RunningStack) -> None:
+def test_local_stack_creates_tables_on_dynamodb_local_and_queues_on_moto(local_stack: RunningStack) -> None:
     # Given the running stack's emulators
     dynamodb, sqs = local_stack.client("dynamodb"), local_stack.client("sqs")
 
@@ -47,7 +47,7 @@ def test_local_stack_creates_tables_on_dynalite_and_queues_on_moto(local_stack: 
     redrive = json.loads(sqs.get_queue_attributes(QueueUrl=work_url, AttributeNames=["RedrivePolicy"])
                          ["Attributes"]["RedrivePolicy"])
 
-    # Then DynamoDB (dynalite, on its own port) has the three tables and the work queue redrives to its DLQ
+    # Then DynamoDB (DynamoDB Local, on its own port) has the three tables and the work queue redrives to its DLQ
     assert local_stack.dynamodb_endpoint != local_stack.aws_endpoint
     assert {"cleanups-records", "cleanups-cleanups", "cleanups-applications"} <= set(tables)
     assert redrive["deadLetterTargetArn"].endswith(":cleanups-work-dlq")
@@ -82,7 +82,7 @@ def test_local_stack_refuses_to_start_on_a_port_in_use() -> None:
 
         # When the stack is started on it
         result = subprocess.run(
-            [sys.executable, "-m", "chalicelib.local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "devstack"], cwd=ROOT, capture_output=True, text=True, timeout=60,
             env={"PATH": "/usr/bin:/bin", "PORT": str(port), "AWS_PORT": str(aws_port),
                  "DYNAMODB_PORT": str(dynamodb_port)},
         )
@@ -92,12 +92,11 @@ def test_local_stack_refuses_to_start_on_a_port_in_use() -> None:
     assert f"PORT={port}" in result.stderr
 
 
-def test_local_stack_on_moto_dynamodb_stops_on_sigterm_and_frees_its_ports() -> None:
-    # Given a stack using moto's DynamoDB, answering HTTP
-    stack = start_stack({"LOCAL_DYNAMODB": "moto", "WORKERS": "1"})
+def test_local_stack_stops_on_sigterm_and_frees_its_ports() -> None:
+    # Given a second stack, answering HTTP
+    stack = start_stack({"WORKERS": "1"})
     try:
         assert stack.token()
-        assert stack.dynamodb_endpoint == stack.aws_endpoint
     finally:
         # When it gets SIGTERM
         code = stack.stop()

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.seed import seed
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import ROOT, RunningStack
 from tests.e2e.api import Api
+from tools.seed import seed
 
 NODE_DIR = ROOT / "tests" / "node"
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
