@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import requests
@@ -103,3 +104,18 @@ def test_local_stack_stops_on_sigterm_and_frees_its_ports() -> None:
 
     # Then it exits cleanly and every port it used is free again (stop() checks each one)
     assert code == 0
+
+
+def test_local_stack_without_java_exits_naming_what_dynamodb_local_needs(tmp_path: Path) -> None:
+    # Given free ports and a PATH where no java is found
+    port, aws_port, dynamodb_port = free_ports(3)
+
+    # When the stack is started
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": str(tmp_path), "PORT": str(port), "AWS_PORT": str(aws_port), "DYNAMODB_PORT": str(dynamodb_port)},
+    )
+
+    # Then it exits with an error naming Java 17 and the package that provides it
+    assert result.returncode == 1
+    assert "java not found: DynamoDB Local needs Java 17+ (apt-get install openjdk-17-jre-headless)" in result.stderr
