@@ -36,8 +36,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy chalicelib devstack tools app.py
 
+# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(NODE_DEPS) lint
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -84,7 +84,8 @@ class LocalStack:
         dynamodb_local.check_prerequisites()
 
     def _start_emulators(self) -> None:
-        self.children.extend(start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ))
+        # Before the server in the list: `stop` goes backwards, so the server stops before its emulators.
+        self.children[:0] = start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ)
 
     def _start_server(self) -> ChildProcess:
         config = self.config

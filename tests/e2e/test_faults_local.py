@@ -28,8 +28,7 @@ import requests
 from devstack.worker import READY_MARKER
 from tests.e2e import ROOT, RunningStack, start_stack
 
-# One fault stack per run: under xdist every test of this module goes to the same worker.
-pytestmark = pytest.mark.xdist_group("faults_local")
+# One fault stack per run: under xdist (--dist loadfile) every test of this module goes to the same worker.
 
 FAULT_CONFIG = {"BATCH_SIZE": "20", "SUB_BATCH_SIZE": "5", "RECONCILE_AFTER_SECONDS": "2"}
 JSONAPI = "application/vnd.api+json"

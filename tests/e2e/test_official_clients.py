@@ -31,8 +31,7 @@ NODE_DIR = ROOT / "tests" / "node"
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 CLI_MAX_CLEANUP_SIZE = 10_000  # cli-core's clConfig.cleanups.max_size, the plugin's chunk size
 
-# One worker runs them all, so the module's fixtures (a CLI run, a token) are made once.
-pytestmark = pytest.mark.xdist_group("official_clients")
+# One xdist worker runs them all (--dist loadfile), so the module's fixtures (a CLI run, a token) are made once.
 
 
 @dataclass

@@ -7,8 +7,6 @@ store, not created over HTTP.
 """
 from __future__ import annotations
 
-import pytest
-
 from chalicelib.config import get_settings
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
@@ -18,9 +16,6 @@ from tools.seed import seed
 
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 LIMIT = 10_000  # MAX_CLEANUP_RECORDS: the most one cleanup may select
-
-# The seeding keeps one worker's emulator busy for a while: one module, one worker.
-pytestmark = pytest.mark.xdist_group("selection_at_scale")
 
 
 def test_cleanup_by_reference_selects_every_one_of_10000_skus_sharing_it(local_stack: RunningStack) -> None:

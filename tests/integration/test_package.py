@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
-# Under xdist --dist loadgroup, keep one package run: parallel runs would race on chalice's zip cache.
-pytestmark = pytest.mark.xdist_group("package")
+# One package run: `make test` gives each module's tests to one xdist worker (--dist loadfile); parallel
+# runs would race on chalice's zip cache.
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
