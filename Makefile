@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 .PHONY: help run test test-unit test-integration test-e2e lint package deploy seed bench clean
 
 help:
-	@echo "make run      - the local stack (moto + dynalite + chalice local + SQS consumer + schedules)"
+	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
 	@echo "make seed     - bulk-load demo records into the running local stack (SKUS=100000)"
@@ -30,14 +30,15 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 NODE_DEPS := node_modules/.installed $(if $(wildcard tests/node/package.json),tests/node/node_modules/.installed)
 
 run: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m chalicelib.local
+	$(BIN)/python -m devstack
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy chalicelib app.py
+	$(BIN)/mypy chalicelib devstack tools app.py
 
+# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(NODE_DEPS) lint
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -62,9 +63,9 @@ deploy: package
 SKUS ?= 100000
 seed: $(BIN)/.installed
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(or $(AWS_PORT),4566) \
-	AWS_ENDPOINT_URL_DYNAMODB=$(if $(filter moto,$(LOCAL_DYNAMODB)),http://127.0.0.1:$(or $(AWS_PORT),4566),http://127.0.0.1:$(or $(DYNAMODB_PORT),4567)) \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(or $(DYNAMODB_PORT),4567) \
 	AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \
-	$(BIN)/python -m chalicelib.records.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
+	$(BIN)/python -m tools.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
 
 # The benchmark rows (JSON lines on stdout), then the CLI's real 10,000-record chunking over 20,000 skus.
 # stdout carries only the JSON rows; everything else goes to stderr.

@@ -1,13 +1,13 @@
 """`python -m bench` (`make bench`): every benchmark row, one JSON object per line on stdout.
 
-Per backend (dynalite, then moto's DynamoDB) one stack runs inside this process (see
+Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this process (see
 `bench.stack`), one seeding serves every row: a set for the cleanup (the live dev tenant),
 an identical set for the raw baseline (its own tenant), and a large set (the test dev
 tenant) for the selection row, whose first 10,000-sku tag the interrupt row then uses.
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
-("dynalite,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
+("dynamodb-local,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
 moto's Query walks the whole table on every page, so its sets are smaller, and labelled.
 WORKERS (2): pollers of the work queue.
 """
@@ -44,7 +44,7 @@ def _int(name: str, default: int) -> int:
 
 
 def run_backend(backend: str, records: int, large: int, workers: int, out: Callable[[dict[str, Any]], None]) -> None:
-    note = "" if backend == "dynalite" else (
+    note = "" if backend == "dynamodb-local" else (
         f"moto's DynamoDB: {records} records per cleanup, a {large}-record type for selections (moto's Query "
         "walks the whole table on every page, so its Query-bound timings are the emulator's)")
     started = time.monotonic()
@@ -84,7 +84,7 @@ def main() -> int:
     def emit(row: dict[str, Any]) -> None:
         rows.write(json.dumps(row) + "\n")
     workers = _int("WORKERS", 2)
-    backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynalite,moto").split(",") if b.strip()]
+    backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynamodb-local,moto").split(",") if b.strip()]
     for backend in backends:
         if backend == "moto":
             records, large = _int("BENCH_MOTO_RECORDS", 2_000), _int("BENCH_MOTO_SELECTION_RECORDS", 10_000)

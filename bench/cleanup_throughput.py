@@ -2,7 +2,7 @@
 
 cleanup_s runs from just before the POST to the cleanup's `completed_at` (stamped by
 the server in this process, same clock), so the polling interval adds nothing to it.
-Calls are every AWS call counted by `chalicelib.aws` over the cleanup (API, workers,
+Calls are every AWS call counted by `bench.calls` over the cleanup (API, workers,
 the pollers' receives and deletes, the reconciler), less the status polls' own calls
 (measured per GET after the run, when nothing else touches DynamoDB).
 """
@@ -12,10 +12,10 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench import calls as aws_calls
 from bench.data import SeededSet, count_deletable
 from bench.raw import raw_delete
-from bench.stack import Api, counts_delta, progress
-from chalicelib import aws
+from bench.stack import Api, progress
 from chalicelib.tenancy import parse_iso
 
 POLL_SECONDS = 0.5
@@ -40,10 +40,10 @@ def wait_terminal(api: Api, cleanup_id: str, timeout: float) -> tuple[dict[str, 
 
 
 def calls_per_get(api: Api, cleanup_id: str, samples: int = 10) -> float:
-    before = aws.call_counts()
+    before = aws_calls.counts()
     for _ in range(samples):
         api.cleanup(cleanup_id)
-    return _dynamodb_calls(counts_delta(before, aws.call_counts())) / samples
+    return _dynamodb_calls(aws_calls.delta(before, aws_calls.counts())) / samples
 
 
 def run(api: Api, cleanup_set: SeededSet, raw_set: SeededSet, backend: str,
@@ -53,15 +53,13 @@ def run(api: Api, cleanup_set: SeededSet, raw_set: SeededSet, backend: str,
     before_items = count_deletable(cleanup_set.tenant)
     progress(f"cleanup_throughput[{backend}]: cleanup of {records} skus ({before_items} items)")
     tag = cleanup_set.tags[0]
-    calls_before = aws.call_counts()
+    calls_before = aws_calls.counts()
     started = time.time()
-    # By code, not reference: dynalite drops GSI entries sharing one index key when their table keys'
-    # 6-hex-digit hashes collide, so `reference_eq` over 10,000 seeded skus misses a few of them.
     created = api.create_cleanup("skus", {"code_start": f"SEED-{tag}-"})
     progress(f"  POST answered after {time.time() - started:.2f}s")
     final, polls = wait_terminal(api, created["id"], timeout=900)
     time.sleep(1.0)  # the last message's delete follows the handler's return
-    window = counts_delta(calls_before, aws.call_counts())
+    window = aws_calls.delta(calls_before, aws_calls.counts())
     if final["status"] != "completed" or final["processed_count"] != records:
         raise RuntimeError(f"cleanup did not complete every record: {final}")
     cleanup_s = parse_iso(final["completed_at"]).timestamp() - started

@@ -1,4 +1,4 @@
-"""Bench data: seeded skus (with `chalicelib.records.seed`) and exact item counts read back.
+"""Bench data: seeded skus (with `tools.seed`) and exact item counts read back.
 
 Seeding is CPU-bound in Python, so large loads run in a few spawned processes, one
 seed tag per chunk of skus. What a cleanup of seeded skus deletes per sku: the sku,
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.records.items import guard_key, partition
-from chalicelib.records.seed import SeedSummary, seed
 from chalicelib.tenancy import Tenant
+from tools.seed import SeedSummary, seed
 
 # What deleting seeded skus removes: record types, plus the skus' `code` guards.
 DELETED_TYPES = ("skus", "prices", "price_volume_tiers", "stock_items", "sku_list_items")

@@ -1,8 +1,8 @@
 """The local stack inside the bench process, so one counter sees every AWS call.
 
-The emulators (moto, dynalite) run as children exactly as in `python -m chalicelib.local`;
+The emulators (moto, DynamoDB Local) run as children exactly as in `python -m devstack`;
 the API (Chalice's own local server), the SQS pollers and the schedule runner run here in
-threads, on the same `chalicelib.aws` counters. The pollers' own ReceiveMessage and
+threads, so `bench.calls` counts every call they make. The pollers' own ReceiveMessage and
 DeleteMessageBatch calls are counted too (the managed event source mapping makes them on AWS).
 `server_process()` starts a real `chalice local` child for latency figures, where client
 threads must not share a GIL with the server.
@@ -14,7 +14,6 @@ import socket
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,33 +21,26 @@ import boto3
 import requests
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
+from bench import calls
 from chalicelib import aws, dynamo, queue
-from chalicelib.local.embedded_aws import (
-    HOST,
-    REGION,
-    ChildProcess,
-    aws_environment,
-    start_dynalite,
-    start_moto,
-    url,
-    wait_for_port,
-)
-from chalicelib.local.lambda_runtime import (
+from chalicelib.tenancy import Tenant
+from devstack.dev_applications import DEV_ORGANIZATION, DEV_SECRET, seed_dev_applications
+from devstack.embedded_aws import REGION, aws_environment, start_emulators
+from devstack.lambda_runtime import (
     PROJECT_DIR,
     apply_stage_environment,
     chalice_config,
     context_factory,
     load_app,
 )
-from chalicelib.local.resources import create_resources, default_table_names
-from chalicelib.local.scheduler import Scheduler, scheduled_jobs
-from chalicelib.local.sqs_consumer import SqsConsumer, polling_client, start_pollers
-from chalicelib.local.stack import DEFAULT_JWT_SECRET, DEV_SECRET, seed_dev_applications
-from chalicelib.tenancy import Tenant
+from devstack.processes import HOST, ChildProcess, url, wait_for_port
+from devstack.provision import create_resources, default_table_names
+from devstack.scheduler import Scheduler, scheduled_jobs
+from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
+from devstack.stack import DEFAULT_JWT_SECRET
 
 DEV_TEST_CLIENT = "dev-integration-test"
 DEV_LIVE_CLIENT = "dev-integration-live"
-DEV_ORGANIZATION_ID = "DemoOrg001"
 _CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
 
 
@@ -79,7 +71,7 @@ def progress(message: str) -> None:
 
 @dataclass
 class BenchStack:
-    """One backend's stack: `backend` is "dynalite" or "moto" (moto's DynamoDB)."""
+    """One backend's stack: `backend` is "dynamodb-local" (DynamoDB Local) or "moto" (moto's DynamoDB)."""
 
     backend: str
     workers: int = 2
@@ -91,15 +83,14 @@ class BenchStack:
 
     def start(self) -> BenchStack:
         aws_port, dynamodb_port, self.port = free_port(), free_port(), free_port()
-        uses_dynalite = self.backend == "dynalite"
+        own_dynamodb = dynamodb_port if self.backend == "dynamodb-local" else None  # else moto serves DynamoDB
         for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]
-        os.environ.update(aws_environment(aws_port, dynamodb_port if uses_dynalite else None))
+        os.environ.update(aws_environment(aws_port, own_dynamodb))
         os.environ.update({"LOCAL_STACK": "1", "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
+        calls.install()
         _forget_clients()
-        self.children.append(start_moto(aws_port, os.environ))
-        if uses_dynalite:
-            self.children.append(start_dynalite(dynamodb_port, PROJECT_DIR, os.environ))
+        self.children.extend(start_emulators(aws_port, own_dynamodb, os.environ))
         apply_stage_environment(PROJECT_DIR, "dev")  # the stage's variables win, as on Lambda
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
         seed_dev_applications()
@@ -110,9 +101,7 @@ class BenchStack:
         threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True).start()
         wait_for_port(self.port, 30)
         new_context = context_factory(PROJECT_DIR, "dev", app.app_name)
-        sqs = polling_client(self.workers)
-        aws.register_counter(sqs.meta.events)  # the pollers' calls count too
-        self.consumers = start_pollers(app, sqs, self.workers, new_context)
+        self.consumers = start_pollers(app, polling_client(self.workers), self.workers, new_context)
         self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
         self.scheduler.start()
         return self
@@ -146,7 +135,7 @@ class BenchStack:
 
 
 def tenant_of(client_id: str) -> Tenant:
-    return Tenant(DEV_ORGANIZATION_ID, "live" if client_id == DEV_LIVE_CLIENT else "test")
+    return Tenant(DEV_ORGANIZATION["id"], "live" if client_id == DEV_LIVE_CLIENT else "test")
 
 
 class Api:
@@ -182,9 +171,3 @@ class Api:
     def interrupt(self, cleanup_id: str) -> requests.Response:
         return self.call("PATCH", f"/api/cleanups/{cleanup_id}", {"data": {
             "type": "cleanups", "id": cleanup_id, "attributes": {"_interrupt": True}}})
-
-
-def counts_delta(before: dict[str, int], after: dict[str, int]) -> Counter[str]:
-    delta = Counter(after)
-    delta.subtract(before)
-    return +delta

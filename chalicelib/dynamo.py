@@ -22,7 +22,6 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
-from chalicelib import aws
 from chalicelib.tenancy import Tenant
 
 M = TypeVar("M", bound=type[Model])
@@ -37,8 +36,6 @@ def bind(model: M, table_name: str) -> M:
     """A subclass of `model` stored in `table_name` (settings are read lazily, so names are too)."""
     meta = type("Meta", (model.Meta,), {"table_name": table_name})  # type: ignore[attr-defined,arg-type]
     bound = type(f"{model.__name__}_{table_name}", (model,), {"Meta": meta, "__module__": model.__module__})
-    connection = bound._get_connection()  # type: ignore[attr-defined]
-    aws.register_counter(connection.connection.client.meta.events)
     return bound  # type: ignore[return-value]
 
 

@@ -33,4 +33,4 @@ cd "$root"
 "$cfn_lint_bin" --non-zero-exit-code error -- "$outdir/sam.json"
 
 echo "Template: $outdir/sam.json"
-echo "Bundle:   $outdir/deployment.zip"
+echo "Bundle:   $outdir/deployment.zip ($(wc -c < "$outdir/deployment.zip" | tr -d ' ') bytes)"

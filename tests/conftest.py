@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import aws, dynamo, queue
-from chalicelib.local.resources import create_resources, env_var_for
+from devstack.provision import create_resources, env_var_for
 
 JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 

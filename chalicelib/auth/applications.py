@@ -17,14 +17,6 @@ from chalicelib.tenancy import iso, new_id, now
 # scrypt: a memory-hard KDF from the standard library; ~50 ms a check on a Lambda core.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
-DEV_ORGANIZATION = {"id": "DemoOrg001", "slug": "demo", "name": "Demo"}
-DEV_SECRET = "dev-secret"
-DEV_APPLICATIONS = (
-    ("dev-integration-test", "integration", "test"),
-    ("dev-integration-live", "integration", "live"),
-    ("dev-sales-channel-test", "sales_channel", "test"),
-)
-
 
 class ApplicationItem(Model):
     class Meta:
@@ -104,12 +96,3 @@ def get_application(client_id: str) -> Application | None:
         return _to_domain(_model().get(client_id))
     except DoesNotExist:
         return None
-
-
-def seed_dev_applications() -> list[Application]:
-    """The local stack's organization and applications. Never called by a deployed stage."""
-    return [
-        create_application(organization=DEV_ORGANIZATION, name=client_id, kind=kind, mode=mode,
-                           client_id=client_id, secret=DEV_SECRET)[0]
-        for client_id, kind, mode in DEV_APPLICATIONS
-    ]

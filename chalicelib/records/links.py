@@ -1,9 +1,9 @@
 """The items a record write keeps right besides the record: unique guards and parents' `children`.
 
-No transactions (dynalite has none), so each step is a single conditional
-write, ordered by the callers so that a crash leaves only what heals itself:
-a guard naming a record that no longer holds its value is taken over, a
-`children` entry naming a record that is gone is deleted as a no-op.
+Each step is a single conditional write, ordered by the callers so that a
+crash leaves only what heals itself: a guard naming a record that no longer
+holds its value is taken over, a `children` entry naming a record that is
+gone is deleted as a no-op.
 """
 from __future__ import annotations
 

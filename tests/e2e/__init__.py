@@ -1,4 +1,4 @@
-"""End-to-end support: run the whole local stack (`python -m chalicelib.local`) on free ports.
+"""End-to-end support: run the whole local stack (`python -m devstack`) on free ports.
 
 `start_stack()` returns a `RunningStack` once the stack has printed its ready line;
 `RunningStack.stop()` sends SIGTERM and checks that the stack exits and frees its ports.
@@ -20,8 +20,10 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib.local.embedded_aws import aws_environment, port_is_free, url
-from chalicelib.local.stack import DEV_SECRET, READY_MARKER
+from devstack.dev_applications import DEV_SECRET
+from devstack.embedded_aws import aws_environment
+from devstack.processes import port_is_free, url
+from devstack.stack import READY_MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_CLIENT_ID = "dev-integration-test"
@@ -44,7 +46,6 @@ class RunningStack:
     process: subprocess.Popen[bytes]
     ports: dict[str, int]
     log_path: Path
-    uses_dynalite: bool
 
     @property
     def api_url(self) -> str:
@@ -56,12 +57,12 @@ class RunningStack:
 
     @property
     def dynamodb_endpoint(self) -> str:
-        return url(self.ports["DYNAMODB_PORT"]) if self.uses_dynalite else self.aws_endpoint
+        return url(self.ports["DYNAMODB_PORT"])
 
     @property
     def env(self) -> dict[str, str]:
         """What a boto3 client needs to reach the stack's emulators (endpoints, region, fake credentials)."""
-        return aws_environment(self.ports["AWS_PORT"], self.ports["DYNAMODB_PORT"] if self.uses_dynalite else None)
+        return aws_environment(self.ports["AWS_PORT"], self.ports["DYNAMODB_PORT"])
 
     def client(self, service: str) -> Any:
         """A boto3 client on the stack's emulator for `service`."""
@@ -110,7 +111,7 @@ def _freed(port: int, timeout: float = 5.0) -> bool:
 
 
 def start_stack(extra_env: Mapping[str, str] | None = None, timeout: float = 90.0) -> RunningStack:
-    """Start `python -m chalicelib.local` on free ports and return once it is ready."""
+    """Start `python -m devstack` on free ports and return once it is ready."""
     ports = dict(zip(("PORT", "AWS_PORT", "DYNAMODB_PORT"), free_ports(3), strict=True))
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
     env.update({name: str(port) for name, port in ports.items()})
@@ -119,9 +120,9 @@ def start_stack(extra_env: Mapping[str, str] | None = None, timeout: float = 90.
     with tempfile.NamedTemporaryFile(prefix="local-stack-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
     with log_path.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "chalicelib.local"], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = RunningStack(process, ports, log_path, uses_dynalite=env.get("LOCAL_DYNAMODB", "dynalite") != "moto")
+    stack = RunningStack(process, ports, log_path)
     _wait_until_ready(stack, timeout)
     return stack
 

@@ -2,7 +2,7 @@
 a message lost outright, duplicated and reordered delivery through the real queue, and a
 worker process whose DynamoDB throttles and leaves items unprocessed.
 
-The stack runs with WORKERS=0; the consumer is `python -m chalicelib.local.worker`, a process
+The stack runs with WORKERS=0; the consumer is `python -m devstack.worker`, a process
 of its own. `.chalice/config.json`'s variables win over the environment in the stack (as
 Chalice applies them), so small batches and RECONCILE_AFTER_SECONDS=2 come from a copy of the
 project whose config says so (CHALICE_PROJECT_DIR), not from environment variables.
@@ -25,11 +25,10 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.local.worker import READY_MARKER
+from devstack.worker import READY_MARKER
 from tests.e2e import ROOT, RunningStack, start_stack
 
-# One fault stack per run: under xdist every test of this module goes to the same worker.
-pytestmark = pytest.mark.xdist_group("faults_local")
+# One fault stack per run: under xdist (--dist loadfile) every test of this module goes to the same worker.
 
 FAULT_CONFIG = {"BATCH_SIZE": "20", "SUB_BATCH_SIZE": "5", "RECONCILE_AFTER_SECONDS": "2"}
 JSONAPI = "application/vnd.api+json"
@@ -61,7 +60,7 @@ class FaultStack:
 def faulty() -> Iterator[FaultStack]:
     with tempfile.TemporaryDirectory(prefix="cleanups-faults-") as directory:
         project = Path(directory)
-        for name in ("app.py", "chalicelib", "infra", "node_modules"):
+        for name in ("app.py", "chalicelib", "infra"):
             (project / name).symlink_to(ROOT / name)
         (project / ".chalice").mkdir()
         config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
@@ -77,12 +76,12 @@ def faulty() -> Iterator[FaultStack]:
 # --- the worker process --------------------------------------------------------------------------
 
 class Worker:
-    """`python -m chalicelib.local.worker` (or the same with DynamoDB faults installed first)."""
+    """`python -m devstack.worker` (or the same with DynamoDB faults installed first)."""
 
     def __init__(self, stack: FaultStack, faults: dict[str, Any] | None = None, workers: int = 2) -> None:
         env = stack.env()
         if faults is None:
-            argv = [sys.executable, "-m", "chalicelib.local.worker", "--workers", str(workers)]
+            argv = [sys.executable, "-m", "devstack.worker", "--workers", str(workers)]
         else:
             env["CLEANUPS_TEST_FAULTS"] = json.dumps(faults)
             argv = [sys.executable, "-c", "from tests.e2e.test_faults_local import faulty_worker; "
@@ -116,7 +115,7 @@ class Worker:
 def faulty_worker(workers: int) -> int:
     """Entry point of a worker process whose DynamoDB client has `DynamoFaults` installed."""
     from chalicelib import aws
-    from chalicelib.local import worker
+    from devstack import worker
     from tests.integration.test_faults import DynamoFaults
 
     faults = DynamoFaults(**json.loads(os.environ["CLEANUPS_TEST_FAULTS"])).install(aws.client("dynamodb"))
@@ -129,7 +128,7 @@ def faulty_worker(workers: int) -> int:
 
 def seed(stack: FaultStack, skus: int) -> str:
     """Seed `skus` skus (each with a price and tier, a stock item, a list item); their code prefix."""
-    result = subprocess.run([sys.executable, "-m", "chalicelib.records.seed", "--tenant-org", TENANT_ORG,
+    result = subprocess.run([sys.executable, "-m", "tools.seed", "--tenant-org", TENANT_ORG,
                              "--mode", TENANT_MODE, "--skus", str(skus)], cwd=ROOT, env=stack.env(),
                             capture_output=True, text=True, timeout=120, check=True)
     tag = re.search(r"\(tag (\w+)\)", result.stdout)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import requests
@@ -37,7 +38,7 @@ def test_local_stack_rejects_a_wrong_secret_with_401(local_stack: RunningStack) 
     assert response.status_code == 401
 
 
-def test_local_stack_creates_tables_on_dynalite_and_queues_on_moto(local_stack: RunningStack) -> None:
+def test_local_stack_creates_tables_on_dynamodb_local_and_queues_on_moto(local_stack: RunningStack) -> None:
     # Given the running stack's emulators
     dynamodb, sqs = local_stack.client("dynamodb"), local_stack.client("sqs")
 
@@ -47,7 +48,7 @@ def test_local_stack_creates_tables_on_dynalite_and_queues_on_moto(local_stack: 
     redrive = json.loads(sqs.get_queue_attributes(QueueUrl=work_url, AttributeNames=["RedrivePolicy"])
                          ["Attributes"]["RedrivePolicy"])
 
-    # Then DynamoDB (dynalite, on its own port) has the three tables and the work queue redrives to its DLQ
+    # Then DynamoDB (DynamoDB Local, on its own port) has the three tables and the work queue redrives to its DLQ
     assert local_stack.dynamodb_endpoint != local_stack.aws_endpoint
     assert {"cleanups-records", "cleanups-cleanups", "cleanups-applications"} <= set(tables)
     assert redrive["deadLetterTargetArn"].endswith(":cleanups-work-dlq")
@@ -82,7 +83,7 @@ def test_local_stack_refuses_to_start_on_a_port_in_use() -> None:
 
         # When the stack is started on it
         result = subprocess.run(
-            [sys.executable, "-m", "chalicelib.local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "devstack"], cwd=ROOT, capture_output=True, text=True, timeout=60,
             env={"PATH": "/usr/bin:/bin", "PORT": str(port), "AWS_PORT": str(aws_port),
                  "DYNAMODB_PORT": str(dynamodb_port)},
         )
@@ -92,15 +93,29 @@ def test_local_stack_refuses_to_start_on_a_port_in_use() -> None:
     assert f"PORT={port}" in result.stderr
 
 
-def test_local_stack_on_moto_dynamodb_stops_on_sigterm_and_frees_its_ports() -> None:
-    # Given a stack using moto's DynamoDB, answering HTTP
-    stack = start_stack({"LOCAL_DYNAMODB": "moto", "WORKERS": "1"})
+def test_local_stack_stops_on_sigterm_and_frees_its_ports() -> None:
+    # Given a second stack, answering HTTP
+    stack = start_stack({"WORKERS": "1"})
     try:
         assert stack.token()
-        assert stack.dynamodb_endpoint == stack.aws_endpoint
     finally:
         # When it gets SIGTERM
         code = stack.stop()
 
     # Then it exits cleanly and every port it used is free again (stop() checks each one)
     assert code == 0
+
+
+def test_local_stack_without_java_exits_naming_what_dynamodb_local_needs(tmp_path: Path) -> None:
+    # Given free ports and a PATH where no java is found
+    port, aws_port, dynamodb_port = free_ports(3)
+
+    # When the stack is started
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": str(tmp_path), "PORT": str(port), "AWS_PORT": str(aws_port), "DYNAMODB_PORT": str(dynamodb_port)},
+    )
+
+    # Then it exits with an error naming Java 17 and the package that provides it
+    assert result.returncode == 1
+    assert "java not found: DynamoDB Local needs Java 17+ (apt-get install openjdk-17-jre-headless)" in result.stderr

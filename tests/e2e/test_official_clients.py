@@ -21,18 +21,17 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.seed import seed
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import ROOT, RunningStack
 from tests.e2e.api import Api
+from tools.seed import seed
 
 NODE_DIR = ROOT / "tests" / "node"
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 CLI_MAX_CLEANUP_SIZE = 10_000  # cli-core's clConfig.cleanups.max_size, the plugin's chunk size
 
-# One worker runs them all, so the module's fixtures (a CLI run, a token) are made once.
-pytestmark = pytest.mark.xdist_group("official_clients")
+# One xdist worker runs them all (--dist loadfile), so the module's fixtures (a CLI run, a token) are made once.
 
 
 @dataclass

@@ -8,9 +8,9 @@ import pytest
 from chalice.test import Client
 
 import app as service
-from chalicelib.auth import seed_dev_applications
 from chalicelib.records import Record, create_record
 from chalicelib.tenancy import Tenant
+from devstack.dev_applications import seed_dev_applications
 
 
 class RecordFactory:

@@ -1,7 +1,7 @@
 """Regressions found by schemathesis (tests/e2e/test_schemathesis.py), each pinned as a plain request.
 
 Chalice's test client against moto. A finding moto does not reproduce (it accepts an empty key string in
-BatchGetItem where DynamoDB and dynalite refuse it) is pinned in tests/e2e/test_openapi_conformance.py.
+BatchGetItem where DynamoDB and DynamoDB Local refuse it) is pinned in tests/e2e/test_openapi_conformance.py.
 """
 from __future__ import annotations
 

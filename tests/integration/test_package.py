@@ -11,14 +11,15 @@ import fnmatch
 import json
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
-# Under xdist --dist loadgroup, keep one package run: parallel runs would race on chalice's zip cache.
-pytestmark = pytest.mark.xdist_group("package")
+# One package run: `make test` gives each module's tests to one xdist worker (--dist loadfile); parallel
+# runs would race on chalice's zip cache.
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -49,8 +50,13 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, f"package.sh failed:\n{result.stdout}\n{result.stderr}"
-    return {"stdout": result.stdout, "path": outdir / "sam.json",
+    return {"stdout": result.stdout, "path": outdir / "sam.json", "bundle": outdir / "deployment.zip",
             "template": json.loads((outdir / "sam.json").read_text())}
+
+
+# What runs only on a developer's machine: the local stack, the commands, the bench, the tests.
+DEV_ONLY_FOLDERS = ("devstack/", "tools/", "bench/", "tests/", "scripts/", "node_modules/", "chalicelib/local/")
+DEV_CREDENTIALS = (b"dev-secret", b"dev-integration-test", b"DemoOrg001")
 
 
 def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -87,6 +93,20 @@ def test_package_script_writes_a_template_that_cfn_lint_passes(packaged: dict[st
     findings = json.loads(lint.stdout or "[]")
     assert [f for f in findings if f["Level"] == "Error"] == []
     assert f"Template: {path}" in packaged["stdout"]
+
+
+def test_package_bundle_holds_only_what_runs_on_lambda(packaged: dict[str, Any]) -> None:
+    # Given the Lambda bundle `chalice package` wrote
+    with zipfile.ZipFile(packaged["bundle"]) as bundle:
+        names = bundle.namelist()
+        # When its files and the service's own code are read
+        own_code = {name: bundle.read(name) for name in names if name == "app.py" or name.startswith("chalicelib/")}
+    # Then the service is there, and no dev-only module, seeder or dev credential is
+    assert "app.py" in names and "chalicelib/bootstrap.py" in names
+    assert [name for name in names if name.startswith(DEV_ONLY_FOLDERS)] == []
+    assert [name for name in own_code if "seed" in name or name.endswith("admin.py")] == []
+    assert [name for name, text in own_code.items() if any(secret in text for secret in DEV_CREDENTIALS)] == []
+    assert f"({packaged['bundle'].stat().st_size} bytes)" in packaged["stdout"]
 
 
 def test_worker_event_source_reports_batch_item_failures_with_bounded_concurrency(packaged: dict[str, Any]) -> None:

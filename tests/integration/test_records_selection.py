@@ -8,7 +8,7 @@ import pytest
 from chalicelib.catalog import get_type
 from chalicelib.filters import Condition, parse_filters
 from chalicelib.records import SelectionStats, list_records, select_ids, update_record
-from chalicelib.records.seed import seed
+from tools.seed import seed
 
 
 def _conditions(type_name: str, raw: dict[str, Any]) -> list[Condition]:

@@ -1,6 +1,6 @@
 """Operator command: create an application in a deployed stage and print its secret once.
 
-    python -m chalicelib.auth.admin create-application --organization-slug acme \
+    python -m tools.admin create-application --organization-slug acme \
         --organization-name Acme --name "Cleanup bot" --kind integration --mode live
 """
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from chalicelib.auth.applications import create_application
+from chalicelib.auth import create_application
 from chalicelib.tenancy import new_id
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.auth.admin")
+    parser = argparse.ArgumentParser(prog="python -m tools.admin")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-application")
     create.add_argument("--organization-id", default=None, help="existing organization id; new one if omitted")

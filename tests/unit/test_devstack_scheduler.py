@@ -8,7 +8,7 @@ import pytest
 from chalice import Chalice, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.local.scheduler import Scheduler, job_interval, rate_seconds, scheduled_jobs
+from devstack.scheduler import Scheduler, job_interval, rate_seconds, scheduled_jobs
 
 
 @pytest.mark.parametrize(("expression", "seconds"), [

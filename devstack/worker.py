@@ -1,4 +1,4 @@
-"""`python -m chalicelib.local.worker`: the work queue's pollers alone, in their own process.
+"""`python -m devstack.worker`: the work queue's pollers alone, in their own process.
 
 For a stack started with `WORKERS=0` (no pollers of its own): this process reaches the
 same emulators through the caller's `AWS_ENDPOINT_URL*` variables, applies the stage's
@@ -14,9 +14,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from chalicelib.local.embedded_aws import stop_requested
-from chalicelib.local.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
-from chalicelib.local.sqs_consumer import SqsConsumer, polling_client, start_pollers
+from devstack.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
+from devstack.processes import stop_requested
+from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any
 from chalice.app import Chalice
 from chalice.config import Config
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 ACCOUNT_ID = "123456789012"
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.local import create_resources, default_table_names, load_template
+from devstack import create_resources, default_table_names, load_template
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]

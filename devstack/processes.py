@@ -1,10 +1,8 @@
-"""The embedded AWS: a moto server (SQS, and DynamoDB with `LOCAL_DYNAMODB=moto`) and dynalite.
+"""Child processes of the local stack, and the ports they listen on.
 
-Both run as child processes, each in its own process group so stopping them
-never leaves a grandchild holding a port. The app reaches them only through
-botocore's `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_DYNAMODB` variables, which
-`aws_environment` returns. dynalite is the default DynamoDB because moto's
-Query scans the whole table on every call, while dynalite answers like AWS.
+Each child runs in its own process group, so stopping it (SIGTERM to the group, then
+SIGKILL) never leaves a grandchild holding a port; on Linux a child is also sent SIGTERM
+if the stack itself is killed outright.
 """
 from __future__ import annotations
 
@@ -26,8 +24,6 @@ from typing import IO, Any
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "dev", "AWS_SECRET_ACCESS_KEY": "dev"}
 _PR_SET_PDEATHSIG = 1
 
 
@@ -37,15 +33,6 @@ class StackError(RuntimeError):
 
 def url(port: int) -> str:
     return f"http://{HOST}:{port}"
-
-
-def aws_environment(aws_port: int, dynamodb_port: int | None) -> dict[str, str]:
-    """What a process needs to reach the emulators: endpoints, region, fake credentials."""
-    env = {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-           "AWS_ENDPOINT_URL": url(aws_port)}
-    if dynamodb_port is not None:
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = url(dynamodb_port)
-    return env
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -99,31 +86,6 @@ class ChildProcess:
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
-
-
-def start_moto(port: int, env: Mapping[str, str], timeout: float = 30.0) -> ChildProcess:
-    child = ChildProcess("moto", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], env,
-                         output=subprocess.DEVNULL)  # moto logs every request
-    wait_for_port(port, timeout, child.process)
-    return child
-
-
-def dynalite_cli(project_dir: Path) -> Path:
-    cli = project_dir / "node_modules" / "dynalite" / "cli.js"
-    if not cli.exists():
-        raise StackError(f"{cli} is missing: run `npm ci` in {project_dir} (or set LOCAL_DYNAMODB=moto)")
-    return cli
-
-
-def start_dynalite(port: int, project_dir: Path, env: Mapping[str, str], timeout: float = 30.0) -> ChildProcess:
-    argv = ["node", str(dynalite_cli(project_dir)), "--port", str(port),
-            "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
-    try:
-        child = ChildProcess("dynalite", argv, env, output=subprocess.DEVNULL)
-    except FileNotFoundError as exc:
-        raise StackError("node is not installed: dynalite needs Node.js (or set LOCAL_DYNAMODB=moto)") from exc
-    wait_for_port(port, timeout, child.process)
-    return child
 
 
 def stop_requested() -> threading.Event:

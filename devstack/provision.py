@@ -21,7 +21,7 @@ from chalicelib.config import get_settings
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infra" / "template.json"
+TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "infra" / "template.json"
 
 _TABLE_PROPERTIES = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                      "BillingMode", "ProvisionedThroughput")
@@ -91,7 +91,7 @@ def _enable_ttl(dynamodb: Any, table_name: str, ttl: Mapping[str, Any]) -> None:
     try:
         dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=dict(ttl))
     except dynamodb.exceptions.ClientError as exc:
-        # dynalite has no TTL API, and re-enabling an enabled TTL is an error: neither matters locally.
+        # Re-enabling an enabled TTL (a restart on a running emulator) is an error that changes nothing.
         logger.info("TTL on %s not set: %s", table_name, exc.response["Error"].get("Code"))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from chalicelib.records import delete_batch, get_record, list_records, select_ids
 from chalicelib.records.items import record_key
-from chalicelib.records.seed import main, seed
 from chalicelib.records.store import RecordsStore
+from tools.seed import main, seed
 
 
 def _stored_names(tenant, type_name: str, record_id: str) -> set[str]:
@@ -44,3 +44,16 @@ def test_seed_command_prints_what_it_loaded(tables, tenant, capsys):
     main(["--tenant-org", tenant.organization_id, "--mode", tenant.mode, "--skus", "4"])
     out = capsys.readouterr().out
     assert "skus: 4" in out and "loaded 28 items" in out
+
+
+def test_seed_of_skus_alone_writes_skus_and_their_code_guards_only(tables, tenant):
+    # Given skus seeded without their associated records
+    summary = seed(tenant, skus=4, workers=1, associated=False)
+    # When the store is read back
+    skus = select_ids(tenant, "skus", [])
+    # Then only the skus, their code guards and their shipping category were written
+    assert dict(summary.counts) == {"shipping_categories": 1, "skus": 4, "skus guards on code": 4}
+    assert len(skus) == 4
+    for type_name in ("prices", "stock_items", "sku_list_items", "sku_lists", "price_lists"):
+        assert select_ids(tenant, type_name, []) == []
+    assert all(get_record(tenant, "skus", sku_id).attributes["reference"] == f"seed-{summary.tag}" for sku_id in skus)

@@ -4,7 +4,7 @@ Deployed, the template's gateway responses turn API Gateway's own 403 "Missing
 Authentication Token" (no route matched) into a JSON:API 404; this handler does
 the same for the dev server, so no framework error shape reaches a client locally.
 
-    python -m chalicelib.local.devserver --project-dir . --host 127.0.0.1 --port 8000 --stage dev
+    python -m devstack.devserver --project-dir . --host 127.0.0.1 --port 8000 --stage dev
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def serve(project_dir: str, host: str, port: int, stage: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.local.devserver")
+    parser = argparse.ArgumentParser(prog="python -m devstack.devserver")
     parser.add_argument("--project-dir", default=".")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

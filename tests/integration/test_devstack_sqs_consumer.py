@@ -14,8 +14,8 @@ from chalice import Chalice
 from chalice.app import SQSEvent
 from moto import mock_aws
 
-from chalicelib.local.lambda_runtime import LambdaContext
-from chalicelib.local.sqs_consumer import SqsConsumer, SqsSource, sqs_sources
+from devstack.lambda_runtime import LambdaContext
+from devstack.sqs_consumer import SqsConsumer, SqsSource, sqs_sources
 
 QUEUE = "local-consumer-work"
 MAX_RECEIVE = 2

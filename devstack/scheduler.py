@@ -19,7 +19,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, ScheduledEventConfig, ScheduleExpression
 
-from chalicelib.local.lambda_runtime import ACCOUNT_ID, ContextFactory, Handler, default_context, event_handler
+from devstack.lambda_runtime import ACCOUNT_ID, ContextFactory, Handler, default_context, event_handler
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ item in one stock location and an item in a sku list. Items are built by the
 same code `create_record` uses, so children sets, guards and index keys are
 exactly what the API would have stored.
 
-    python -m chalicelib.records.seed --tenant-org <org_id> --mode test --skus 100000
+    python -m tools.seed --tenant-org <org_id> --mode test --skus 100000
 """
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ class _Plan:
     sku_lists: list[str]
     entries: list[str]  # sku list item id of sku number n
     per_list: int
+    associated: bool  # False: skus alone, in their shipping category
 
 
 def _parent_items(builder: _Builder, plan: _Plan) -> list[Item]:
@@ -76,6 +77,8 @@ def _parent_items(builder: _Builder, plan: _Plan) -> list[Item]:
     }
     items = []
     for type_name, (attributes, relationships) in specs.items():
+        if type_name not in plan.parents:
+            continue
         builder.related[plan.parents[type_name]] = attributes
         items.append(builder.item(type_name, 0, attributes, relationships, record_id=plan.parents[type_name]))
     for n, list_id in enumerate(plan.sku_lists):
@@ -87,6 +90,8 @@ def _parent_items(builder: _Builder, plan: _Plan) -> list[Item]:
 
 def _sku_items(builder: _Builder, plan: _Plan, n: int) -> list[Item]:
     sku_id, price_id, tier_id, stock_id = new_id(), new_id(), new_id(), new_id()
+    if not plan.associated:
+        return _with_guards(builder, _sku(builder, plan, n, sku_id, children=[]), sku_id)
     entry_id = plan.entries[n]
     items = [
         builder.item("price_volume_tiers", n, {"name": "10+", "up_to": 10, "price_amount_cents": 900 + n % 9000},
@@ -99,13 +104,22 @@ def _sku_items(builder: _Builder, plan: _Plan, n: int) -> list[Item]:
         builder.item("sku_list_items", n, {"position": n % plan.per_list, "quantity": 1},
                      {"sku": sku_id, "sku_list": plan.sku_lists[n // plan.per_list]}, record_id=entry_id),
     ]
-    sku = builder.item("skus", n, {"code": f"SEED-{plan.tag}-{n:07d}", "name": f"Seed sku {n}",
-                                   "reference": f"seed-{plan.tag}"},
-                       {"shipping_category": plan.parents["shipping_categories"]}, record_id=sku_id,
-                       children=[child_ref("prices", price_id), child_ref("stock_items", stock_id),
-                                 child_ref("sku_list_items", entry_id)])
+    sku = _sku(builder, plan, n, sku_id, children=[child_ref("prices", price_id), child_ref("stock_items", stock_id),
+                                                   child_ref("sku_list_items", entry_id)])
+    return [*items, *_with_guards(builder, sku, sku_id)]
+
+
+def _sku(builder: _Builder, plan: _Plan, n: int, sku_id: str, children: Sequence[str]) -> Item:
+    return builder.item("skus", n, {"code": f"SEED-{plan.tag}-{n:07d}", "name": f"Seed sku {n}",
+                                    "reference": f"seed-{plan.tag}"},
+                        {"shipping_category": plan.parents["shipping_categories"]}, record_id=sku_id,
+                        children=children)
+
+
+def _with_guards(builder: _Builder, sku: Item, sku_id: str) -> list[Item]:
+    """The sku and the items that keep its unique attributes unique (its `code`)."""
     guards = item_guards(builder.tenant, get_type("skus"), sku).values()
-    return [*items, sku, *({**key, "record_id": {"S": sku_id}} for key in guards)]
+    return [sku, *({**key, "record_id": {"S": sku_id}} for key in guards)]
 
 
 def _chunks(builder: _Builder, plan: _Plan, skus: int) -> Iterator[list[Item]]:
@@ -119,15 +133,17 @@ def _kind(item: Item) -> str:
 
 
 def seed(tenant: Tenant, *, skus: int = 1000, skus_per_list: int = 1000, workers: int = 4,
-         store: RecordsStore | None = None) -> SeedSummary:
-    """Load `skus` skus with their associated records; each sku list holds `skus_per_list` of them."""
+         store: RecordsStore | None = None, associated: bool = True) -> SeedSummary:
+    """Load `skus` skus with their associated records (unless `associated` is False: skus alone);
+    each sku list holds `skus_per_list` of them."""
     store = store or RecordsStore()
     started = time.monotonic()
     builder = _Builder(tenant)
-    plan = _Plan(tag=secrets.token_hex(3), per_list=max(1, skus_per_list),
-                 parents={t: new_id() for t in ("shipping_categories", "price_lists", "stock_locations")},
-                 sku_lists=[new_id() for _ in range(-(-skus // max(1, skus_per_list)))],
-                 entries=[new_id() for _ in range(skus)])
+    parent_types = ("shipping_categories", "price_lists", "stock_locations") if associated else ("shipping_categories",)
+    lists = -(-skus // max(1, skus_per_list)) if associated else 0
+    plan = _Plan(tag=secrets.token_hex(3), per_list=max(1, skus_per_list), associated=associated,
+                 parents={t: new_id() for t in parent_types}, sku_lists=[new_id() for _ in range(lists)],
+                 entries=[new_id() for _ in range(skus)] if associated else [])
     summary = SeedSummary(tag=plan.tag, parents=dict(plan.parents), sku_lists=list(plan.sku_lists))
     # Parents first: a crash half-way leaves no record pointing at a missing parent.
     parents = _parent_items(builder, plan)
@@ -153,9 +169,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--skus", type=int, default=1000)
     parser.add_argument("--skus-per-list", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--skus-only", action="store_true", help="skus without prices, stock or list items")
     args = parser.parse_args(argv)
     summary = seed(Tenant(args.tenant_org, args.mode), skus=args.skus, skus_per_list=args.skus_per_list,
-                   workers=args.workers)
+                   workers=args.workers, associated=not args.skus_only)
     total = sum(summary.counts.values())
     for kind, count in sorted(summary.counts.items()):
         print(f"{kind:>40}: {count}")

@@ -24,8 +24,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from chalice.app import Chalice, SQSEventConfig
 
-from chalicelib.local.embedded_aws import REGION
-from chalicelib.local.lambda_runtime import ContextFactory, Handler, default_context, event_handler
+from devstack.embedded_aws import REGION
+from devstack.lambda_runtime import ContextFactory, Handler, default_context, event_handler
 
 logger = logging.getLogger(__name__)
 
