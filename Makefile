@@ -11,6 +11,7 @@ help:
 	@echo "make run      - the local stack (moto + dynalite + chalice local + SQS consumer + schedules)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
+	@echo "make deploy   - package and deploy stack cleanups-STAGE through BUCKET (docs/DEPLOY.md)"
 	@echo "make seed     - bulk-load demo records into the running local stack (SKUS=100000)"
 	@echo "make bench    - the benchmarks, one JSON line per figure"
 
@@ -51,12 +52,11 @@ test-e2e: $(BIN)/.installed $(NODE_DEPS)
 package: $(BIN)/.installed
 	bash scripts/package.sh $(STAGE) $(OUT)
 
-# Documented in docs/DEPLOY.md; needs AWS credentials and an S3 bucket (BUCKET=...).
-deploy: package
-	aws cloudformation package --template-file build/package/$(STAGE)/sam.json \
-		--s3-bucket $(BUCKET) --output-template-file build/package/$(STAGE)/packaged.yaml
-	aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.yaml \
-		--stack-name cleanups-$(STAGE) --capabilities CAPABILITY_IAM
+# docs/DEPLOY.md: AWS credentials, an S3 bucket (BUCKET=...) and the SSM JWT secret; the stack is cleanups-$(STAGE).
+# Optional: DOMAIN_NAME=... CERTIFICATE_ARN=... (custom domain), ALARM_ACTION_ARN=... (alarm notifications).
+deploy: $(BIN)/.installed
+	@test -n "$(BUCKET)" || { echo "make deploy needs BUCKET=<an S3 bucket in the target region>" >&2; exit 2; }
+	bash scripts/deploy.sh $(STAGE) $(BUCKET)
 
 # Into the running `make run` stack (its default ports), for the dev organization's test mode.
 SKUS ?= 100000
