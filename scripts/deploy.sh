@@ -10,7 +10,8 @@
 #   DOMAIN_NAME            custom domain the official clients call, e.g. *.cleanups.example.com
 #   CERTIFICATE_ARN        ACM certificate (same region) covering DOMAIN_NAME; required with it
 #   ALARM_ACTION_ARN       SNS topic (or other alarm action) notified by the stack's alarms
-#   SKIP_PACKAGE=1         deploy build/package/<stage>/sam.json as it is (built by `make package`)
+#   OUT                    where the package is built (default build/package/<stage>, as `make package`)
+#   SKIP_PACKAGE=1         deploy $OUT/sam.json as it is (built by `make package`)
 #
 # The AWS CLI reads credentials, region and endpoint (AWS_ENDPOINT_URL) from the environment as
 # usual; this script passes no endpoint of its own, so what runs against AWS runs against an emulator.
@@ -46,7 +47,7 @@ fi
 aws s3api head-bucket --bucket "$bucket" >/dev/null 2>&1 \
   || die "the bucket '$bucket' does not exist or is not yours: aws s3 mb s3://$bucket"
 
-outdir="$root/build/package/$stage"
+outdir="${OUT:-$root/build/package/$stage}"
 if [[ "${SKIP_PACKAGE:-}" != "1" ]]; then
   bash "$root/scripts/package.sh" "$stage" "$outdir"
 fi

@@ -157,6 +157,7 @@ def run_deploy(ministack: MiniStack, *args: str, **env: str) -> subprocess.Compl
 class DeployedStack:
     ministack: MiniStack
     outputs: dict[str, str]
+    package_dir: Path
     client_id: str = ""
     client_secret: str = ""
     organization_id: str = ""

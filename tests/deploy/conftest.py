@@ -39,7 +39,7 @@ def ministack(receiver_certificate: tuple[Path, Path]) -> Iterator[MiniStack]:
 
 
 @pytest.fixture(scope="session")
-def deployed(ministack: MiniStack) -> DeployedStack:
+def deployed(ministack: MiniStack, tmp_path_factory: pytest.TempPathFactory) -> DeployedStack:
     """docs/DEPLOY.md from an empty account: bucket, secret, certificate, `make deploy`, an application."""
     aws_cli(ministack, "s3", "mb", f"s3://{BUCKET}")
     aws_cli(ministack, "ssm", "put-parameter", "--name", "/cleanups/jwt-secret", "--type", "SecureString",
@@ -47,15 +47,17 @@ def deployed(ministack: MiniStack) -> DeployedStack:
     certificate = aws_cli(ministack, "acm", "request-certificate", "--domain-name",
                           f"{ORGANIZATION_SLUG}.{CLIENT_DOMAIN}", "--query", "CertificateArn",
                           "--output", "text").stdout.strip()
+    # Its own package directory: an xdist worker may deploy beside test_package.py or another worker.
+    package_dir = tmp_path_factory.mktemp("package") / STAGE
     started = time.monotonic()
     done = run_deploy(ministack, STAGE, BUCKET, DOMAIN_NAME=f"{ORGANIZATION_SLUG}.{CLIENT_DOMAIN}",
-                      CERTIFICATE_ARN=certificate)
+                      CERTIFICATE_ARN=certificate, OUT=str(package_dir))
     assert done.returncode == 0, f"deploy.sh failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     described = aws_cli(ministack, "cloudformation", "describe-stacks", "--stack-name", STACK, "--output", "json")
     (description,) = json.loads(described.stdout)["Stacks"]
     assert description["StackStatus"] in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}, description
     stack = DeployedStack(ministack, {o["OutputKey"]: o["OutputValue"] for o in description["Outputs"]},
-                          deploy_seconds=time.monotonic() - started)
+                          package_dir, deploy_seconds=time.monotonic() - started)
     application = create_application(stack, ORGANIZATION_SLUG)
     stack.client_id, stack.client_secret = application["client_id"], application["client_secret"]
     stack.organization_id = application["organization"]["id"]
