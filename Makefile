@@ -11,12 +11,21 @@ help:
 	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
+	@echo "make deploy   - package and deploy stack cleanups-STAGE through BUCKET (docs/DEPLOY.md)"
 	@echo "make seed     - bulk-load demo records into the running local stack (SKUS=100000)"
 	@echo "make bench    - the benchmarks, one JSON line per figure"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Command-line tools run as processes (MiniStack, the AWS CLI), in a venv of their own so their
+# exact botocore pins never constrain the app's.
+TOOLS_BIN := .venv-tools/bin
+$(TOOLS_BIN)/.installed: requirements-tools.txt
+	test -x $(TOOLS_BIN)/python || $(PYTHON) -m venv .venv-tools
+	$(TOOLS_BIN)/pip install --quiet -r requirements-tools.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -37,7 +46,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy chalicelib devstack tools app.py
 
 # --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
-test: $(BIN)/.installed $(NODE_DEPS) lint
+test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 
 test-unit: $(BIN)/.installed
@@ -52,12 +61,11 @@ test-e2e: $(BIN)/.installed $(NODE_DEPS)
 package: $(BIN)/.installed
 	bash scripts/package.sh $(STAGE) $(OUT)
 
-# Documented in docs/DEPLOY.md; needs AWS credentials and an S3 bucket (BUCKET=...).
-deploy: package
-	aws cloudformation package --template-file build/package/$(STAGE)/sam.json \
-		--s3-bucket $(BUCKET) --output-template-file build/package/$(STAGE)/packaged.yaml
-	aws cloudformation deploy --template-file build/package/$(STAGE)/packaged.yaml \
-		--stack-name cleanups-$(STAGE) --capabilities CAPABILITY_IAM
+# docs/DEPLOY.md: AWS credentials, an S3 bucket (BUCKET=...) and the SSM JWT secret; the stack is cleanups-$(STAGE).
+# Optional: DOMAIN_NAME=... CERTIFICATE_ARN=... (custom domain), ALARM_ACTION_ARN=... (alarm notifications).
+deploy: $(BIN)/.installed
+	@test -n "$(BUCKET)" || { echo "make deploy needs BUCKET=<an S3 bucket in the target region>" >&2; exit 2; }
+	bash scripts/deploy.sh $(STAGE) $(BUCKET)
 
 # Into the running `make run` stack (its default ports), for the dev organization's test mode.
 SKUS ?= 100000
@@ -74,4 +82,4 @@ bench: $(BIN)/.installed $(NODE_DEPS)
 	@$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider 1>&2
 
 clean:
-	rm -rf $(VENV) node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -261,3 +261,52 @@ def test_gateway_responses_are_jsonapi_error_documents(packaged: dict[str, Any])
             assert error["status"] == response["statusCode"], response_type
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
     assert responses["UNSUPPORTED_MEDIA_TYPE"]["statusCode"] == "415"
+
+
+def test_every_function_has_a_log_group_with_retention_named_as_lambda_names_it(packaged: dict[str, Any]) -> None:
+    # Given the packaged functions and log groups
+    template = packaged["template"]
+    groups = _resources(template, "AWS::Logs::LogGroup")
+    # When each log group's name and retention are read
+    named = {group["Properties"]["LogGroupName"]["Fn::Sub"]: group for group in groups.values()}
+    # Then each function has the group Lambda writes to (/aws/lambda/<function name>), with a retention
+    for function in _resources(template, "AWS::Serverless::Function"):
+        group = named[f"/aws/lambda/${{{function}}}"]
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+    assert len(groups) == 3
+
+
+def test_alarms_watch_the_dlq_the_worker_and_the_api(packaged: dict[str, Any]) -> None:
+    # Given the packaged alarms
+    alarms = _resources(packaged["template"], "AWS::CloudWatch::Alarm")
+    # When their metrics and dimensions are read
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"] for a in alarms.values()}
+    # Then a dead letter, a worker error and API 5xx each fire one, on this stack's resources
+    dlq = watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}}]
+    worker = watched[("AWS/Lambda", "Errors")]
+    assert worker["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "OnWorkMessage"}}]
+    api = watched[("AWS/ApiGateway", "5XXError")]
+    assert {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}"}} in api["Dimensions"]
+    assert packaged["template"]["Resources"]["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}"}
+    for alarm in watched.values():
+        assert alarm["Threshold"] >= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmAction"
+
+
+def test_custom_domain_maps_its_root_to_the_api_stage_when_a_domain_is_given(packaged: dict[str, Any]) -> None:
+    # Given the packaged custom domain resources
+    resources = packaged["template"]["Resources"]
+    domain, mapping = resources["ApiDomainName"], resources["ApiBasePathMapping"]
+    # When their conditions and properties are read
+    # Then they exist only with a DomainName, and the domain root (no base path) serves the stage, so
+    # https://<organization>.<domain>/api/... reaches the /api/... routes as the official clients call them
+    assert domain["Condition"] == mapping["Condition"] == "HasDomainName"
+    assert domain["Properties"]["DomainName"] == {"Ref": "DomainName"}
+    assert domain["Properties"]["RegionalCertificateArn"] == {"Ref": "CertificateArn"}
+    assert "BasePath" not in mapping["Properties"]
+    assert mapping["Properties"]["RestApiId"] == {"Ref": "RestAPI"}
+    assert mapping["Properties"]["Stage"] == {"Ref": "RestAPI.Stage"}
+    assert resources["RestAPI"]["Properties"]["StageName"] == "api"
+    assert packaged["template"]["Parameters"]["DomainName"]["Default"] == ""

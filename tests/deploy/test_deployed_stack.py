@@ -1,0 +1,203 @@
+"""The packaged stack, deployed by `scripts/deploy.sh` to MiniStack, driven over its API Gateway endpoint.
+
+No local poller or schedule thread runs in this suite: the cleanup work is done by the deployed worker
+Lambda, fed by the template's SQS event source mapping, and the reconciler by the template's schedule.
+The tests read that from MiniStack itself (the mapping, the functions' CloudWatch log groups).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from chalicelib.records.seed import seed
+
+from chalicelib.records.store import RecordsStore
+from chalicelib.tenancy import Tenant
+from tests.deploy import DeployedStack, eventually
+from tests.deploy.api import DeployedApi
+
+# One xdist worker for every test that builds the package: chalice's zip cache is not safe in parallel.
+pytestmark = pytest.mark.xdist_group("package")
+
+
+@pytest.fixture(scope="module")
+def api(deployed: DeployedStack) -> DeployedApi:
+    return DeployedApi(deployed.endpoint_url, deployed.token())
+
+
+def seed_skus(stack: DeployedStack, count: int) -> str:
+    """`count` skus with their prices, stock items and list items, written straight to the deployed table."""
+    store = RecordsStore(stack.ministack.client("dynamodb"), stack.outputs["RecordsTableName"])
+    return f"SEED-{seed(Tenant(stack.organization_id, 'test'), skus=count, store=store).tag}-"
+
+
+def create_cleanup(api: DeployedApi, prefix: str) -> dict[str, Any]:
+    response = api.request("POST", "/api/cleanups", {"data": {"type": "cleanups", "attributes": {
+        "resource_type": "skus", "filters": {"code_start": prefix}}}})
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def invocations(stack: DeployedStack, output: str) -> int:
+    return sum(message.startswith("START RequestId") for message in stack.log_messages(output))
+
+
+def test_deployed_stack_issues_tokens_and_stores_records(deployed: DeployedStack, api: DeployedApi) -> None:
+    # Given the application the operator command created in the deployed applications table
+    # When it asks the deployed token endpoint for a token and creates records with it
+    category = api.create("shipping_categories", {"name": "Deployed"})
+    sku = api.create("skus", {"code": "DEPLOYED-1", "name": "Deployed 1"},
+                     {"shipping_category": ("shipping_categories", category["id"])})
+    # Then the records are stored and listed by the deployed API Lambda
+    listed = api.get("/api/skus", **{"filter[q][code_eq]": "DEPLOYED-1"})
+    assert [item["id"] for item in listed["data"]] == [sku["id"]]
+    assert deployed.outputs["EndpointURL"].endswith("/api/")
+
+
+def test_deployed_worker_lambda_completes_a_3000_sku_cleanup(deployed: DeployedStack, api: DeployedApi) -> None:
+    # Given 3,000 skus and a worker that has not run yet
+    prefix = seed_skus(deployed, 3000)
+    before = invocations(deployed, "OnWorkMessageLogGroupName")
+    # When a cleanup of them is created over the deployed API
+    cleanup = create_cleanup(api, prefix)
+    attributes = api.wait_for(cleanup["id"])
+    # Then it completes with exact counts and the skus are gone
+    assert attributes["status"] == "completed", attributes
+    assert (attributes["records_count"], attributes["processed_count"], attributes["errors_count"]) == (3000, 3000, 0)
+    assert api.count("skus", code_start=prefix) == 0
+    # And the work was done by the deployed worker Lambda, invoked by the template's event source mapping
+    # (one invocation per 500-record message: BatchSize 1), not by anything in this process
+    (mapping,) = deployed.ministack.client("lambda").list_event_source_mappings(
+        FunctionName=deployed.outputs["OnWorkMessageLogGroupName"].removeprefix("/aws/lambda/"))["EventSourceMappings"]
+    assert mapping["EventSourceArn"].endswith(":cleanups-work") and mapping["State"] == "Enabled"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # (CloudWatch Logs receives a function's lines when its invocation ends: read until they are all in)
+    ran = eventually(lambda: invocations(deployed, "OnWorkMessageLogGroupName") - before, lambda n: n >= 6, timeout=30)
+    assert ran >= 3000 // 500
+
+
+def test_deployed_interrupt_stops_the_cleanup_with_consistent_counts(deployed: DeployedStack,
+                                                                      api: DeployedApi) -> None:
+    # Given a running cleanup over 1,000 seeded skus
+    prefix = seed_skus(deployed, 1000)
+    cleanup = create_cleanup(api, prefix)
+    # When the client sends _interrupt right away
+    response = api.request("PATCH", f"/api/cleanups/{cleanup['id']}", {"data": {
+        "type": "cleanups", "id": cleanup["id"], "attributes": {"_interrupt": True}}})
+    # Then the cleanup is interrupted, and what the workers deleted is exactly what they counted
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["status"] == "interrupted"
+    settled = eventually(lambda: (api.get(f"/api/cleanups/{cleanup['id']}")["data"]["attributes"],
+                                  api.count("skus", code_start=prefix)),
+                         lambda seen: seen[0]["processed_count"] + seen[1] == 1000, timeout=60, pause=1)
+    assert settled[0]["processed_count"] + settled[1] == settled[0]["records_count"] == 1000
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        _Receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver(receiver_certificate: tuple[Path, Path]) -> Iterator[str]:
+    """An https receiver on loopback (the deployed stage accepts only https callback URLs)."""
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*receiver_certificate)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    _Receiver.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+
+
+def test_deployed_worker_delivers_a_signed_webhook(deployed: DeployedStack, api: DeployedApi, receiver: str) -> None:
+    # Given a webhook on cleanups.complete pointing at a receiver on loopback
+    webhook = api.create("webhooks", {"topic": "cleanups.complete", "callback_url": receiver})
+    prefix = seed_skus(deployed, 3)
+    # When a cleanup completes
+    cleanup = create_cleanup(api, prefix)
+    assert api.wait_for(cleanup["id"])["status"] == "completed"
+    # Then the deployed worker POSTs the event, signed with the webhook's shared secret
+    deliveries = eventually(lambda: [r for r in _Receiver.received if json.loads(r[1])["data"]["id"] == cleanup["id"]],
+                            bool, timeout=60)
+    assert deliveries, "no delivery arrived"
+    headers, body = deliveries[0]
+    secret = webhook["attributes"]["shared_secret"].encode()
+    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+    assert headers["x-commercelayer-signature"] == expected
+    assert headers["x-commercelayer-topic"] == "cleanups.complete"
+    api.request("DELETE", f"/api/webhooks/{webhook['id']}")
+
+
+def test_deployed_queue_moves_a_poison_message_to_the_dlq(deployed: DeployedStack) -> None:
+    # Given the deployed work queue, its visibility timeout shortened for this test only: five receives
+    # at the template's 720 s would take an hour
+    sqs = deployed.ministack.client("sqs")
+    queue_url, dlq_url = deployed.outputs["WorkQueueUrl"], deployed.outputs["WorkDeadLetterQueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "1"})
+    try:
+        # When a message no handler can read is sent to it
+        marker = f"poison-{secrets.token_hex(4)}"
+        sqs.send_message(QueueUrl=queue_url, MessageBody=marker)
+        # Then the worker fails it on every receive and the redrive policy moves it to the DLQ
+        def dead_letters() -> list[str]:
+            received = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            return [m["Body"] for m in received.get("Messages", [])]
+        assert marker in eventually(dead_letters, lambda bodies: marker in bodies, timeout=90, pause=1)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "720"})
+
+
+def test_deployed_schedule_runs_the_reconciler(deployed: DeployedStack) -> None:
+    # Given the stack's EventBridge schedule (rate 1 minute) on the Reconcile function
+    # When up to a minute and a half has passed since the deployment
+    # Then the deployed Reconcile function has been invoked by it and finished without error
+    messages = eventually(lambda: deployed.log_messages("ReconcileLogGroupName"),
+                          lambda found: any(m.startswith("REPORT RequestId") for m in found), timeout=90, pause=2)
+    assert any(m.startswith("REPORT RequestId") for m in messages), messages
+    assert not any("Traceback" in m for m in messages), messages
+
+
+def test_deployed_stack_keeps_logs_30_days_and_alarms_on_failures(deployed: DeployedStack) -> None:
+    # Given the deployed stack
+    logs, cloudwatch = deployed.ministack.client("logs"), deployed.ministack.client("cloudwatch")
+    # When its log groups and alarms are read
+    names = [deployed.outputs[f"{fn}LogGroupName"] for fn in ("APIHandler", "OnWorkMessage", "Reconcile")]
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]}
+    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    # Then each function's log group is the one Lambda writes to, with retention, and the three alarms exist
+    assert all(groups[name]["retentionInDays"] == 30 for name in names)
+    assert {(a["Namespace"], a["MetricName"]) for a in alarms} >= {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors"), ("AWS/ApiGateway", "5XXError")}
+
+
+def test_unknown_route_on_ministack_is_not_the_templates_gateway_response(deployed: DeployedStack) -> None:
+    # Given a path no route serves
+    # When it is requested from the deployed stage
+    response = requests.get(f"{deployed.endpoint_url}/api/no/such/route/here", timeout=30)
+    # Then the gateway refuses it; MiniStack DIFFERS from AWS here: it does not import the gateway
+    # responses of the API definition (x-amazon-apigateway-gateway-responses), so the body is its own
+    # error, not the JSON:API 404 AWS returns (tests/integration/test_package.py checks those responses)
+    assert response.status_code in (403, 404)
+    assert response.headers.get("Content-Type") != "application/vnd.api+json"
