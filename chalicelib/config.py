@@ -37,7 +37,7 @@ class Settings:
     reconcile_after_seconds: int
     reconcile_attempts: int
     errors_log_cap: int
-    local_stack: bool
+    webhook_allow_loopback: bool
     webhook_timeout_seconds: float
     webhook_max_failures: int
     public_base_url: str = ""  # links in webhook payloads, which no request carries
@@ -120,7 +120,7 @@ SETTINGS: dict[str, Setting] = {
     "reconcile_after_seconds": Setting("RECONCILE_AFTER_SECONDS", "300", _integer()),
     "reconcile_attempts": Setting("RECONCILE_ATTEMPTS", "5", _integer(1)),
     "errors_log_cap": Setting("ERRORS_LOG_CAP", "500", _integer(0)),
-    "local_stack": Setting("LOCAL_STACK", "0", _flag),
+    "webhook_allow_loopback": Setting("WEBHOOK_ALLOW_LOOPBACK", "0", _flag),
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
     "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),

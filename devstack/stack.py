@@ -109,7 +109,7 @@ class LocalStack:
     def _set_environment(self) -> None:
         config = self.config
         os.environ.update(aws_environment(config.aws_port, config.dynamodb_port))
-        os.environ.update({"LOCAL_STACK": "1", "JWT_SECRET": config.jwt_secret, "PYTHONUNBUFFERED": "1"})
+        os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1", "JWT_SECRET": config.jwt_secret, "PYTHONUNBUFFERED": "1"})
 
     def dead_child(self) -> ChildProcess | None:
         return next((child for child in self.children if not child.alive()), None)

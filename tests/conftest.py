@@ -17,7 +17,7 @@ JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials, one region, no emulator endpoints, no client cached from an earlier test."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE",
-                 "WORK_QUEUE_URL", "LOCAL_STACK"):
+                 "WORK_QUEUE_URL", "WEBHOOK_ALLOW_LOOPBACK"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

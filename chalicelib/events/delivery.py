@@ -89,7 +89,7 @@ def deliver(message: dict[str, Any]) -> None:
     body = json.dumps(document).encode()
     signed = signature(body, webhook.shared_secret)
     answer = post(webhook.callback_url, body, _headers(message["topic"], signed),
-                  get_settings().webhook_timeout_seconds, allow_loopback=get_settings().local_stack)
+                  get_settings().webhook_timeout_seconds, allow_loopback=get_settings().webhook_allow_loopback)
     webhook_store.save_callback(EventCallback(
         tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],
         callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()),

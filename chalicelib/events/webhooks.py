@@ -16,7 +16,7 @@ def _secret() -> str:
 
 
 def create_webhook(tenant: Tenant, attributes: dict[str, Any]) -> Webhook:
-    validate_create(attributes, allow_loopback_http=get_settings().local_stack)
+    validate_create(attributes, allow_loopback_http=get_settings().webhook_allow_loopback)
     moment = iso(now())
     webhook = Webhook(
         tenant=tenant, id=new_id(), topic=attributes["topic"], callback_url=attributes["callback_url"],
@@ -38,7 +38,7 @@ def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
 
 
 def update_webhook(tenant: Tenant, webhook_id: str, attributes: dict[str, Any]) -> Webhook:
-    validate_update(attributes, allow_loopback_http=get_settings().local_stack)
+    validate_update(attributes, allow_loopback_http=get_settings().webhook_allow_loopback)
     before = webhook_store.get_webhook(tenant, webhook_id)
     after = updated(before, attributes, iso(now()), _secret())
     return webhook_store.update_webhook(before, after)

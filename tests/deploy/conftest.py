@@ -51,7 +51,9 @@ def deployed(ministack: MiniStack, tmp_path_factory: pytest.TempPathFactory) -> 
     package_dir = tmp_path_factory.mktemp("package") / STAGE
     started = time.monotonic()
     done = run_deploy(ministack, STAGE, BUCKET, DOMAIN_NAME=f"{ORGANIZATION_SLUG}.{CLIENT_DOMAIN}",
-                      CERTIFICATE_ARN=certificate, OUT=str(package_dir))
+                      CERTIFICATE_ARN=certificate, OUT=str(package_dir),
+                      # the test's webhook receiver is on loopback, which a deployed stage refuses by default
+                      WEBHOOK_ALLOW_LOOPBACK="1")
     assert done.returncode == 0, f"deploy.sh failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     described = aws_cli(ministack, "cloudformation", "describe-stacks", "--stack-name", STACK, "--output", "json")
     (description,) = json.loads(described.stdout)["Stacks"]

@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 import requests
-from chalicelib.records.seed import seed
 
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.deploy import DeployedStack, eventually
 from tests.deploy.api import DeployedApi
+from tools.seed import seed
 
 # One xdist worker for every test that builds the package: chalice's zip cache is not safe in parallel.
 pytestmark = pytest.mark.xdist_group("package")

@@ -28,7 +28,7 @@ APP_ACTOR = Actor(who={"application": {"id": "AppAAAAAA1", "client_id": "client-
 def events_env(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The template's tables and the work queue in moto (use with `pytest.mark.usefixtures`)."""
     monkeypatch.delenv("WORK_QUEUE_URL", raising=False)
-    monkeypatch.delenv("LOCAL_STACK", raising=False)
+    monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK", raising=False)
     monkeypatch.setenv("WORK_QUEUE_NAME", QUEUE)
     boto3.client("sqs", region_name="us-east-1").create_queue(QueueName=QUEUE)
 

@@ -50,7 +50,7 @@ def test_create_webhook_rejects_bad_attributes_with_a_pointer(tenant, attributes
 
 def test_create_webhook_accepts_http_to_loopback_only_in_the_local_stack(tenant, monkeypatch):
     # Given the local stack
-    monkeypatch.setenv("LOCAL_STACK", "1")
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
     # When webhooks call back to loopback and elsewhere over http
     local = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "http://localhost:3000/h"})
     with pytest.raises(ValidationError) as raised:

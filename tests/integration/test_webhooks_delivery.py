@@ -40,8 +40,8 @@ class Receiver:
 
 @pytest.fixture
 def receiver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    request.getfixturevalue("events_env")  # first: it clears LOCAL_STACK
-    monkeypatch.setenv("LOCAL_STACK", "1")  # http to loopback is allowed only in the local stack
+    request.getfixturevalue("events_env")  # first: it clears WEBHOOK_ALLOW_LOOPBACK
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")  # loopback receivers: allowed only where the stage says so
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):

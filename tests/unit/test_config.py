@@ -36,7 +36,7 @@ def test_settings_take_their_defaults_from_an_empty_environment(clean_env: pytes
     # Then every field has its documented default
     assert settings.batch_size == 500 and settings.sub_batch_size == 100
     assert settings.error_budget_ratio == 0.1 and settings.webhook_timeout_seconds == 5.0
-    assert settings.local_stack is False and settings.jwt_secret is None
+    assert settings.webhook_allow_loopback is False and settings.jwt_secret is None
     assert settings.work_queue_name == "cleanups-work"
 
 
@@ -45,11 +45,11 @@ def test_settings_are_read_when_asked_for_not_once_for_all(clean_env: pytest.Mon
     assert get_settings().batch_size == 500
     # When the environment changes (as Chalice changes it per request)
     clean_env.setenv("BATCH_SIZE", "4")
-    clean_env.setenv("LOCAL_STACK", "true")
+    clean_env.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
     clean_env.setenv("PUBLIC_BASE_URL", "https://api.example.com/")
     # Then the next read sees the change
     settings = get_settings()
-    assert settings.batch_size == 4 and settings.local_stack is True
+    assert settings.batch_size == 4 and settings.webhook_allow_loopback is True
     assert settings.public_base_url == "https://api.example.com"
 
 
@@ -71,7 +71,7 @@ def test_settings_treat_an_empty_variable_as_unset(clean_env: pytest.MonkeyPatch
     ("ERROR_BUDGET_RATIO", "-0.1", "ERROR_BUDGET_RATIO must be a number >= 0, got '-0.1'"),
     ("WEBHOOK_TIMEOUT_SECONDS", "0", "WEBHOOK_TIMEOUT_SECONDS must be a number > 0, got '0'"),
     ("WEBHOOK_TIMEOUT_SECONDS", "nan", "WEBHOOK_TIMEOUT_SECONDS must be a number > 0, got 'nan'"),
-    ("LOCAL_STACK", "yes please", "LOCAL_STACK must be a boolean (1, true, 0 or false), got 'yes please'"),
+    ("WEBHOOK_ALLOW_LOOPBACK", "yes please", "WEBHOOK_ALLOW_LOOPBACK must be a boolean (1, true, 0 or false), got 'yes please'"),
 ])
 def test_settings_refuse_a_bad_value_naming_the_variable(clean_env: pytest.MonkeyPatch, variable: str, raw: str,
                                                          message: str) -> None:
