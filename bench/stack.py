@@ -87,7 +87,8 @@ class BenchStack:
         for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]
         os.environ.update(aws_environment(aws_port, own_dynamodb))
-        os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1", "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
+        os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1",
+                           "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
         calls.install()
         _forget_clients()
         self.children.extend(start_emulators(aws_port, own_dynamodb, os.environ))

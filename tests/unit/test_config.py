@@ -71,7 +71,8 @@ def test_settings_treat_an_empty_variable_as_unset(clean_env: pytest.MonkeyPatch
     ("ERROR_BUDGET_RATIO", "-0.1", "ERROR_BUDGET_RATIO must be a number >= 0, got '-0.1'"),
     ("WEBHOOK_TIMEOUT_SECONDS", "0", "WEBHOOK_TIMEOUT_SECONDS must be a number > 0, got '0'"),
     ("WEBHOOK_TIMEOUT_SECONDS", "nan", "WEBHOOK_TIMEOUT_SECONDS must be a number > 0, got 'nan'"),
-    ("WEBHOOK_ALLOW_LOOPBACK", "yes please", "WEBHOOK_ALLOW_LOOPBACK must be a boolean (1, true, 0 or false), got 'yes please'"),
+    ("WEBHOOK_ALLOW_LOOPBACK", "yes please",
+     "WEBHOOK_ALLOW_LOOPBACK must be a boolean (1, true, 0 or false), got 'yes please'"),
 ])
 def test_settings_refuse_a_bad_value_naming_the_variable(clean_env: pytest.MonkeyPatch, variable: str, raw: str,
                                                          message: str) -> None:
