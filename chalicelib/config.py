@@ -30,6 +30,8 @@ class Settings:
     local_stack: bool
     webhook_timeout_seconds: float
     webhook_max_failures: int
+    archive_bucket: str
+    restore_window_days: int
     public_base_url: str = ""  # links in webhook payloads, which no request carries
 
 
@@ -58,5 +60,7 @@ def get_settings() -> Settings:
         local_stack=env("LOCAL_STACK", "") == "1",
         webhook_timeout_seconds=float(env("WEBHOOK_TIMEOUT_SECONDS", "5")),
         webhook_max_failures=_int("WEBHOOK_MAX_FAILURES", 30),
+        archive_bucket=env("ARCHIVE_BUCKET", "cleanups-archive"),
+        restore_window_days=_int("RESTORE_WINDOW_DAYS", 30),
         public_base_url=env("PUBLIC_BASE_URL", "").rstrip("/"),
     )

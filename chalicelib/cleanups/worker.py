@@ -92,7 +92,7 @@ def _process(cleanup: Cleanup, batch_number: int, events: CleanupEvents) -> None
             if not may_start:
                 continue
         outcome = delete_batch(cleanup.tenant, cleanup.resource_type, sub_ids, not_modified_after=cleanup.created_at,
-                               sub_batch_size=len(sub_ids), keep_going=lambda: True)
+                               archive=None, archive_key=None)
         counted = count(cleanup, number, len(outcome.deleted), outcome.errors, events)
         cleanup = counted or store.get(cleanup.tenant, cleanup.id)
         may_start = may_start and cleanup.status in ACTIVE

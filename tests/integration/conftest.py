@@ -4,12 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from chalice.test import Client
 
 import app as service
 from chalicelib.auth import seed_dev_applications
-from chalicelib.records import Record, create_record
+from chalicelib.records import Record, S3Archive, create_record
 from chalicelib.tenancy import Tenant
 
 
@@ -87,3 +88,11 @@ def client(tables: dict[str, str]) -> Iterator[Client]:
     seed_dev_applications()
     with Client(service.app, stage_name="dev") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def s3_archive(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S3Archive:
+    """The archive bucket in moto, named to the app through ARCHIVE_BUCKET."""
+    monkeypatch.setenv("ARCHIVE_BUCKET", "test-archive")
+    boto3.client("s3").create_bucket(Bucket="test-archive")
+    return S3Archive()
