@@ -69,18 +69,31 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
     With an `archive`, the sub-batch is archived under `archive_key` first (and redone from it).
     """
     get_type(type_name)  # an unknown type fails before any read
+    if (archive is None) != (archive_key is None):
+        raise ValueError("an archive needs a key, and a key an archive")
     store = store or RecordsStore()
     ordered = list(dict.fromkeys(ids))
-    recorded = archive.get(archive_key) if archive is not None and archive_key else None
-    batch = decode(recorded) if recorded is not None else _plan(store, tenant, type_name, ordered, not_modified_after)
-    if archive is not None and archive_key and recorded is None:
-        archive.put(archive_key, encode(batch))
+    batch = _archived(archive, archive_key)
+    if batch is None:
+        batch = _plan(store, tenant, type_name, ordered, not_modified_after)
+        _archive(archive, archive_key, batch)
     failed = delete_groups(store, batch.groups, not_modified_after)
-    if failed and archive is not None and archive_key:
-        archive.put(archive_key, encode(batch.without(failed)))
+    if failed:
+        _archive(archive, archive_key, batch.without(failed))
     modified = set(batch.modified) | failed
     return BatchOutcome(deleted=[i for i in ordered if i not in modified],
                         errors={i: {"updated_at": [MODIFIED]} for i in ordered if i in modified})
+
+
+def _archived(archive: Archive | None, key: str | None) -> ArchivedBatch | None:
+    """The plan an earlier delivery archived, if any."""
+    body = archive.get(key) if archive is not None and key is not None else None
+    return decode(body) if body is not None else None
+
+
+def _archive(archive: Archive | None, key: str | None, batch: ArchivedBatch) -> None:
+    if archive is not None and key is not None:
+        archive.put(key, encode(batch))
 
 
 def _plan(store: RecordsStore, tenant: Tenant, type_name: str, ids: Sequence[str], cutoff: str) -> ArchivedBatch:
