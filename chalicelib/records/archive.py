@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -71,7 +71,7 @@ class ArchivedBatch:
     tenant: Tenant
     type: str
     groups: tuple[Group, ...] = ()
-    modified: tuple[str, ...] = field(default=())
+    modified: tuple[str, ...] = ()
 
     def without(self, ids: set[str]) -> ArchivedBatch:
         """The batch once `ids` turned out modified: no longer deleted, so no longer archived."""
