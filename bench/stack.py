@@ -34,7 +34,7 @@ from devstack.lambda_runtime import (
     load_app,
 )
 from devstack.processes import HOST, ChildProcess, url, wait_for_port
-from devstack.provision import create_resources, default_table_names
+from devstack.provision import create_buckets, create_resources, default_table_names
 from devstack.scheduler import Scheduler, scheduled_jobs
 from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 from devstack.stack import DEFAULT_JWT_SECRET
@@ -94,6 +94,7 @@ class BenchStack:
         self.children.extend(start_emulators(aws_port, own_dynamodb, os.environ))
         apply_stage_environment(PROJECT_DIR, "dev")  # the stage's variables win, as on Lambda
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
+        create_buckets(boto3.client("s3"))
         seed_dev_applications()
         app = load_app(PROJECT_DIR)
         self._server = LocalDevServer(app, chalice_config(PROJECT_DIR, "dev"), HOST, self.port,

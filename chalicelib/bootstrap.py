@@ -27,24 +27,29 @@ class SystemClock:
 
 
 class HostedRecords:
-    """Implements `chalicelib.cleanups.RecordStore` on the records package (DynamoDB)."""
+    """Implements `chalicelib.cleanups.RecordStore` on the records package (DynamoDB, S3 for the archive)."""
+
+    def __init__(self, archive: records.Archive | None) -> None:
+        self.archive = archive  # None: deletes are not archived, and cannot be restored
 
     def select_ids(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition],
                    limit: int) -> list[str]:
         return records.select_ids(tenant, resource_type, conditions, limit=limit)
 
-    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str],
-                         not_modified_after: str) -> Deletion:
+    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
+                         not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
+        key = records.archive_key(tenant, cleanup_id, number) if self.archive is not None else None
         outcome = records.delete_batch(tenant, resource_type, ids, not_modified_after=not_modified_after,
-                                       sub_batch_size=len(ids), keep_going=lambda: True)
+                                       archive=self.archive, archive_key=key)
         return Deletion(deleted=list(outcome.deleted), errors=dict(outcome.errors))
 
 
 def ports() -> Ports:
-    clock, queue = SystemClock(), SqsWorkQueue()
-    return Ports(cleanups=DynamoCleanupRepository(), records=HostedRecords(), queue=queue,
+    clock, queue, settings = SystemClock(), SqsWorkQueue(), get_settings()
+    archive = records.S3Archive() if settings.archive_deletes else None
+    return Ports(cleanups=DynamoCleanupRepository(), records=HostedRecords(archive), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
-                 settings=get_settings())
+                 settings=settings)
 
 
 def _cleanup_batch(body: dict[str, Any]) -> None:

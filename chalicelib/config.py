@@ -40,6 +40,9 @@ class Settings:
     webhook_allow_loopback: bool
     webhook_timeout_seconds: float
     webhook_max_failures: int
+    archive_deletes: bool
+    archive_bucket: str
+    restore_window_days: int
     public_base_url: str = ""  # links in webhook payloads, which no request carries
 
 
@@ -121,6 +124,9 @@ SETTINGS: dict[str, Setting] = {
     "reconcile_attempts": Setting("RECONCILE_ATTEMPTS", "5", _integer(1)),
     "errors_log_cap": Setting("ERRORS_LOG_CAP", "500", _integer(0)),
     "webhook_allow_loopback": Setting("WEBHOOK_ALLOW_LOOPBACK", "0", _flag),
+    "archive_deletes": Setting("ARCHIVE_DELETES", "1", _flag),
+    "archive_bucket": Setting("ARCHIVE_BUCKET", "cleanups-archive", _text),
+    "restore_window_days": Setting("RESTORE_WINDOW_DAYS", "30", _integer(1)),
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
     "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
@@ -130,6 +136,11 @@ SETTINGS: dict[str, Setting] = {
 def get_settings() -> Settings:
     """The settings of the current environment; `SettingsError` names a variable with a bad value."""
     return _parsed(tuple(os.environ.get(setting.variable) for setting in SETTINGS.values()))
+
+
+def default_settings() -> Settings:
+    """Every setting at its default, whatever the environment says."""
+    return _parsed(tuple(None for _ in SETTINGS))
 
 
 @functools.lru_cache(maxsize=16)

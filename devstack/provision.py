@@ -1,4 +1,4 @@
-"""Create the deployment's DynamoDB tables and SQS queues on an emulator, from `infra/template.json`.
+"""Create the deployment's DynamoDB tables, SQS queues and S3 buckets on an emulator, from `infra/template.json`.
 
 The CloudFormation template is the single source of truth: tables and queues are
 read from it, so the local stack and the integration tests never drift from what
@@ -186,4 +186,23 @@ def create_resources(
         url, arn = _create_queue(sqs, properties["QueueName"], queue_attributes(properties, created.queue_arns))
         created.queue_urls[logical_id] = url
         created.queue_arns[logical_id] = arn
+    return created
+
+
+def create_buckets(s3: Any, template: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Create every bucket of the template, named as the app's settings say (`ArchiveBucket` ->
+    ARCHIVE_BUCKET); logical id -> bucket name. An existing bucket is kept."""
+    template = template if template is not None else load_template()
+    names = {"ArchiveBucket": get_settings().archive_bucket}
+    created = {}
+    for logical_id in _resources_of(template, "AWS::S3::Bucket"):
+        name = names.get(logical_id) or os.environ.get(env_var_for(logical_id))
+        if not name:
+            raise ValueError(f"no bucket name for {logical_id}: set {env_var_for(logical_id)}")
+        try:
+            s3.create_bucket(Bucket=name)
+            logger.info("created bucket %s (%s)", name, logical_id)
+        except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            logger.info("bucket %s exists, kept", name)
+        created[logical_id] = name
     return created

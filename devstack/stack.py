@@ -21,7 +21,7 @@ from devstack.dev_applications import DEV_ORGANIZATION, DEV_SECRET, seed_dev_app
 from devstack.embedded_aws import REGION, aws_environment, start_emulators
 from devstack.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
 from devstack.processes import HOST, ChildProcess, StackError, port_is_free, stop_requested, url, wait_for_port
-from devstack.provision import create_resources, default_table_names
+from devstack.provision import create_buckets, create_resources, default_table_names
 from devstack.scheduler import Scheduler, scheduled_jobs
 from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
@@ -72,6 +72,7 @@ class LocalStack:
         server = self._start_server()  # it imports the app while the emulators start: it calls AWS only per request
         self._start_emulators()
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
+        create_buckets(boto3.client("s3"))
         self.client_ids = [application.client_id for application in seed_dev_applications()]
         self._start_workers(load_app(self.config.project_dir))  # while the server imports its own copy
         wait_for_port(self.config.port, 60, server.process)

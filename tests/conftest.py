@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import aws, dynamo, queue
-from devstack.provision import create_resources, env_var_for
+from devstack.provision import create_buckets, create_resources, env_var_for
 
 JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 
@@ -39,4 +39,6 @@ def tables(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         for logical_id, table_name in names.items():
             monkeypatch.setenv(env_var_for(logical_id), table_name)
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), names)
+        monkeypatch.setenv("ARCHIVE_BUCKET", "test-archive")
+        create_buckets(boto3.client("s3"))
         yield {env_var_for(logical_id): table_name for logical_id, table_name in names.items()}

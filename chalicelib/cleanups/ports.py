@@ -88,11 +88,13 @@ class RecordStore(Protocol):
                    limit: int) -> list[str]:
         """Ids matching `conditions` in id order; at most `limit + 1`, so an excess is seen."""
 
-    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str],
-                         not_modified_after: str) -> Deletion:
+    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
+                         not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         """Delete `ids` with their associated records, except those modified after the cutoff.
 
-        Idempotent: an id already gone counts as deleted, so a re-run after a crash finishes the job.
+        What it deletes is archived first, as sub-batch `number` of cleanup `cleanup_id` (its
+        restore reads it back). Idempotent: an id already gone counts as deleted, so a re-run
+        after a crash finishes the job.
         """
 
 

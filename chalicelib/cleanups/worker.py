@@ -97,7 +97,8 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
             if not may_start:
                 continue
         outcome = ports.records.delete_sub_batch(cleanup.tenant, cleanup.resource_type, sub_ids,
-                                                 not_modified_after=cleanup.created_at)
+                                                 not_modified_after=cleanup.created_at, cleanup_id=cleanup.id,
+                                                 number=number)
         counted = count(ports, cleanup, number, len(outcome.deleted), outcome.errors)
         cleanup = counted or ports.cleanups.get(cleanup.tenant, cleanup.id)
         may_start = may_start and cleanup.status in ACTIVE

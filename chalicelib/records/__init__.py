@@ -1,12 +1,14 @@
-"""The records store: hosted records per tenant, selection by filters, cascade delete.
+"""The records store: hosted records per tenant, selection by filters, cascade delete, archive and restore.
 
 Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`
 and a type name; the adapter (`RecordsStore`) is created on first use unless
 given as `store=`.
 """
+from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, archive_key
 from chalicelib.records.batch import BatchOutcome, delete_batch
 from chalicelib.records.matching import SelectionStats
 from chalicelib.records.model import Record
+from chalicelib.records.restore import RestoreOutcome, restore_batch
 from chalicelib.records.service import (
     create_record,
     delete_record,
@@ -18,7 +20,7 @@ from chalicelib.records.service import (
 from chalicelib.records.store import RecordsStore
 
 __all__ = [
-    "BatchOutcome", "Record", "RecordsStore", "SelectionStats",
-    "create_record", "delete_batch", "delete_record", "get_record", "list_records", "select_ids",
-    "update_record",
+    "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
+    "SelectionStats", "archive_key", "create_record", "delete_batch", "delete_record", "get_record",
+    "list_records", "restore_batch", "select_ids", "update_record",
 ]

@@ -1,39 +1,50 @@
-"""Batch delete for the cleanup worker: many records with their cascades, in few calls.
+"""Batch delete for the cleanup worker: a sub-batch of records with their cascades, strict and atomic.
 
-Reads every record of the batch and every generation that must be read with
-BatchGetItem (100 keys a call), then deletes sub-batch by sub-batch with
-BatchWriteItem (25 keys a call), asking `keep_going()` before each.
-Idempotent: a record already gone counts as deleted, so a re-run after a
-crash classifies every record the same way and finishes the job.
+1. Plan: read the roots (BatchGetItem), report those modified after the cutoff,
+   and read the full image of everything the others take with them (every
+   generation of associated records, every unique guard: `plan_groups`).
+2. Archive the plan (one object per sub-batch) before anything is deleted.
+   A redelivered sub-batch whose archive exists takes it as the plan: the redo
+   log that finishes the cascades of roots an earlier delivery deleted.
+3. Delete each root with its group in TransactWriteItems (groups packed up to
+   100 actions a transaction), the root's Delete conditioned on it being gone
+   already or not modified after the cutoff. A root whose condition fails is
+   reported modified, its group kept, and taken out of the archive.
+
+So no root modified after the cutoff is deleted, even inside the read-delete
+window, and no associated record or guard outlives its root at any crash
+point (a root with more than 100 items in its group: its root chunk goes
+first, the rest right after, finished from the archive after a crash).
+A record already gone counts as deleted. On an endpoint without transactions
+(dynalite, locally) each root is deleted alone with the same condition, then
+its group: the archive is what finishes a group there after a crash.
 
 Parents' `children` sets are not updated for deleted top-level records: one
-UpdateItem per record would multiply the calls, and a stale entry is harmless
-(deleting a missing key is a no-op).
+UpdateItem per record would multiply the calls, and a stale entry is harmless.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.catalog import get_type
-from chalicelib.records.cascade import Deletion, plan_deletions, write_order
+from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
+from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.store import ConditionFailed, RecordsStore, TransactionCancelled, TransactionsUnsupported
+from chalicelib.records.transact import Group, failed_conditions, key_id, key_of, pack, split
 from chalicelib.tenancy import Tenant
 
 MODIFIED = "has been modified after the cleanup was created"
+# The root is deleted only while it is gone already or unchanged since the cutoff.
+NOT_MODIFIED = "attribute_not_exists(#pk) OR #updated_at <= :cutoff"
 
 
 @dataclass
 class BatchOutcome:
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    stopped: bool = False
-    remaining: list[str] = field(default_factory=list)
-
-
-def _read(store: RecordsStore, tenant: Tenant, type_name: str, ids: Sequence[str]) -> dict[str, Item]:
-    return {item["sk"]["S"]: item for item in store.batch_get([record_key(tenant, type_name, i) for i in ids])}
 
 
 def classify(ids: Sequence[str], found: dict[str, Item], not_modified_after: str) -> tuple[list[str], list[str]]:
@@ -51,34 +62,100 @@ def classify(ids: Sequence[str], found: dict[str, Item], not_modified_after: str
 
 
 def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modified_after: str,
-                 sub_batch_size: int, keep_going: Callable[[], bool],
+                 archive: Archive | None, archive_key: str | None,
                  store: RecordsStore | None = None) -> BatchOutcome:
-    """Delete `ids` of `type_name` with their cascades unless modified after `not_modified_after`."""
+    """Delete `ids` of `type_name` with their cascades unless modified after `not_modified_after`.
+
+    With an `archive`, the sub-batch is archived under `archive_key` first (and redone from it).
+    """
     get_type(type_name)  # an unknown type fails before any read
+    if (archive is None) != (archive_key is None):
+        raise ValueError("an archive needs a key, and a key an archive")
     store = store or RecordsStore()
     ordered = list(dict.fromkeys(ids))
-    found = _read(store, tenant, type_name, ordered)
-    deletable, modified_ids = classify(ordered, found, not_modified_after)
-    modified = set(modified_ids)
-    deletions = plan_deletions(tenant, type_name, {i: found[i] for i in deletable},
-                               lambda t, child_ids: _read(store, tenant, t, child_ids))
-    outcome = BatchOutcome()
-    size = max(1, sub_batch_size)
-    for start in range(0, len(ordered), size):
-        if not keep_going():
-            outcome.stopped = True
-            outcome.remaining = ordered[start:]
-            break
-        chunk = ordered[start:start + size]
-        _delete(store, [deletions[i] for i in chunk if i in deletions])
-        for record_id in chunk:
-            if record_id in modified:
-                outcome.errors[record_id] = {"updated_at": [MODIFIED]}
-            else:
-                outcome.deleted.append(record_id)
-    return outcome
+    batch = _archived(archive, archive_key)
+    if batch is None:
+        batch = _plan(store, tenant, type_name, ordered, not_modified_after)
+        _archive(archive, archive_key, batch)
+    failed = delete_groups(store, batch.groups, not_modified_after)
+    if failed:
+        _archive(archive, archive_key, batch.without(failed))
+    modified = set(batch.modified) | failed
+    return BatchOutcome(deleted=[i for i in ordered if i not in modified],
+                        errors={i: {"updated_at": [MODIFIED]} for i in ordered if i in modified})
 
 
-def _delete(store: RecordsStore, deletions: Sequence[Deletion]) -> None:
-    for keys in write_order(deletions):
-        store.batch_delete(keys)
+def _archived(archive: Archive | None, key: str | None) -> ArchivedBatch | None:
+    """The plan an earlier delivery archived, if any."""
+    body = archive.get(key) if archive is not None and key is not None else None
+    return decode(body) if body is not None else None
+
+
+def _archive(archive: Archive | None, key: str | None, batch: ArchivedBatch) -> None:
+    if archive is not None and key is not None:
+        archive.put(key, encode(batch))
+
+
+def _plan(store: RecordsStore, tenant: Tenant, type_name: str, ids: Sequence[str], cutoff: str) -> ArchivedBatch:
+    found = {item["sk"]["S"]: item for item in store.batch_get([record_key(tenant, type_name, i) for i in ids])}
+    deletable, modified = classify(ids, found, cutoff)
+    groups = plan_groups(tenant, type_name, {i: found[i] for i in deletable}, store.batch_get)
+    return ArchivedBatch(tenant, type_name, tuple(groups), tuple(modified))
+
+
+def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_after: str) -> set[str]:
+    """Delete every group whose root's condition holds; the ids of the roots whose condition failed."""
+    modified: set[str] = set()
+    for transaction in pack(groups):
+        pending = transaction
+        while pending:
+            try:
+                _transact_deletes(store, pending, not_modified_after)
+                break
+            except TransactionCancelled as cancelled:
+                # Root deletes come first in a transaction: their indexes are the failed roots.
+                failed = {pending[i].id for i in failed_conditions(cancelled.reasons) if i < len(pending)}
+                if not failed:
+                    raise
+                modified |= failed
+                pending = [g for g in pending if g.id not in failed]
+            except TransactionsUnsupported:
+                return modified | _delete_one_by_one(store, groups, not_modified_after)
+    return modified
+
+
+def _transact_deletes(store: RecordsStore, groups: Sequence[Group], cutoff: str) -> None:
+    heads, tails = zip(*(split(g) for g in groups), strict=True)
+    roots = [_conditional_delete(g.root, cutoff) for g in groups]
+    seen = {key_id(g.root) for g in groups}
+    others = []
+    for head in heads:
+        for item in head[1:]:
+            if key_id(item) not in seen:  # one item may appear in a transaction once
+                seen.add(key_id(item))
+                others.append({"Delete": {"Key": key_of(item)}})
+    store.transact_write(roots + others)
+    for chunks in tails:
+        for chunk in chunks:
+            store.batch_delete([key_of(i) for i in chunk])
+
+
+def _conditional_delete(root: Item, cutoff: str) -> dict[str, Any]:
+    return {"Delete": {"Key": key_of(root), "ConditionExpression": NOT_MODIFIED,
+                       "ExpressionAttributeNames": {"#pk": "pk", "#updated_at": "updated_at"},
+                       "ExpressionAttributeValues": {":cutoff": {"S": cutoff}}}}
+
+
+def _delete_one_by_one(store: RecordsStore, groups: Sequence[Group], cutoff: str) -> set[str]:
+    """Without transactions: each root alone under its condition, then what goes with it."""
+    modified: set[str] = set()
+    for group in groups:
+        delete = _conditional_delete(group.root, cutoff)["Delete"]
+        try:
+            store.delete(delete["Key"], delete["ConditionExpression"], delete["ExpressionAttributeNames"],
+                         delete["ExpressionAttributeValues"])
+        except ConditionFailed:
+            modified.add(group.id)
+            continue
+        store.batch_delete([key_of(i) for i in group.items[1:]])
+    return modified

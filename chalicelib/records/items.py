@@ -17,6 +17,7 @@ Item = dict[str, Any]
 Key = dict[str, Any]
 
 CHILDREN = "children"
+GUARD_MARK = "#unique#"
 # Attributes whose lower-cased copy is the range key of an index of the same name.
 CASE_FOLDED_INDEXES = ("code", "reference")
 INTERNAL = frozenset({"pk", "sk", "rel0", "rel1", "rel2", "rel3", "code_ci", "reference_ci", CHILDREN})
@@ -31,7 +32,16 @@ def record_key(tenant: Tenant, type_name: str, record_id: str) -> Key:
 
 
 def guard_key(tenant: Tenant, type_name: str, attribute: str, value: str) -> Key:
-    return {"pk": {"S": f"{partition(tenant, type_name)}#unique#{attribute}"}, "sk": {"S": value.lower()}}
+    return {"pk": {"S": f"{partition(tenant, type_name)}{GUARD_MARK}{attribute}"}, "sk": {"S": value.lower()}}
+
+
+def is_guard_key(key: Mapping[str, Any]) -> bool:
+    return GUARD_MARK in key["pk"]["S"]
+
+
+def guard_attribute(key: Mapping[str, Any]) -> str:
+    """The attribute a guard keeps unique: what follows the mark in its partition key."""
+    return str(key["pk"]["S"]).rsplit(GUARD_MARK, 1)[1]
 
 
 def rel_value(tenant: Tenant, type_name: str, relationship: str, related_id: str) -> str:

@@ -1,8 +1,9 @@
 """The DynamoDB adapter of the records table (boto3 low-level client).
 
 Every call the package makes goes through `RecordsStore`: batch calls retry
-their unprocessed keys with exponential backoff and full jitter, and storage
-errors are translated here (a failed condition becomes `ConditionFailed`).
+their unprocessed keys, and transactions their conflicts, with exponential
+backoff and full jitter; storage errors are translated here (a failed
+condition becomes `ConditionFailed`, a cancelled transaction `TransactionCancelled`).
 """
 from __future__ import annotations
 
@@ -17,15 +18,34 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.exceptions import TooManyRequestsError
 from chalicelib.records.items import Item, Key
+from chalicelib.records.transact import (
+    CONDITION_FAILED,
+    Reason,
+    cancellation_reasons,
+    only_retryable,
+)
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 MAX_ATTEMPTS = 10
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+_CONFLICTS = {"TransactionConflictException", "TransactionInProgressException"}
 
 
 class ConditionFailed(Exception):
     """A conditional write whose condition did not hold."""
+
+
+class TransactionCancelled(Exception):
+    """A transaction cancelled because a condition did not hold; `reasons` align with its actions."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        super().__init__(", ".join(r.code for r in reasons))
+        self.reasons = reasons
+
+
+class TransactionsUnsupported(Exception):
+    """The table's endpoint has no TransactWriteItems (dynalite, the local stack's DynamoDB)."""
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -59,7 +79,7 @@ class RecordsStore:
 
     def _backoff(self, attempt: int) -> None:
         if attempt >= MAX_ATTEMPTS:
-            raise TooManyRequestsError("The records table kept batch items unprocessed")
+            raise TooManyRequestsError("The records table kept items unprocessed or in conflict")
         self.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
 
     def get(self, key: Key) -> Item | None:
@@ -131,6 +151,36 @@ class RecordsStore:
                 if pending:
                     attempt += 1
                     self._backoff(attempt)
+
+    def transact_write(self, actions: Sequence[Mapping[str, Any]]) -> None:
+        """Write `actions` (`{"Put"|"Delete": {...}}`, no TableName) all or none.
+
+        Conflicts and throttling are retried; a failed condition raises `TransactionCancelled`.
+        """
+        request = [{kind: {"TableName": self.table, **body}} for action in actions for kind, body in action.items()]
+        attempt = 0
+        while True:
+            try:
+                self.client.transact_write_items(TransactItems=request)
+                return
+            except ClientError as exc:
+                self._unless_retryable(exc)
+            attempt += 1
+            self._backoff(attempt)
+
+    @staticmethod
+    def _unless_retryable(exc: ClientError) -> None:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "UnknownOperationException":
+            raise TransactionsUnsupported(code) from exc
+        if code == "TransactionCanceledException":
+            reasons = cancellation_reasons(exc.response)
+            if any(r.code == CONDITION_FAILED for r in reasons):
+                raise TransactionCancelled(reasons) from exc
+            if only_retryable(reasons):
+                return
+        if code not in _THROTTLED | _CONFLICTS:
+            raise exc
 
     def _batch(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         # Batch calls name their table inside RequestItems, not as TableName.

@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 import app as service
-from chalicelib.records import Record, create_record
+from chalicelib.records import Record, S3Archive, create_record
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
 
@@ -87,3 +87,9 @@ def client(tables: dict[str, str]) -> Iterator[Client]:
     seed_dev_applications()
     with Client(service.app, stage_name="dev") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def s3_archive(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S3Archive:
+    """The archive bucket in moto, named to the app through ARCHIVE_BUCKET."""
+    return S3Archive()  # the `tables` fixture made the bucket

@@ -294,16 +294,16 @@ def test_sub_batch_cut_short_then_interrupted_is_finished_leaving_no_stripped_re
     client = aws.client("dynamodb")
     writes = {"n": 0}
 
-    def die_before_the_roots(**_: Any) -> None:
+    def die_after_the_deletes(**_: Any) -> None:
         writes["n"] += 1
-        if writes["n"] == 3:  # associated records gone, the skus themselves not yet
+        if writes["n"] == 1:  # the first sub-batch's skus and associated records gone, not counted yet
             raise RuntimeError("worker killed")
 
-    client.meta.events.register("before-call.dynamodb.BatchWriteItem", die_before_the_roots)
+    client.meta.events.register("after-call.dynamodb.TransactWriteItems", die_after_the_deletes)
     try:
         assert len(deliver([body], events)["batchItemFailures"]) == 1
     finally:
-        client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", die_before_the_roots)
+        client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", die_after_the_deletes)
     # When the client interrupts before the message comes back
     cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
     deliver([body], events)

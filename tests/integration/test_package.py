@@ -30,6 +30,8 @@ TABLE_VARS = {
     "CLEANUPS_TABLE": "CleanupsTable",
     "APPLICATIONS_TABLE": "ApplicationsTable",
     "WORK_QUEUE_URL": "WorkQueue",
+    "ARCHIVE_BUCKET": "ArchiveBucket",
+    "RESTORE_WINDOW_DAYS": "RestoreWindowDays",
 }
 ALLOWED_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -37,6 +39,7 @@ ALLOWED_ACTIONS = {
     "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:ReceiveMessage", "sqs:DeleteMessage",
     "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility",
     "ssm:GetParameter", "kms:Decrypt",
+    "s3:PutObject", "s3:GetObject", "s3:ListBucket",
     "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
 }
 
@@ -242,6 +245,38 @@ def test_policy_reaches_the_queue_and_the_jwt_parameter(packaged: dict[str, Any]
     assert not _allowed(statements, "sqs:SendMessage", f"{queue_arn}-dlq")
     assert _allowed(statements, "ssm:GetParameter", parameter_arn)
     assert not _allowed(statements, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/other")
+
+
+def test_archive_bucket_is_private_encrypted_and_expires_after_the_restore_window(packaged: dict[str, Any]) -> None:
+    # Given the archive bucket and the restore window parameter
+    template = packaged["template"]
+    bucket = template["Resources"]["ArchiveBucket"]
+    props = bucket["Properties"]
+    # When its settings are read
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    # Then objects are encrypted, never public, kept the restore window (30 days unless told) and then expire
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(props["PublicAccessBlockConfiguration"][flag] for flag in (
+        "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == {"Ref": "RestoreWindowDays"}
+    assert template["Parameters"]["RestoreWindowDays"]["Default"] == 30
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_policy_reaches_the_archive_objects_and_nothing_else(packaged: dict[str, Any]) -> None:
+    # Given the prod policy and the archive bucket of a stack named cleanups-prod
+    statements = _policy_statements(STAGE)
+    name = packaged["template"]["Resources"]["ArchiveBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+    bucket = name.replace("${AWS::StackName}", STACK_NAME).replace("${AWS::AccountId}", "123456789012") \
+        .replace("${AWS::Region}", "us-east-1")
+    obj = f"arn:aws:s3:::{bucket}/org/test/cleanup/000000.json.gz"
+    # When access is checked against its objects, the bucket and another stage's bucket
+    # Then archives can be written and read (a missing one told apart by listing), never deleted
+    assert _allowed(statements, "s3:PutObject", obj) and _allowed(statements, "s3:GetObject", obj)
+    assert _allowed(statements, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    assert not _allowed(statements, "s3:DeleteObject", obj)
+    assert not _allowed(statements, "s3:GetObject", obj.replace("cleanups-prod-", "cleanups-dev-"))
 
 
 def test_gateway_responses_are_jsonapi_error_documents(packaged: dict[str, Any]) -> None:

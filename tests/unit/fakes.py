@@ -6,6 +6,7 @@ tests/integration/test_cleanup_repository_contract.py runs the same checks on bo
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from typing import Any
 from chalicelib.cleanups import Actor, Cleanup, Deletion, Ports, process_batch
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE
-from chalicelib.config import Settings
+from chalicelib.config import Settings, default_settings
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
 from chalicelib.messages import tenant_of
@@ -155,8 +156,8 @@ class InMemoryRecords:
                        if matches(conditions, self.records[(tenant.key, resource_type, i)]))
         return found[:limit + 1]
 
-    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str],
-                         not_modified_after: str) -> Deletion:
+    def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
+                         not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         self.calls.append(list(ids))
         crash = len(self.calls) in self.crash_on
         outcome = Deletion()
@@ -226,13 +227,9 @@ class AdvancingClock:
 
 def settings(**overrides: Any) -> Settings:
     """Small batches (4 records, sub-batches of 2) so a dozen records exercise every path."""
-    values: dict[str, Any] = dict(
-        records_table="records", cleanups_table="cleanups", applications_table="applications",
-        work_queue_name="work", jwt_secret=None, jwt_secret_parameter=None, token_ttl_seconds=7200,
-        max_cleanup_records=100, max_active_cleanups=2, batch_size=4, sub_batch_size=2, error_budget_ratio=0.1,
-        reconcile_after_seconds=300, reconcile_attempts=2, errors_log_cap=500, local_stack=False,
-        webhook_timeout_seconds=5.0, webhook_max_failures=30)
-    return Settings(**{**values, **overrides})
+    small: dict[str, Any] = dict(max_cleanup_records=100, max_active_cleanups=2, batch_size=4, sub_batch_size=2,
+                                 reconcile_attempts=2)
+    return dataclasses.replace(default_settings(), **{**small, **overrides})
 
 
 @dataclass
