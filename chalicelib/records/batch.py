@@ -15,9 +15,7 @@ So no root modified after the cutoff is deleted, even inside the read-delete
 window, and no associated record or guard outlives its root at any crash
 point (a root with more than 100 items in its group: its root chunk goes
 first, the rest right after, finished from the archive after a crash).
-A record already gone counts as deleted. On an endpoint without transactions
-(dynalite, locally) each root is deleted alone with the same condition, then
-its group: the archive is what finishes a group there after a crash.
+A record already gone counts as deleted.
 
 Parents' `children` sets are not updated for deleted top-level records: one
 UpdateItem per record would multiply the calls, and a stale entry is harmless.
@@ -32,7 +30,7 @@ from chalicelib.catalog import get_type
 from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
-from chalicelib.records.store import ConditionFailed, RecordsStore, TransactionCancelled, TransactionsUnsupported
+from chalicelib.records.store import RecordsStore, TransactionCancelled
 from chalicelib.records.transact import Group, failed_conditions, key_id, key_of, pack, split
 from chalicelib.tenancy import Tenant
 
@@ -119,8 +117,6 @@ def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_aft
                     raise
                 modified |= failed
                 pending = [g for g in pending if g.id not in failed]
-            except TransactionsUnsupported:
-                return modified | _delete_one_by_one(store, groups, not_modified_after)
     return modified
 
 
@@ -144,18 +140,3 @@ def _conditional_delete(root: Item, cutoff: str) -> dict[str, Any]:
     return {"Delete": {"Key": key_of(root), "ConditionExpression": NOT_MODIFIED,
                        "ExpressionAttributeNames": {"#pk": "pk", "#updated_at": "updated_at"},
                        "ExpressionAttributeValues": {":cutoff": {"S": cutoff}}}}
-
-
-def _delete_one_by_one(store: RecordsStore, groups: Sequence[Group], cutoff: str) -> set[str]:
-    """Without transactions: each root alone under its condition, then what goes with it."""
-    modified: set[str] = set()
-    for group in groups:
-        delete = _conditional_delete(group.root, cutoff)["Delete"]
-        try:
-            store.delete(delete["Key"], delete["ConditionExpression"], delete["ExpressionAttributeNames"],
-                         delete["ExpressionAttributeValues"])
-        except ConditionFailed:
-            modified.add(group.id)
-            continue
-        store.batch_delete([key_of(i) for i in group.items[1:]])
-    return modified

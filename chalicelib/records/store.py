@@ -44,10 +44,6 @@ class TransactionCancelled(Exception):
         self.reasons = reasons
 
 
-class TransactionsUnsupported(Exception):
-    """The table's endpoint has no TransactWriteItems (dynalite, the local stack's DynamoDB)."""
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -171,8 +167,6 @@ class RecordsStore:
     @staticmethod
     def _unless_retryable(exc: ClientError) -> None:
         code = exc.response.get("Error", {}).get("Code", "")
-        if code == "UnknownOperationException":
-            raise TransactionsUnsupported(code) from exc
         if code == "TransactionCanceledException":
             reasons = cancellation_reasons(exc.response)
             if any(r.code == CONDITION_FAILED for r in reasons):

@@ -64,11 +64,6 @@ class ConflictingClient(WrappedClient):
         return self._client.transact_write_items(TransactItems=TransactItems)
 
 
-class NoTransactionsClient(WrappedClient):
-    """An endpoint without TransactWriteItems, as dynalite answers."""
-
-    def transact_write_items(self, **_: Any) -> Any:
-        raise ClientError({"Error": {"Code": "UnknownOperationException"}}, "TransactWriteItems")
 
 
 class MeddlingClient(WrappedClient):

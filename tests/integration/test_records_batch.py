@@ -13,7 +13,6 @@ from chalicelib.tenancy import iso, now
 from tests.integration.records_helpers import (
     ConflictingClient,
     MeddlingClient,
-    NoTransactionsClient,
     WrappedClient,
     scan,
 )
@@ -104,19 +103,6 @@ def test_delete_batch_retries_conflicting_transactions(records, tenant):
     for type_name in ("skus", "prices", "price_volume_tiers", "stock_items", "sku_list_items"):
         assert select_ids(tenant, type_name, []) == []
 
-
-def test_delete_batch_without_transactions_deletes_root_by_root_under_the_same_condition(records, tenant):
-    # Given two full skus, one modified after the cutoff, on an endpoint without transactions
-    kept, doomed = records.full_sku(), records.full_sku()
-    cutoff = iso(now()) or ""
-    _touch(tenant, kept["skus"])
-    store = RecordsStore(client=NoTransactionsClient(RecordsStore().client))
-    # When both are deleted
-    outcome = _delete(tenant, [kept["skus"], doomed["skus"]], cutoff=cutoff, store=store)
-    # Then the unmodified one is gone with its records, the modified one and its records stay
-    assert outcome.deleted == [doomed["skus"]] and set(outcome.errors) == {kept["skus"]}
-    left = {item["sk"]["S"] for item in scan().values()}
-    assert set(kept.values()) <= left and not set(doomed.values()) & left
 
 
 def test_delete_batch_makes_few_calls_per_item_deleted(tables, tenant):

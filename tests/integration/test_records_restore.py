@@ -8,9 +8,9 @@ import pytest
 from chalicelib.records import ArchiveMissingError, delete_batch, restore_batch, update_record
 from chalicelib.records.items import record_key
 from chalicelib.records.restore import ALREADY_EXISTS
-from chalicelib.records.store import RecordsStore, TransactionsUnsupported
+from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant, iso, now
-from tests.integration.records_helpers import NoTransactionsClient, scan
+from tests.integration.records_helpers import scan
 
 KEY = "org-alpha/test/cleanup1/000000.json.gz"
 
@@ -99,10 +99,3 @@ def test_restore_batch_refuses_another_tenants_archive(records, tenant, s3_archi
         restore_batch(Tenant("org-beta", "test"), s3_archive, KEY)
 
 
-def test_restore_batch_needs_transactions(records, tenant, s3_archive):
-    # Given an archived sub-batch and an endpoint without transactions
-    _delete_archived(tenant, [records.sku().id], s3_archive)
-    store = RecordsStore(client=NoTransactionsClient(RecordsStore().client))
-    # When it is restored; then it fails loudly rather than half-writing groups
-    with pytest.raises(TransactionsUnsupported):
-        restore_batch(tenant, s3_archive, KEY, store=store)

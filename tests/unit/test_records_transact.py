@@ -10,7 +10,7 @@ from chalicelib.exceptions import TooManyRequestsError
 from chalicelib.records.archive import ArchivedBatch, archive_key, decode, encode
 from chalicelib.records.items import guard_key, record_key
 from chalicelib.records.restore import ALREADY_EXISTS, conflict_errors
-from chalicelib.records.store import RecordsStore, TransactionCancelled, TransactionsUnsupported
+from chalicelib.records.store import RecordsStore, TransactionCancelled
 from chalicelib.records.transact import (
     Group,
     Reason,
@@ -152,11 +152,6 @@ def test_transact_write_raises_the_reasons_of_a_failed_condition():
     with pytest.raises(TransactionCancelled) as raised:
         RecordsStore(client, "t").transact_write([{"Delete": {}}, {"Delete": {}}])
     assert failed_conditions(raised.value.reasons) == [1]
-
-
-def test_transact_write_tells_an_endpoint_without_transactions():
-    with pytest.raises(TransactionsUnsupported):
-        RecordsStore(TransactClient({"Error": {"Code": "UnknownOperationException"}}), "t").transact_write([])
 
 
 def test_transact_write_gives_up_on_endless_conflicts():
