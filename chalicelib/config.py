@@ -120,7 +120,7 @@ SETTINGS: dict[str, Setting] = {
     "sub_batch_size": Setting("SUB_BATCH_SIZE", "100", _integer(1)),
     "error_budget_ratio": Setting("ERROR_BUDGET_RATIO", "0.1", _number(positive=False)),
     # Negative is allowed: "reconcile at once", which tests use.
-    "reconcile_after_seconds": Setting("RECONCILE_AFTER_SECONDS", "300", _integer()),
+    "reconcile_after_seconds": Setting("RECONCILE_AFTER_SECONDS", "90", _integer()),
     "reconcile_attempts": Setting("RECONCILE_ATTEMPTS", "5", _integer(1)),
     "errors_log_cap": Setting("ERRORS_LOG_CAP", "500", _integer(0)),
     "webhook_allow_loopback": Setting("WEBHOOK_ALLOW_LOOPBACK", "0", _flag),

@@ -151,10 +151,11 @@ def test_deployed_worker_delivers_a_signed_webhook(deployed: DeployedStack, api:
 
 
 def test_deployed_queue_moves_a_poison_message_to_the_dlq(deployed: DeployedStack) -> None:
-    # Given the deployed work queue, its visibility timeout shortened for this test only: five receives
-    # at the template's 720 s would take an hour
+    # Given the deployed work queue, its visibility timeout shortened for this test only: ten receives
+    # at the template's 60 s would take ten minutes
     sqs = deployed.ministack.client("sqs")
     queue_url, dlq_url = deployed.outputs["WorkQueueUrl"], deployed.outputs["WorkDeadLetterQueueUrl"]
+    visibility = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "1"})
     try:
         # When a message no handler can read is sent to it
@@ -166,7 +167,7 @@ def test_deployed_queue_moves_a_poison_message_to_the_dlq(deployed: DeployedStac
             return [m["Body"] for m in received.get("Messages", [])]
         assert marker in eventually(dead_letters, lambda bodies: marker in bodies, timeout=90, pause=1)
     finally:
-        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "720"})
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes=visibility)
 
 
 def test_deployed_schedule_runs_the_reconciler(deployed: DeployedStack) -> None:

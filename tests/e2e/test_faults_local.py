@@ -232,7 +232,7 @@ def test_faults_local_worker_killed_mid_cleanup_and_restarted_finishes_exactly(f
     at_kill = faulty.cleanup(cleanup["id"])
     restarted = Worker(faulty, workers=2)
     try:
-        # Then the batches the dead worker held (invisible for the queue's 720 s) are requeued by the
+        # Then the batches the dead worker held (invisible for the queue's 60 s) come back, or are requeued by the
         # reconciler, and the cleanup completes with every record deleted and counted once
         final = assert_exact(faulty, cleanup["id"], prefix, 200)
     finally:
