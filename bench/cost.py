@@ -44,6 +44,9 @@ class Usage:
             return {op: mine.get(op, 0) - times * theirs.get(op, 0) for op in {*mine, *theirs}}
         return Usage(less(self.calls, other.calls), less(self.items, other.items))
 
+    def only(self, service: str) -> Usage:
+        return Usage({op: n for op, n in self.calls.items() if op.startswith(f"{service}.")}, self.items)
+
     def service_calls(self, service: str) -> float:
         return sum(n for op, n in self.calls.items() if op.startswith(f"{service}."))
 
