@@ -1,9 +1,10 @@
 """`python -m bench` (`make bench`): every benchmark row, one JSON object per line on stdout.
 
 Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this process (see
-`bench.stack`), one seeding serves every row: a set for the cleanup (the live dev tenant),
-an identical set for the raw baseline (its own tenant), and a large set (the test dev
-tenant) for the selection row, whose first 10,000-sku tag the interrupt row then uses.
+`bench.stack`), one seeding serves every row: two identical sets for the cleanups with the archive on and
+off (the live dev tenant, one seed tag each), a third for the raw baseline (its own tenant),
+and a large set (the test dev tenant) for the selection row, whose first 10,000-sku tag the
+interrupt row then uses.
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
@@ -53,16 +54,19 @@ def run_backend(backend: str, records: int, large: int, workers: int, out: Calla
         limit = get_settings().max_cleanup_records
         if records > limit:
             raise SystemExit(f"BENCH_RECORDS={records} is over MAX_CLEANUP_RECORDS={limit}: one cleanup cannot take it")
-        progress(f"[{backend}] seeding {records} + {records} + {large} skus (6 items each)")
+        progress(f"[{backend}] seeding {records} x 3 + {large} skus (6 items each)")
         # The large set in chunks of `records` skus (one tag each): the interrupt row cleans up one tag.
-        cleanup_set, raw_set, large_set = seed_sets([(tenant_of(DEV_LIVE_CLIENT), records), (RAW_TENANT, records),
-                                                     (tenant_of(DEV_TEST_CLIENT), large)], chunk=records)
+        live = tenant_of(DEV_LIVE_CLIENT)
+        on_set, off_set, raw_set, large_set = seed_sets(
+            [(live, records), (live, records), (RAW_TENANT, records), (tenant_of(DEV_TEST_CLIENT), large)],
+            chunk=records)
         progress(f"[{backend}] seeded in {time.monotonic() - started:.0f}s")
         for row in selection_read_amplification.run(large_set, backend, note):
             out(row)
-        live = Api(stack.api_url, DEV_LIVE_CLIENT)
-        throughput, completed = cleanup_throughput.run(live, cleanup_set, raw_set, backend, note)
-        out(throughput)
+        rows, completed = cleanup_throughput.run(Api(stack.api_url, DEV_LIVE_CLIENT), on_set, off_set, raw_set,
+                                                 backend, note)
+        for row in rows:
+            out(row)
         interrupt_records = large_set.counts["skus"] // len(large_set.tags)
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)

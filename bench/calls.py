@@ -1,10 +1,16 @@
-"""Counts every AWS call the bench process makes, by `<service>.<Operation>`.
+"""Counts every AWS call the bench process makes, by `<service>.<Operation>`, and the items they carry.
 
-The counter is one of botocore's built-in handlers for `before-call`: every botocore session
-created after `install()` (boto3's, PynamoDB's, one per client or thread) registers it, so the
-app's clients, its PynamoDB models and the SQS pollers are all counted without the app knowing.
-Sessions made before `install()` are not: install first, then create clients (the bench stack
-drops its cached clients when it starts).
+The counters are botocore built-in handlers (`before-call`, `before-parameter-build`): every
+botocore session created after `install()` (boto3's, PynamoDB's, one per client or thread)
+registers them, so the app's clients, its PynamoDB models and the SQS pollers are all counted
+without the app knowing. Sessions made before `install()` are not: install first, then create
+clients (the bench stack drops its cached clients when it starts).
+
+Items are read from each DynamoDB request's own parameters (actions of a TransactWriteItems,
+requests of a BatchWriteItem, keys of a BatchGetItem, 1 for a single-item call), not from
+ConsumedCapacity: DynamoDB Local reports 2 units for a whole transaction whatever its size.
+A retried call counts once (botocore retries below these events); the app's own resends of
+UnprocessedItems or a cancelled transaction are new calls and count again.
 """
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from botocore import handlers
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
+_items: Counter[str] = Counter()
+_SINGLE_ITEM = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 
 
 def _count(event_name: str, **_kwargs: Any) -> None:
@@ -26,13 +34,33 @@ def _count(event_name: str, **_kwargs: Any) -> None:
         _counts[f"{service}.{operation}"] += 1
 
 
-_SPEC = ("before-call", _count)
+def request_items(operation: str, params: dict[str, Any]) -> int:
+    """Items a DynamoDB request reads or writes, from its parameters (0: not an item operation)."""
+    if operation == "TransactWriteItems":
+        return len(params.get("TransactItems", []))
+    if operation == "BatchWriteItem":
+        return sum(len(requests) for requests in params.get("RequestItems", {}).values())
+    if operation == "BatchGetItem":
+        return sum(len(table.get("Keys", [])) for table in params.get("RequestItems", {}).values())
+    return 1 if operation in _SINGLE_ITEM else 0
+
+
+def _count_items(event_name: str, params: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    # event_name is "before-parameter-build.<service>.<Operation>"
+    _, service, operation = event_name.split(".", 2)
+    if service == "dynamodb" and params:
+        with _lock:
+            _items[f"{service}.{operation}"] += request_items(operation, params)
+
+
+_SPECS = (("before-call", _count), ("before-parameter-build", _count_items))
 
 
 def install() -> None:
     """Count the calls of every botocore session created from now on (idempotent)."""
-    if _SPEC not in handlers.BUILTIN_HANDLERS:
-        handlers.BUILTIN_HANDLERS.append(_SPEC)
+    for spec in _SPECS:
+        if spec not in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.append(spec)
     boto3.setup_default_session()  # boto3.client()'s shared session, made anew with the counter
 
 
@@ -42,8 +70,14 @@ def counts() -> dict[str, int]:
         return dict(_counts)
 
 
+def items() -> dict[str, int]:
+    """DynamoDB items carried by the calls made since `install()`, by `dynamodb.<Operation>`."""
+    with _lock:
+        return dict(_items)
+
+
 def delta(before: dict[str, int], after: dict[str, int]) -> Counter[str]:
-    """The calls made between two `counts()`."""
+    """The calls (or items) counted between two `counts()` (or `items()`)."""
     changed = Counter(after)
     changed.subtract(before)
     return +changed

@@ -1,28 +1,43 @@
-"""Row `cleanup_throughput`: a seeded set deleted by a cleanup vs. the same set deleted raw.
+"""Rows `cleanup_throughput` and `cleanup_cost`: seeded sets deleted by cleanups and raw.
 
-cleanup_s runs from just before the POST to the cleanup's `completed_at` (stamped by
-the server in this process, same clock), so the polling interval adds nothing to it.
-Calls are every AWS call counted by `bench.calls` over the cleanup (API, workers,
-the pollers' receives and deletes, the reconciler), less the status polls' own calls
-(measured per GET after the run, when nothing else touches DynamoDB).
+Three identical seeded sets, one after the other on the same stack: a cleanup with the
+write-ahead archive (the default), a cleanup with ARCHIVE_DELETES=0 (the worker reads its
+settings per message, so the variable switches it for the next cleanup), and the raw
+baseline (`bench.raw`). cleanup_s runs from just before the POST to the cleanup's
+`completed_at` (stamped by the server in this process, same clock), so the polling interval
+adds nothing to it. Calls are every AWS call counted by `bench.calls` over a cleanup (API,
+workers, the pollers' receives and deletes, the reconciler), less the status polls' own
+(measured per GET after the run, when nothing else touches AWS); see `bench.cost`.
 """
 from __future__ import annotations
 
+import math
+import os
 import time
-from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from bench import calls as aws_calls
-from bench.data import SeededSet, count_deletable
+from bench import cost
+from bench.data import NAMING_TYPES, SeededSet, count_deletable
 from bench.raw import raw_delete
 from bench.stack import Api, progress
+from chalicelib.config import get_settings
 from chalicelib.tenancy import parse_iso
 
 POLL_SECONDS = 0.5
+ARCHIVE_RATIO_GOAL = 0.8
+RAW_RATIO_GOAL = 0.5
 
 
-def _dynamodb_calls(counts: Counter[str] | dict[str, int]) -> int:
-    return sum(n for op, n in counts.items() if op.startswith("dynamodb."))
+@dataclass(frozen=True)
+class CleanupRun:
+    id: str
+    records: int
+    items_deleted: int
+    seconds: float
+    usage: cost.Usage  # the status polls' own calls taken out
 
 
 def wait_terminal(api: Api, cleanup_id: str, timeout: float) -> tuple[dict[str, Any], int]:
@@ -39,48 +54,80 @@ def wait_terminal(api: Api, cleanup_id: str, timeout: float) -> tuple[dict[str, 
         time.sleep(POLL_SECONDS)
 
 
-def calls_per_get(api: Api, cleanup_id: str, samples: int = 10) -> float:
-    before = aws_calls.counts()
+def polls_usage(api: Api, cleanup_id: str, samples: int) -> cost.Usage:
+    """What `samples` status GETs cost."""
+    before = cost.snapshot()
     for _ in range(samples):
         api.cleanup(cleanup_id)
-    return _dynamodb_calls(aws_calls.delta(before, aws_calls.counts())) / samples
+    return cost.since(before)
 
 
-def run(api: Api, cleanup_set: SeededSet, raw_set: SeededSet, backend: str,
-        note: str = "") -> tuple[dict[str, Any], str]:
-    """The row, and the completed cleanup's id."""
-    records = cleanup_set.counts["skus"]
-    before_items = count_deletable(cleanup_set.tenant)
-    progress(f"cleanup_throughput[{backend}]: cleanup of {records} skus ({before_items} items)")
-    tag = cleanup_set.tags[0]
-    calls_before = aws_calls.counts()
+@contextmanager
+def archive_off() -> Iterator[None]:
+    previous = os.environ.get("ARCHIVE_DELETES")
+    os.environ["ARCHIVE_DELETES"] = "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["ARCHIVE_DELETES"]
+        else:
+            os.environ["ARCHIVE_DELETES"] = previous
+
+
+def run_cleanup(api: Api, seeded: SeededSet, label: str) -> CleanupRun:
+    """A cleanup of the set's skus (one seed tag)."""
+    records, tag = seeded.counts["skus"], seeded.tags[0]
+    before_items = count_deletable(seeded.tenant)
+    progress(f"  cleanup ({label}) of {records} skus, tag {tag}")
+    before = cost.snapshot()
     started = time.time()
     created = api.create_cleanup("skus", {"code_start": f"SEED-{tag}-"})
-    progress(f"  POST answered after {time.time() - started:.2f}s")
     final, polls = wait_terminal(api, created["id"], timeout=900)
     time.sleep(1.0)  # the last message's delete follows the handler's return
-    window = aws_calls.delta(calls_before, aws_calls.counts())
+    window = cost.since(before)
     if final["status"] != "completed" or final["processed_count"] != records:
         raise RuntimeError(f"cleanup did not complete every record: {final}")
-    cleanup_s = parse_iso(final["completed_at"]).timestamp() - started
-    per_get = calls_per_get(api, created["id"])
-    calls = sum(window.values()) - per_get * polls
-    items_deleted = before_items - count_deletable(cleanup_set.tenant)
-    progress(f"  cleanup {cleanup_s:.2f}s, {items_deleted} items, {sum(window.values())} calls "
-             f"({polls} polls x {per_get:.1f} removed): {dict(sorted(window.items()))}")
-    progress(f"cleanup_throughput[{backend}]: raw delete of {raw_set.counts['skus']} skus")
+    seconds = parse_iso(final["completed_at"]).timestamp() - started
+    samples = 10
+    usage = window.minus(polls_usage(api, created["id"], samples), polls / samples)
+    items_deleted = before_items - count_deletable(seeded.tenant)
+    progress(f"  {label}: {seconds:.2f}s, {items_deleted} items, {sum(window.calls.values())} calls "
+             f"({polls} polls removed): {dict(sorted(window.calls.items()))}")
+    return CleanupRun(created["id"], records, items_deleted, seconds, usage)
+
+
+def run(api: Api, on_set: SeededSet, off_set: SeededSet, raw_set: SeededSet, backend: str,
+        note: str = "") -> tuple[list[dict[str, Any]], str]:
+    """The two rows, and the id of the cleanup completed with the archive on."""
+    progress(f"cleanup_throughput[{backend}]: archive on, archive off, raw")
+    on = run_cleanup(api, on_set, "archive on")
+    with archive_off():
+        off = run_cleanup(api, off_set, "archive off")
+    before = cost.snapshot()
     raw = raw_delete(raw_set.tenant)
-    progress(f"  raw {raw.seconds:.2f}s, {raw.items_deleted} items, {raw.calls} calls")
-    if raw.items_deleted != items_deleted:
-        raise RuntimeError(f"the raw set ({raw.items_deleted} items) differs from the cleanup's ({items_deleted})")
-    row: dict[str, Any] = {
-        "name": "cleanup_throughput", "records": records, "items_deleted": items_deleted,
-        "cleanup_s": round(cleanup_s, 2), "raw_s": round(raw.seconds, 2),
-        "ratio_vs_raw": round(raw.seconds / cleanup_s, 3),
-        "calls_per_1k": round(calls * 1000 / records, 1),
-        "min_calls_per_1k": round(items_deleted * 1000 / records / 25, 1),
-        "backend": backend,
+    raw_usage = cost.since(before).only("dynamodb")  # the pollers' idle receives go on meanwhile
+    progress(f"  raw: {raw.seconds:.2f}s, {raw.items_deleted} items, {raw.calls} calls")
+    if not on.items_deleted == off.items_deleted == raw.items_deleted:
+        raise RuntimeError(f"the sets differ: {on.items_deleted}, {off.items_deleted}, {raw.items_deleted} items")
+    records, items = on.records, on.items_deleted
+    naming = sum(on_set.counts[kind] for kind in NAMING_TYPES)
+    sub_batches = math.ceil(records / get_settings().sub_batch_size)
+    on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
+    throughput: dict[str, Any] = {
+        "name": "cleanup_throughput", "records": records, "items_deleted": items,
+        "cleanup_s": round(on.seconds, 2), "records_per_s": round(records / on.seconds, 1),
+        "raw_s": round(raw.seconds, 2),
+        "ratio_vs_raw": round(raw.seconds / on.seconds, 3), "ratio_vs_raw_goal": RAW_RATIO_GOAL,
+        "archive_off_s": round(off.seconds, 2), "archive_off_records_per_s": round(records / off.seconds, 1),
+        "ratio_archive_on_vs_off": round(off.seconds / on.seconds, 3),
+        "ratio_archive_on_vs_off_goal": ARCHIVE_RATIO_GOAL,
+        "calls_per_1k": on_cost["calls_per_1k"], "min_calls_per_1k": on_cost["min_calls_per_1k"],
+        "calls_vs_min": on_cost["calls_vs_min"], "calls_vs_min_goal": cost.CALLS_GOAL, "backend": backend,
     }
     if note:
-        row["note"] = note
-    return row, created["id"]
+        throughput["note"] = note
+    variants = {"archive_on": on_cost,
+                "archive_off": cost.per_1k(off.usage, records, cost.min_calls(items, naming, 0)),
+                "raw": cost.per_1k(raw_usage, records, items / cost.BATCH_WRITE_PER_CALL)}
+    return [throughput, cost.row(records, items, variants, backend, note)], on.id

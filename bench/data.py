@@ -22,6 +22,8 @@ from tools.seed import SeedSummary, seed
 # What deleting seeded skus removes: record types, plus the skus' `code` guards.
 DELETED_TYPES = ("skus", "prices", "price_volume_tiers", "stock_items", "sku_list_items")
 GUARD_KIND = "skus guards on code"
+# The deleted records that name other deleted items: a sku its guard and children, a price its tier.
+NAMING_TYPES = ("skus", "prices")
 
 
 @dataclass(frozen=True)

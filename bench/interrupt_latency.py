@@ -19,6 +19,21 @@ from bench.data import count_code_prefix
 from bench.stack import Api, progress
 from chalicelib.config import get_settings
 
+SETTLE_SECONDS = 10.0  # longer than a sub-batch takes on a loaded machine
+
+
+def _settled(api: Api, cleanup_id: str, tenant: Any, prefix: str) -> tuple[dict[str, Any], int]:
+    """The cleanup and the skus left once neither changed for SETTLE_SECONDS: a sub-batch in flight
+    at the interrupt goes on deleting, and is counted only once it is done."""
+    seen = (api.cleanup(cleanup_id), count_code_prefix(tenant, prefix))
+    still_since = time.monotonic()
+    while time.monotonic() - still_since < SETTLE_SECONDS:
+        time.sleep(0.5)
+        now = (api.cleanup(cleanup_id), count_code_prefix(tenant, prefix))
+        if (now[0]["processed_count"], now[1]) != (seen[0]["processed_count"], seen[1]):
+            seen, still_since = now, time.monotonic()
+    return seen
+
 
 def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: str,
         note: str = "") -> tuple[dict[str, Any], str]:
@@ -40,10 +55,8 @@ def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: st
     present_after = count_code_prefix(tenant, prefix)
     lag_ms = (time.perf_counter() - answered) * 1000
     at_200 = response.json()["data"]["attributes"]["processed_count"]
-    final, _ = wait_terminal(api, created["id"], timeout=300)
-    time.sleep(2.0)  # a sub-batch in flight is counted after it is deleted: let the counts settle
-    final = api.cleanup(created["id"])
-    present_final = count_code_prefix(tenant, prefix)
+    wait_terminal(api, created["id"], timeout=300)
+    final, present_final = _settled(api, created["id"], tenant, prefix)
     deleted = start - present_final
     progress(f"  200 said processed={at_200}; COUNT after 200={present_after}; final processed="
              f"{final['processed_count']} status={final['status']}; deleted in all={deleted}")
