@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib import telemetry
+
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
 # One package run: `make test` gives each module's tests to one xdist worker (--dist loadfile); parallel
 # runs would race on chalice's zip cache.
@@ -329,12 +331,12 @@ def test_every_function_has_a_log_group_with_retention_named_as_lambda_names_it(
     assert len(groups) == 3
 
 
-def test_alarms_watch_the_dlq_the_worker_and_the_api(packaged: dict[str, Any]) -> None:
+def test_alarms_watch_the_dlq_the_worker_the_api_and_the_reconciler(packaged: dict[str, Any]) -> None:
     # Given the packaged alarms
     alarms = _resources(packaged["template"], "AWS::CloudWatch::Alarm")
     # When their metrics and dimensions are read
     watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"] for a in alarms.values()}
-    # Then a dead letter, a worker error and API 5xx each fire one, on this stack's resources
+    # Then a dead letter, a worker error, API 5xx and the reconciler giving up each fire one, on this stack's resources
     dlq = watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}}]
     worker = watched[("AWS/Lambda", "Errors")]
@@ -342,6 +344,10 @@ def test_alarms_watch_the_dlq_the_worker_and_the_api(packaged: dict[str, Any]) -
     api = watched[("AWS/ApiGateway", "5XXError")]
     assert {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}"}} in api["Dimensions"]
     assert packaged["template"]["Resources"]["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}"}
+    # (the metric the code emits, with the one dimension Powertools adds: an alarm on another set never fires)
+    gave_up = watched[(telemetry.NAMESPACE, telemetry.CLEANUPS_GIVEN_UP)]
+    assert gave_up["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
+    assert CONFIG["environment_variables"]["POWERTOOLS_SERVICE_NAME"] == telemetry.SERVICE
     for alarm in watched.values():
         assert alarm["Threshold"] >= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmAction"
