@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, events, messages, openapi, records
+from chalicelib import bootstrap, cleanups, events, messages, openapi, records, telemetry
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -18,6 +18,7 @@ from chalicelib.views import events as event_views
 from chalicelib.views import records as record_views
 
 app = Chalice(app_name="cleanups")
+app.register_middleware(telemetry.invocation, "all")
 app.register_middleware(jsonapi_framework_errors, "http")
 api = JsonApi(app)
 ALL_KINDS = ("integration", "sales_channel", "webapp")
@@ -85,7 +86,7 @@ def on_work_message(event: SQSEvent) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> None:
-    cleanups.reconcile(bootstrap.ports())
+    telemetry.reconciled(cleanups.reconcile(bootstrap.ports()))
 
 
 # --- events, versions, webhooks ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib import cleanups, events, records
+from chalicelib import cleanups, events, records, telemetry
 from chalicelib.cleanups import Deletion, Ports
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
@@ -39,8 +39,9 @@ class HostedRecords:
     def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
                          not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         key = records.archive_key(tenant, cleanup_id, number) if self.archive is not None else None
-        outcome = records.delete_batch(tenant, resource_type, ids, not_modified_after=not_modified_after,
-                                       archive=self.archive, archive_key=key)
+        with telemetry.sub_batch_timed(cleanup_id, number):
+            outcome = records.delete_batch(tenant, resource_type, ids, not_modified_after=not_modified_after,
+                                           archive=self.archive, archive_key=key)
         return Deletion(deleted=list(outcome.deleted), errors=dict(outcome.errors))
 
 
@@ -53,6 +54,7 @@ def ports() -> Ports:
 
 
 def _cleanup_batch(body: dict[str, Any]) -> None:
+    telemetry.correlate(body["cleanup_id"], batch=body["batch"])
     cleanups.process_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["batch"]))
 
 

@@ -28,6 +28,7 @@ class Settings:
     work_queue_name: str
     jwt_secret: str | None
     jwt_secret_parameter: str | None
+    jwt_secret_max_age_seconds: int
     token_ttl_seconds: int
     max_cleanup_records: int
     max_active_cleanups: int
@@ -113,6 +114,7 @@ SETTINGS: dict[str, Setting] = {
     "work_queue_name": Setting("WORK_QUEUE_NAME", "cleanups-work", _text),
     "jwt_secret": Setting("JWT_SECRET", None, _optional),
     "jwt_secret_parameter": Setting("JWT_SECRET_PARAMETER", None, _optional),
+    "jwt_secret_max_age_seconds": Setting("JWT_SECRET_MAX_AGE_SECONDS", "300", _integer(0)),
     "token_ttl_seconds": Setting("TOKEN_TTL_SECONDS", "7200", _integer(1)),
     "max_cleanup_records": Setting("MAX_CLEANUP_RECORDS", "10000", _integer(1)),
     "max_active_cleanups": Setting("MAX_ACTIVE_CLEANUPS", "10", _integer(1)),

@@ -16,6 +16,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib import telemetry
 from chalicelib.auth import Caller, authenticate
 from chalicelib.exceptions import UnauthorizedError
 from chalicelib.jsonapi import JSONAPI, check_media, error_response
@@ -86,6 +87,7 @@ class JsonApi:
                 request = self.app.current_request
                 assert request is not None  # Chalice sets it before calling a view
                 request_id = _request_id(request)
+                telemetry.correlate(request_id)
                 try:
                     check_media(request.headers, has_body=bool(request.raw_body))
                     caller = authenticate(request.headers.get("authorization"))
@@ -108,6 +110,7 @@ def plain_route(app: Chalice, path: str, methods: list[str]) -> Callable[[Callab
             request = app.current_request
             assert request is not None  # Chalice sets it before calling a view
             request_id = _request_id(request)
+            telemetry.correlate(request_id)
             try:
                 body = view(request, **path_params)
                 return Response(body=json.dumps(body), status_code=200, headers={"Content-Type": "application/json"})

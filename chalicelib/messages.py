@@ -9,13 +9,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib import telemetry
 from chalicelib.tenancy import Tenant
-
-logger = Logger(service="cleanups")
 
 Handler = Callable[[dict[str, Any]], None]
 
@@ -31,8 +29,13 @@ def _dispatch(handlers: dict[str, Handler]) -> Callable[[SQSRecord], None]:
             handler = handlers[body["kind"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise UnknownMessageError(f"cannot read message {record.message_id}") from exc
-        logger.append_keys(message_id=record.message_id, kind=body["kind"])
-        handler(body)
+        telemetry.message(record.message_id, body["kind"])
+        try:
+            handler(body)
+        except Exception:
+            # The batch processor only reports the failure to SQS: the operator needs the traceback.
+            telemetry.logger.exception("Message failed")
+            raise
     return handle
 
 

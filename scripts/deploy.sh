@@ -11,6 +11,7 @@
 #   CERTIFICATE_ARN        ACM certificate (same region) covering DOMAIN_NAME; required with it
 #   ALARM_ACTION_ARN       SNS topic (or other alarm action) notified by the stack's alarms
 #   WEBHOOK_ALLOW_LOOPBACK 1 lets webhooks target loopback: for a stage under test on one machine only
+#   ARCHIVE_TLS_ONLY       false drops the archive bucket's TLS-only policy: for an emulator serving plain http only
 #   OUT                    where the package is built (default build/package/<stage>, as `make package`)
 #   SKIP_PACKAGE=1         deploy $OUT/sam.json as it is (built by `make package`)
 #
@@ -62,6 +63,7 @@ fi
 [[ -z "${ALARM_ACTION_ARN:-}" ]] || overrides+=("AlarmActionArn=$ALARM_ACTION_ARN")
 # Tests on one machine only: webhooks to loopback receivers.
 [[ -z "${WEBHOOK_ALLOW_LOOPBACK:-}" ]] || overrides+=("WebhookAllowLoopback=$WEBHOOK_ALLOW_LOOPBACK")
+[[ -z "${ARCHIVE_TLS_ONLY:-}" ]] || overrides+=("ArchiveTlsOnly=$ARCHIVE_TLS_ONLY")
 
 # The bundle goes to S3 and CodeUri is rewritten to it; the template itself is over CloudFormation's
 # 51,200-byte inline limit, so `deploy` uploads it to the same bucket too.

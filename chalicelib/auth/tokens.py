@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import jwt
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from chalicelib import aws
 from chalicelib.auth.applications import verify_credentials
@@ -20,9 +21,14 @@ ALGORITHM = "HS256"
 
 
 @functools.cache
-def _parameter(name: str) -> str:
-    # Read once per container: the secret changes only with a deployment.
-    return aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+def _parameters(client: Any) -> SSMProvider:
+    """One cache of parameter values per SSM client (tests switch emulators by dropping clients)."""
+    return SSMProvider(boto3_client=client)
+
+
+def _parameter(name: str, max_age: int) -> str:
+    # Kept at most `max_age` seconds, so a rotated secret takes effect without a redeploy.
+    return str(_parameters(aws.client("ssm")).get(name, max_age=max_age, decrypt=True))
 
 
 def signing_secret() -> str:
@@ -30,7 +36,7 @@ def signing_secret() -> str:
     if settings.jwt_secret:
         return settings.jwt_secret
     if settings.jwt_secret_parameter:
-        return _parameter(settings.jwt_secret_parameter)
+        return _parameter(settings.jwt_secret_parameter, settings.jwt_secret_max_age_seconds)
     raise SettingsError("JWT_SECRET or JWT_SECRET_PARAMETER must be set, got neither")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.catalog import get_type
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
 from chalicelib.cleanups.model import (
@@ -75,6 +76,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         done = complete(cleanup, moment)
         ports.cleanups.save_new(done, [])
         ports.events.created(done, actor)
+        telemetry.created(done)
         return done
     _acquire_slot(ports, tenant)
     try:
@@ -83,6 +85,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         ports.cleanups.release_slot(tenant)
         raise
     ports.events.created(cleanup, actor)
+    telemetry.created(cleanup)
     ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
     return cleanup
 
@@ -105,6 +108,7 @@ def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
         if ports.cleanups.transition(before, after):
             ports.cleanups.release_slot(tenant)
             ports.events.changed(before, after, actor)
+            telemetry.transitioned(before, after)
             return after
         # The worker moved it (pending -> in_progress, or to a terminal state): look again.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.cleanups.model import (
     ACTIVE,
     COMPLETED,
@@ -41,6 +42,7 @@ def _started(ports: Ports, cleanup: Cleanup) -> Cleanup:
         after = start(cleanup, ports.clock.now())
         if ports.cleanups.transition(cleanup, after):
             ports.events.changed(cleanup, after, WORKER)
+            telemetry.transitioned(cleanup, after)
             return after
         cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
     return cleanup
@@ -65,6 +67,7 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
     if ports.cleanups.transition(cleanup, after):
         ports.cleanups.release_slot(cleanup.tenant)
         ports.events.changed(cleanup, after, WORKER)
+        telemetry.transitioned(cleanup, after)
 
 
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:
@@ -72,6 +75,7 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
     after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors),
                                            _bounded_log(ports, errors, cleanup), iso(ports.clock.now()))
     if after is not None:
+        telemetry.sub_batch_counted(after, number, deleted, len(errors))
         settle(ports, after)
     return after
 
@@ -88,6 +92,7 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
         return
     cleanup = _started(ports, cleanup)
     ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch_number)
+    telemetry.batch_begun(cleanup, batch_number, len(ids))
     may_start = cleanup.status in ACTIVE
     for number, sub_ids in sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size):
         if number in cleanup.counted:

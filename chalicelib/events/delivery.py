@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib import queue
+from chalicelib import queue, telemetry
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.events import store, webhook_store
@@ -98,4 +98,5 @@ def deliver(message: dict[str, Any]) -> None:
     if succeeded(answer.code):
         webhook_store.reset_failures(webhook)
     else:
+        telemetry.webhook_failed(webhook.id, message["event_id"], answer.code, int(message.get("attempt", 1)))
         _failed(webhook, message)

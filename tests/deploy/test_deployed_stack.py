@@ -49,6 +49,11 @@ def create_cleanup(api: DeployedApi, prefix: str) -> dict[str, Any]:
     return response.json()["data"]
 
 
+def structured(stack: DeployedStack, output: str) -> list[dict[str, Any]]:
+    """The JSON lines (Powertools log lines, EMF blobs) in a function's log group."""
+    return [json.loads(message) for message in stack.log_messages(output) if message.startswith("{")]
+
+
 def invocations(stack: DeployedStack, output: str) -> int:
     return sum(message.startswith("START RequestId") for message in stack.log_messages(output))
 
@@ -85,6 +90,12 @@ def test_deployed_worker_lambda_completes_a_3000_sku_cleanup(deployed: DeployedS
     # (CloudWatch Logs receives a function's lines when its invocation ends: read until they are all in)
     ran = eventually(lambda: invocations(deployed, "OnWorkMessageLogGroupName") - before, lambda n: n >= 6, timeout=30)
     assert ran >= 3000 // 500
+    # And the worker logged each counted sub-batch as a structured line correlated to the cleanup, with EMF metrics
+    lines = structured(deployed, "OnWorkMessageLogGroupName")
+    counted = [line for line in lines if line.get("message") == "Sub-batch counted"
+               and line.get("correlation_id") == cleanup["id"]]
+    assert sum(line["deleted"] for line in counted) == 3000 and all(line["function_name"] for line in counted)
+    assert any(line.get("_aws", {}).get("CloudWatchMetrics", [{}])[0].get("Namespace") == "Cleanups" for line in lines)
 
 
 def test_deployed_interrupt_stops_the_cleanup_with_consistent_counts(deployed: DeployedStack,
@@ -187,10 +198,11 @@ def test_deployed_stack_keeps_logs_30_days_and_alarms_on_failures(deployed: Depl
     names = [deployed.outputs[f"{fn}LogGroupName"] for fn in ("APIHandler", "OnWorkMessage", "Reconcile")]
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]}
     alarms = cloudwatch.describe_alarms()["MetricAlarms"]
-    # Then each function's log group is the one Lambda writes to, with retention, and the three alarms exist
+    # Then each function's log group is the one Lambda writes to, with retention, and the four alarms exist
     assert all(groups[name]["retentionInDays"] == 30 for name in names)
     assert {(a["Namespace"], a["MetricName"]) for a in alarms} >= {
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors"), ("AWS/ApiGateway", "5XXError")}
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors"), ("AWS/ApiGateway", "5XXError"),
+        ("Cleanups", "CleanupsGivenUp")}
 
 
 def test_unknown_route_on_ministack_is_not_the_templates_gateway_response(deployed: DeployedStack) -> None:

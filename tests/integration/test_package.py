@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib import telemetry
+
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
 # One package run: `make test` gives each module's tests to one xdist worker (--dist loadfile); parallel
 # runs would race on chalice's zip cache.
@@ -39,7 +41,6 @@ ALLOWED_ACTIONS = {
     "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:ReceiveMessage", "sqs:DeleteMessage",
     "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility",
     "ssm:GetParameter", "kms:Decrypt",
-    "s3:PutObject", "s3:GetObject", "s3:ListBucket",
     "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
 }
 
@@ -265,19 +266,37 @@ def test_archive_bucket_is_private_encrypted_and_expires_after_the_restore_windo
     assert bucket["DeletionPolicy"] == "Retain"
 
 
-def test_policy_reaches_the_archive_objects_and_nothing_else(packaged: dict[str, Any]) -> None:
-    # Given the prod policy and the archive bucket of a stack named cleanups-prod
-    statements = _policy_statements(STAGE)
-    name = packaged["template"]["Resources"]["ArchiveBucket"]["Properties"]["BucketName"]["Fn::Sub"]
-    bucket = name.replace("${AWS::StackName}", STACK_NAME).replace("${AWS::AccountId}", "123456789012") \
-        .replace("${AWS::Region}", "us-east-1")
-    obj = f"arn:aws:s3:::{bucket}/org/test/cleanup/000000.json.gz"
-    # When access is checked against its objects, the bucket and another stage's bucket
-    # Then archives can be written and read (a missing one told apart by listing), never deleted
-    assert _allowed(statements, "s3:PutObject", obj) and _allowed(statements, "s3:GetObject", obj)
-    assert _allowed(statements, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
-    assert not _allowed(statements, "s3:DeleteObject", obj)
-    assert not _allowed(statements, "s3:GetObject", obj.replace("cleanups-prod-", "cleanups-dev-"))
+def test_archive_policy_reaches_the_stacks_bucket_and_nothing_else(packaged: dict[str, Any]) -> None:
+    # Given the template's archive grant (the policy files cannot name the bucket: its name holds the account)
+    resources = packaged["template"]["Resources"]
+    grant = resources["ArchiveAccessPolicy"]["Properties"]
+    statements = grant["PolicyDocument"]["Statement"]
+    # When its roles, actions and resources are read
+    granted = {(a, json.dumps(r, sort_keys=True)) for s in statements if s["Effect"] == "Allow"
+               for a in _as_list(s["Action"]) for r in s["Resource"]}
+    # Then every function can write and read archives (a missing one told apart by listing) in the stack's own
+    # bucket, by its exact ARN, and nothing else: no delete, no other bucket
+    bucket_arn = {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+    objects = {"Fn::Sub": "${ArchiveBucket.Arn}/*"}
+    assert granted == {("s3:PutObject", json.dumps(objects, sort_keys=True)),
+                       ("s3:GetObject", json.dumps(objects, sort_keys=True)),
+                       ("s3:ListBucket", json.dumps(bucket_arn, sort_keys=True))}
+    roles = {name for name, res in resources.items() if res["Type"] == "AWS::IAM::Role"}
+    assert {role["Ref"] for role in grant["Roles"]} == roles
+
+
+def test_archive_bucket_refuses_plain_http_unless_the_stage_is_an_emulator(packaged: dict[str, Any]) -> None:
+    # Given the archive bucket's policy and the parameter it depends on
+    template = packaged["template"]
+    policy = template["Resources"]["ArchiveBucketPolicy"]
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # When they are read
+    # Then by default every request not made over TLS is denied, whoever makes it
+    assert template["Parameters"]["ArchiveTlsOnly"]["Default"] == "true"
+    assert policy["Condition"] == "ArchiveTlsOnly"
+    assert template["Conditions"]["ArchiveTlsOnly"] == {"Fn::Equals": [{"Ref": "ArchiveTlsOnly"}, "true"]}
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_gateway_responses_are_jsonapi_error_documents(packaged: dict[str, Any]) -> None:
@@ -313,12 +332,12 @@ def test_every_function_has_a_log_group_with_retention_named_as_lambda_names_it(
     assert len(groups) == 3
 
 
-def test_alarms_watch_the_dlq_the_worker_and_the_api(packaged: dict[str, Any]) -> None:
+def test_alarms_watch_the_dlq_the_worker_the_api_and_the_reconciler(packaged: dict[str, Any]) -> None:
     # Given the packaged alarms
     alarms = _resources(packaged["template"], "AWS::CloudWatch::Alarm")
     # When their metrics and dimensions are read
     watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"] for a in alarms.values()}
-    # Then a dead letter, a worker error and API 5xx each fire one, on this stack's resources
+    # Then a dead letter, a worker error, API 5xx and the reconciler giving up each fire one, on this stack's resources
     dlq = watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}}]
     worker = watched[("AWS/Lambda", "Errors")]
@@ -326,6 +345,10 @@ def test_alarms_watch_the_dlq_the_worker_and_the_api(packaged: dict[str, Any]) -
     api = watched[("AWS/ApiGateway", "5XXError")]
     assert {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}"}} in api["Dimensions"]
     assert packaged["template"]["Resources"]["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}"}
+    # (the metric the code emits, with the one dimension Powertools adds: an alarm on another set never fires)
+    gave_up = watched[(telemetry.NAMESPACE, telemetry.CLEANUPS_GIVEN_UP)]
+    assert gave_up["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
+    assert CONFIG["environment_variables"]["POWERTOOLS_SERVICE_NAME"] == telemetry.SERVICE
     for alarm in watched.values():
         assert alarm["Threshold"] >= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmAction"
