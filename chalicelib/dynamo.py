@@ -1,12 +1,16 @@
 """PynamoDB plumbing shared by the adapters.
 
 Models bound to a table name read at call time; the one mapping between domain dataclasses
-and stored items; the one test for a refused conditional write.
+and stored items; the one test for a refused conditional write; transactions whose
+refusals say which action's condition failed.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
+import random
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,7 +23,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.tenancy import Tenant
@@ -29,6 +35,11 @@ ItemT = TypeVar("ItemT", bound=Model)
 D = TypeVar("D")
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+_REASON_CONDITION_FAILED = "ConditionalCheckFailed"
+# Cancellation reasons that say "send it again", not "your condition is false".
+_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+                        "RequestLimitExceeded"})
+TRANSACT_ATTEMPTS = 30
 
 
 @functools.cache
@@ -72,6 +83,71 @@ def written(write: Callable[[], object]) -> bool:
             return False
         raise
     return True
+
+
+class Transaction:
+    """One TransactWriteItems over PynamoDB items, each action named by the caller.
+
+    `commit` answers which named actions' conditions failed, so an adapter tells "the
+    status moved" from "the limit is reached" without matching on messages.
+    """
+
+    def __init__(self) -> None:
+        # PynamoDB sends deletes, then puts, then updates: cancellation reasons come in that order.
+        self._deletes: list[tuple[str, dict[str, Any]]] = []
+        self._puts: list[tuple[str, dict[str, Any]]] = []
+        self._updates: list[tuple[str, dict[str, Any]]] = []
+        self._model: type[Model] | None = None
+
+    def _use(self, item: Model) -> None:
+        self._model = self._model or type(item)
+
+    def put(self, item: Model, condition: Condition | None = None, name: str = "") -> None:
+        self._use(item)
+        self._puts.append((name, item.get_save_kwargs_from_instance(condition=condition)))
+
+    def update(self, item: Model, actions: list[Action], condition: Condition | None = None, name: str = "") -> None:
+        self._use(item)
+        self._updates.append((name, item.get_update_kwargs_from_instance(actions=actions, condition=condition)))
+
+    def delete(self, item: Model, condition: Condition | None = None, name: str = "") -> None:
+        self._use(item)
+        self._deletes.append((name, item.get_delete_kwargs_from_instance(condition=condition)))
+
+    def commit(self) -> set[str]:
+        """Write every action or none; the names of those whose condition failed (empty: written).
+
+        Cancelled only by conflicts or throttling, it is sent again after a jittered pause.
+        """
+        for attempt in range(TRANSACT_ATTEMPTS):
+            codes = self._send()
+            if codes is None:
+                return set()
+            names = [name for name, _ in self._deletes + self._puts + self._updates]
+            failed = {names[i] for i, code in enumerate(codes) if code == _REASON_CONDITION_FAILED}
+            if failed:
+                return failed
+            if not set(codes) - {None} <= _RETRYABLE:
+                raise RuntimeError(f"transaction cancelled: {codes}")
+            time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
+        raise RuntimeError(f"transaction still conflicting after {TRANSACT_ATTEMPTS} attempts")
+
+    def _send(self) -> list[str | None] | None:
+        """None when written, else each action's cancellation code (None: not the cause)."""
+        if self._model is None:
+            return None
+        connection = self._model._get_connection().connection  # the bound model's client and endpoint
+        try:
+            # A fresh token per attempt: botocore's own retries of one attempt stay idempotent.
+            connection.transact_write_items(
+                condition_check_items=[], delete_items=[kwargs for _, kwargs in self._deletes],
+                put_items=[kwargs for _, kwargs in self._puts], update_items=[kwargs for _, kwargs in self._updates],
+                client_request_token=uuid.uuid4().hex)
+        except TransactWriteError as error:
+            if error.cause_response_code != "TransactionCanceledException":
+                raise
+            return [reason.code if reason is not None else None for reason in error.cancellation_reasons]
+        return None
 
 
 # --- domain dataclass <-> stored item -------------------------------------------------------------

@@ -8,23 +8,30 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.config import Settings
 from chalicelib.filters import Condition
 from chalicelib.tenancy import Tenant
 
+if TYPE_CHECKING:  # the events package builds what a write reports; it imports this package
+    from chalicelib.events.model import Recorded
+
 
 class CleanupRepository(Protocol):
     """Cleanups, their snapshots and each tenant's active-cleanup slots.
 
     Every state change is one conditional write: a `False`/`None` answer means another
-    writer got there first (or the cleanup is gone), never an error.
+    writer got there first (or the cleanup is gone), never an error. A write that takes
+    a `Recorded` commits its events and versions in the same transaction (all or
+    nothing), and a write that moves a cleanup into or out of the active states moves the
+    tenant's slot count with it: the count always equals the active cleanups.
     """
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
-        """The snapshot's batches first, the cleanup last (refused if its id exists)."""
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
+        """The snapshot's batches first; then, in one transaction, the cleanup (refused if its id exists),
+        `recorded`, and, if the cleanup is active, one slot: `CleanupLimitError` when `limit` are taken."""
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
         """The cleanup (a consistent read); `RecordNotFoundError` if there is none."""
@@ -35,11 +42,15 @@ class CleanupRepository(Protocol):
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         """The ids of snapshot batch `number`; [] once the cleanup is deleted."""
 
-    def transition(self, before: Cleanup, after: Cleanup) -> bool:
-        """Write `after`'s status and timestamps if the stored status is still `before.status`."""
+    def transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+        """In one transaction: `after`'s status and timestamps if the stored status is still `before.status`,
+        `recorded`, and the slot given back when it leaves the active states. False: nothing written."""
 
-    def update_details(self, cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
-        """Set (None: remove) plain attributes and `cleanup.updated_at`; `RecordNotFoundError` if gone."""
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
+        """Set (None: remove) plain attributes and `cleanup.updated_at` with `recorded`; the stored cleanup after.
+
+        `RecordNotFoundError` if gone.
+        """
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         """Mark sub-batch `number` begun, only while the cleanup is active (the interrupt check)."""
@@ -57,20 +68,12 @@ class CleanupRepository(Protocol):
     def stale(self, before: str) -> Iterator[Cleanup]:
         """Active cleanups of every tenant last updated before `before` (ISO), oldest first."""
 
-    def delete(self, cleanup: Cleanup) -> None:
-        """The cleanup and its snapshot."""
+    def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
+        """A completed or interrupted cleanup: its snapshot, then the cleanup with `recorded` in one
+        transaction. False when it was not there (deleted meanwhile) or not finished."""
 
-    def acquire_slot(self, tenant: Tenant, limit: int) -> None:
-        """One more active cleanup; `CleanupLimitError` when `limit` are active."""
-
-    def release_slot(self, tenant: Tenant) -> None:
-        """One active cleanup fewer."""
-
-    def reset_slots(self, tenant: Tenant, active: int) -> None:
-        """The slot count as the cleanups themselves say (repairs a leaked slot)."""
-
-    def count_active(self, tenant: Tenant) -> int:
-        """The tenant's pending or in-progress cleanups, counted from the cleanups."""
+    def slots_taken(self, tenant: Tenant) -> int:
+        """The tenant's slot count (what the limit is checked against)."""
 
 
 @dataclass
@@ -106,13 +109,22 @@ class WorkQueue(Protocol):
 
 
 class CleanupEvents(Protocol):
-    """What the events package is told: it writes versions and fires topics from these."""
+    """The events package: what a write reports (committed with it), and dispatch after the commit."""
 
-    def created(self, cleanup: Cleanup, actor: Actor) -> None: ...
+    def recorded_create(self, cleanup: Cleanup, actor: Actor) -> Recorded:
+        """The events of creating `cleanup`."""
 
-    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None: ...
+    def recorded_change(self, before: Cleanup, after: Cleanup, actor: Actor) -> Recorded:
+        """The version and event (if its status changed) of `before` becoming `after`."""
 
-    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None: ...
+    def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
+        """The version and event of deleting `cleanup`."""
+
+    def dispatch(self, recorded: Recorded) -> None:
+        """Enqueue the webhook deliveries of committed events and take them out of the outbox; never raises."""
+
+    def redispatch(self, moment: datetime) -> list[str]:
+        """Dispatch the events a dispatcher left in the outbox (committed a while before `moment`); their ids."""
 
 
 class Clock(Protocol):

@@ -4,6 +4,9 @@ A cleanup without progress for RECONCILE_AFTER_SECONDS has its uncounted batches
 enqueued again (duplicates are harmless: counting is idempotent). After
 RECONCILE_ATTEMPTS attempts without progress, its remaining records are counted
 as errors, which settles it (completed, or interrupted by the error budget).
+
+It also empties the events' outbox: an event committed with its write but whose
+dispatcher died or failed (`ports.events.redispatch`) is dispatched again.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ UNPROCESSABLE = {"base": ["could not be processed: its batch failed on every del
 class ReconcileReport:
     requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> batch numbers
     given_up: list[str] = field(default_factory=list)
+    redispatched: list[str] = field(default_factory=list)  # event ids
 
 
 def _uncounted_batches(cleanup: Cleanup) -> list[int]:
@@ -40,7 +44,7 @@ def _give_up(ports: Ports, cleanup: Cleanup) -> None:
 
 def reconcile(ports: Ports) -> ReconcileReport:
     settings, repository = ports.settings, ports.cleanups
-    report = ReconcileReport()
+    report = ReconcileReport(redispatched=ports.events.redispatch(ports.clock.now()))
     cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds))
     for cleanup in repository.stale(cutoff):
         if cleanup.fully_counted:  # counted, but the worker died before settling

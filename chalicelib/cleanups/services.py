@@ -1,8 +1,8 @@
 """Use cases of the cleanup resource: create, update (interrupt), delete, list.
 
-Each takes the `Ports` first, then what it changes (tenant, ids, attributes). Transitions
-go through the repository's conditional writes: whoever wins a transition reports it to
-`ports.events`.
+Each takes the `Ports` first, then what it changes (tenant, ids, attributes). Every write
+commits what it reports (events, versions, built by `ports.events`) in the same
+transaction, and the winner dispatches the events after the commit.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib import telemetry
 from chalicelib.catalog import get_type
-from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
+from chalicelib.cleanups.exceptions import CleanupFinishedError, TooManyRecordsError
 from chalicelib.cleanups.model import (
     ACTIVE,
     Actor,
@@ -24,6 +24,7 @@ from chalicelib.cleanups.model import (
     validate_update,
 )
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
 
@@ -44,19 +45,6 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
     return ids
 
 
-def _acquire_slot(ports: Ports, tenant: Tenant) -> None:
-    repository, limit = ports.cleanups, ports.settings.max_active_cleanups
-    try:
-        repository.acquire_slot(tenant, limit)
-    except CleanupLimitError:
-        # A crash between acquiring and saving leaks a slot: recount before refusing.
-        actual = repository.count_active(tenant)
-        if actual >= limit:
-            raise
-        repository.reset_slots(tenant, actual)
-        repository.acquire_slot(tenant, limit)
-
-
 def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor) -> Cleanup:
     validate_create(attributes)
     settings = ports.settings
@@ -73,20 +61,13 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
     )
     if not batches:
-        done = complete(cleanup, moment)
-        ports.cleanups.save_new(done, [])
-        ports.events.created(done, actor)
-        telemetry.created(done)
-        return done
-    _acquire_slot(ports, tenant)
-    try:
-        ports.cleanups.save_new(cleanup, batches)
-    except Exception:
-        ports.cleanups.release_slot(tenant)
-        raise
-    ports.events.created(cleanup, actor)
+        cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
+    recorded = ports.events.recorded_create(cleanup, actor)
+    ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups)
+    ports.events.dispatch(recorded)
     telemetry.created(cleanup)
-    ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
+    if batches:
+        ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
     return cleanup
 
 
@@ -105,10 +86,7 @@ def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
         if before.status not in ACTIVE:
             raise CleanupFinishedError(before.status)
         after = interrupt(before, ports.clock.now())
-        if ports.cleanups.transition(before, after):
-            ports.cleanups.release_slot(tenant)
-            ports.events.changed(before, after, actor)
-            telemetry.transitioned(before, after)
+        if commit_transition(ports, before, after, actor):
             return after
         # The worker moved it (pending -> in_progress, or to a terminal state): look again.
 
@@ -123,10 +101,17 @@ def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: di
         cleanup = ports.cleanups.get(tenant, cleanup_id)
     if not details:
         return cleanup
-    stamped = replace(cleanup, **details, updated_at=iso(ports.clock.now()))
-    after = ports.cleanups.update_details(stamped, details)
-    ports.events.changed(cleanup, after, actor)
-    return after
+    after = _with_details(cleanup, details, iso(ports.clock.now()))
+    recorded = ports.events.recorded_change(cleanup, after, actor)
+    stored = ports.cleanups.update_details(after, details, recorded)
+    ports.events.dispatch(recorded)
+    return stored
+
+
+def _with_details(cleanup: Cleanup, details: dict[str, Any], moment: str) -> Cleanup:
+    """The cleanup as the update leaves it: a removed metadata reads back as {}."""
+    values = {name: {} if name == "metadata" and value is None else value for name, value in details.items()}
+    return replace(cleanup, **values, updated_at=moment)
 
 
 def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> None:
@@ -137,5 +122,6 @@ def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) 
             cleanup = interrupt_cleanup(ports, tenant, cleanup_id, actor)
         except CleanupFinishedError:
             cleanup = ports.cleanups.get(tenant, cleanup_id)
-    ports.cleanups.delete(cleanup)
-    ports.events.destroyed(cleanup, actor)
+    recorded = ports.events.recorded_destroy(cleanup, actor)
+    if ports.cleanups.delete(cleanup, recorded):
+        ports.events.dispatch(recorded)

@@ -1,13 +1,19 @@
 """The `CleanupRepository` port on DynamoDB (PynamoDB): cleanups, snapshot batches, active-cleanup slots.
 
 Every state change is one conditional write: the caller whose write wins owns the
-transition (and fires its event); counts move by atomic ADDs guarded by the set
+transition (and dispatches its events); counts move by atomic ADDs guarded by the set
 of sub-batches already counted, so a redelivered batch never counts twice.
+
+Create, transitions, detail updates and delete are each one TransactWriteItems: the
+cleanup's conditional write, the items of what it reports (events, versions: added by
+the events store, injected as `recorded_items`), and the tenant's slot count: ADD 1
+under `active_count < limit` when a cleanup is created active, ADD -1 when a transition
+leaves the active states. The count never passes the limit and never drifts.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -22,11 +28,16 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.cleanups.exceptions import CleanupLimitError
-from chalicelib.cleanups.model import ACTIVE, Cleanup
+from chalicelib.cleanups.model import ACTIVE, TERMINAL, Cleanup
 from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, TenantItem, bind, to_domain, to_item, written
+from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
+
+if TYPE_CHECKING:
+    from chalicelib.events.model import Recorded
+
+RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
 
 
 class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
@@ -121,38 +132,57 @@ def _not_found(cleanup_id: str) -> RecordNotFoundError:
     return RecordNotFoundError(f"No cleanup {cleanup_id}")
 
 
+def _take_slot(transaction: Transaction, tenant: Tenant, limit: int) -> None:
+    model = _slots()
+    transaction.update(model(*_slots_key(tenant)), [model.active_count.add(1)],
+                       condition=model.active_count.does_not_exist() | (model.active_count < limit), name="slots")
+
+
+def _give_slot_back(transaction: Transaction, tenant: Tenant) -> None:
+    model = _slots()
+    transaction.update(model(*_slots_key(tenant)), [model.active_count.add(-1)], name="slots")
+
+
 class DynamoCleanupRepository:
     """Implements `chalicelib.cleanups.ports.CleanupRepository`; stateless (tables are bound per call)."""
 
-    # --- slots ---------------------------------------------------------------------------------
+    def __init__(self, recorded_items: RecordedItems) -> None:
+        self.recorded_items = recorded_items
 
-    def acquire_slot(self, tenant: Tenant, limit: int) -> None:
-        model = _slots()
-        item = model(*_slots_key(tenant))
-        if not written(lambda: item.update(actions=[model.active_count.add(1)],
-                                           condition=model.active_count.does_not_exist()
-                                           | (model.active_count < limit))):
-            raise CleanupLimitError(limit)
-
-    def release_slot(self, tenant: Tenant) -> None:
-        model = _slots()
-        model(*_slots_key(tenant)).update(actions=[model.active_count.add(-1)])
-
-    def reset_slots(self, tenant: Tenant, active: int) -> None:
-        _slots()(*_slots_key(tenant), active_count=active).save()
-
-    def count_active(self, tenant: Tenant) -> int:
-        return sum(1 for c in self.list_for(tenant) if c.status in ACTIVE)
+    def slots_taken(self, tenant: Tenant) -> int:
+        try:
+            return int(_slots().get(*_slots_key(tenant), consistent_read=True).active_count or 0)
+        except DoesNotExist:
+            return 0
 
     # --- cleanups and snapshots ----------------------------------------------------------------
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
-        """Snapshot first, cleanup last: a crash in between leaves only unreachable batch items."""
+    def _write_batches(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
         with _batches().batch_write() as writer:
             for number, ids in enumerate(batches):
                 writer.save(_batches()(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number),
                                        ids=list(ids)))
-        _to_item(cleanup).save(condition=_cleanups().sk.does_not_exist())
+
+    def _delete_batches(self, cleanup: Cleanup, count: int) -> None:
+        batches = _batches()
+        with batches.batch_write() as writer:
+            for number in range(count):
+                writer.delete(batches(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number)))
+
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
+        """Snapshot first, then the transaction: a crash in between leaves only unreachable batch items."""
+        self._write_batches(cleanup, batches)
+        transaction = Transaction()
+        transaction.put(_to_item(cleanup), condition=_cleanups().sk.does_not_exist(), name="cleanup")
+        if cleanup.active:
+            _take_slot(transaction, cleanup.tenant, limit)
+        self.recorded_items(transaction, recorded)
+        refused = transaction.commit()
+        if "slots" in refused:
+            self._delete_batches(cleanup, len(batches))
+            raise CleanupLimitError(limit)
+        if refused:
+            raise RuntimeError(f"cleanup {cleanup.id} exists")  # a fresh random id: never in practice
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
         try:
@@ -169,7 +199,7 @@ class DynamoCleanupRepository:
         except DoesNotExist:
             return []
 
-    def transition(self, before: Cleanup, after: Cleanup) -> bool:
+    def transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
         model = _cleanups()
         actions: list[Action] = [
             model.status.set(after.status), model.updated_at.set(after.updated_at),
@@ -180,19 +210,27 @@ class DynamoCleanupRepository:
             actions.append(model.completed_at.set(after.completed_at))
         if after.interrupted_at:
             actions.append(model.interrupted_at.set(after.interrupted_at))
-        item = model(_partition(before.tenant), before.id)
-        return written(lambda: item.update(actions=actions, condition=model.status == before.status))
+        transaction = Transaction()
+        transaction.update(model(_partition(before.tenant), before.id), actions,
+                           condition=model.status == before.status, name="cleanup")
+        if before.active and not after.active:
+            _give_slot_back(transaction, before.tenant)
+        self.recorded_items(transaction, recorded)
+        return not transaction.commit()
 
-    def update_details(self, cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
         """reference, reference_origin, metadata: plain attributes, last writer wins."""
         model = _cleanups()
         actions: list[Action] = [getattr(model, name).set(value) if value is not None
                                  else getattr(model, name).remove() for name, value in changes.items()]
         actions.append(model.updated_at.set(cleanup.updated_at))
-        item = model(_partition(cleanup.tenant), cleanup.id)
-        if not written(lambda: item.update(actions=actions, condition=model.sk.exists())):
+        transaction = Transaction()
+        transaction.update(model(_partition(cleanup.tenant), cleanup.id), actions, condition=model.sk.exists(),
+                           name="cleanup")
+        self.recorded_items(transaction, recorded)
+        if transaction.commit():
             raise _not_found(cleanup.id)
-        return _to_domain(item)
+        return self.get(cleanup.tenant, cleanup.id)
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         model = _cleanups()
@@ -227,9 +265,14 @@ class DynamoCleanupRepository:
         for item in model.active_index.query("1", model.updated_at < before):
             yield _to_domain(item)
 
-    def delete(self, cleanup: Cleanup) -> None:
-        batches = _batches()
-        with batches.batch_write() as writer:
-            for number in range(cleanup.batch_count):
-                writer.delete(batches(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number)))
-        _cleanups()(_partition(cleanup.tenant), cleanup.id).delete()
+    def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
+        """Snapshot first: only a finished cleanup is deleted, and none reads a finished one's snapshot."""
+        if cleanup.status not in TERMINAL:
+            return False
+        self._delete_batches(cleanup, cleanup.batch_count)
+        model = _cleanups()
+        transaction = Transaction()
+        transaction.delete(model(_partition(cleanup.tenant), cleanup.id),
+                           condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
+        self.recorded_items(transaction, recorded)
+        return not transaction.commit()

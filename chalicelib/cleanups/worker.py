@@ -32,17 +32,16 @@ from chalicelib.cleanups.model import (
     sub_batches_of,
 )
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
 
 
 def _started(ports: Ports, cleanup: Cleanup) -> Cleanup:
-    """pending -> in_progress exactly once: the writer that wins reports it."""
+    """pending -> in_progress exactly once: the writer that wins dispatches its event."""
     while cleanup.status == PENDING:
         after = start(cleanup, ports.clock.now())
-        if ports.cleanups.transition(cleanup, after):
-            ports.events.changed(cleanup, after, WORKER)
-            telemetry.transitioned(cleanup, after)
+        if commit_transition(ports, cleanup, after, WORKER):
             return after
         cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
     return cleanup
@@ -64,10 +63,7 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
         after = complete(cleanup, ports.clock.now())
     else:
         return
-    if ports.cleanups.transition(cleanup, after):
-        ports.cleanups.release_slot(cleanup.tenant)
-        ports.events.changed(cleanup, after, WORKER)
-        telemetry.transitioned(cleanup, after)
+    commit_transition(ports, cleanup, after, WORKER)
 
 
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:

@@ -42,7 +42,7 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -
     """The cleanup as it is now, or as the message last saw it if it was deleted since."""
     carried = message["resource"]
     try:
-        attributes = DynamoCleanupRepository().get(tenant, carried["id"]).attributes()
+        attributes = DynamoCleanupRepository(store.add_recorded).get(tenant, carried["id"]).attributes()
     except RecordNotFoundError:
         attributes = carried["attributes"]
     resource = cleanup_resource(carried["id"], attributes, tenant.mode)
@@ -55,9 +55,10 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -
     return document
 
 
-def _headers(topic: str, signed: str) -> dict[str, str]:
+def _headers(topic: str, signed: str, event_id: str) -> dict[str, str]:
+    """`X-Cleanups-Event-Id` is the same on every delivery of one event: receivers drop repeats by it."""
     return {"Content-Type": JSONAPI, "Accept": "application/json", "X-CommerceLayer-Topic": topic,
-            "X-CommerceLayer-Signature": signed, "User-Agent": "cleanups-webhooks"}
+            "X-CommerceLayer-Signature": signed, "X-Cleanups-Event-Id": event_id, "User-Agent": "cleanups-webhooks"}
 
 
 def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
@@ -88,7 +89,7 @@ def deliver(message: dict[str, Any]) -> None:
     document = payload(tenant, message, webhook.include_resources)
     body = json.dumps(document).encode()
     signed = signature(body, webhook.shared_secret)
-    answer = post(webhook.callback_url, body, _headers(message["topic"], signed),
+    answer = post(webhook.callback_url, body, _headers(message["topic"], signed, message["event_id"]),
                   get_settings().webhook_timeout_seconds, allow_loopback=get_settings().webhook_allow_loopback)
     webhook_store.save_callback(EventCallback(
         tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],

@@ -19,6 +19,7 @@ CLOSED, OPEN = "closed", "open"
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 900  # SQS DelaySeconds' maximum
 MAX_ATTEMPTS = 8
+REDISPATCH_AFTER_SECONDS = 30  # an event undispatched this long lost its dispatcher: the reconciler sends it
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,27 @@ class EventCallback:
                 "reference_origin": None, "metadata": {}}
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What one cleanup write reports, committed in the same transaction as the write.
+
+    `cleanup` is the cleanup as the write leaves it (what deliveries carry); `events` are
+    stored undispatched (the outbox) and dispatched after the commit; `versions` are stored.
+    """
+
+    cleanup: Cleanup
+    events: tuple[Event, ...] = ()
+    versions: tuple[Version, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A committed event not yet dispatched, with the cleanup's attributes as its write left them."""
+
+    event: Event
+    resource: dict[str, Any]
+
+
 def derived_id(*parts: str) -> str:
     """A 10-character base62 id fixed by `parts`: the same fact written twice is one item."""
     return base62_id(int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big"))
@@ -153,12 +175,33 @@ def _version(cleanup: Cleanup, key: str, event: str, diff: dict[str, list[Any]],
                    user_agent=actor.user_agent, uuid=actor.request_id)
 
 
-def delivery_message(webhook: Webhook, event: Event, cleanup: Cleanup) -> dict[str, Any]:
+def recorded_create(cleanup: Cleanup, moment: str) -> Recorded:
+    """A create: its topics' events (no version: a version records a change)."""
+    return Recorded(cleanup, tuple(new_event(cleanup, topic, moment) for topic in topics_created(cleanup)))
+
+
+def recorded_change(before: Cleanup, after: Cleanup, actor: Actor, moment: str) -> Recorded:
+    """An update: its version (if anything visible changed) and its status topic's event (if any)."""
+    version = update_version(before, after, actor, moment)
+    topic = status_topic(before, after)
+    return Recorded(after, (new_event(after, topic, moment),) if topic else (), (version,) if version else ())
+
+
+def recorded_destroy(cleanup: Cleanup, actor: Actor, moment: str) -> Recorded:
+    return Recorded(cleanup, (new_event(cleanup, DESTROY, moment),), (destroy_version(cleanup, actor, moment),))
+
+
+def outgoing(recorded: Recorded) -> list[Outgoing]:
+    return [Outgoing(event, recorded.cleanup.attributes()) for event in recorded.events]
+
+
+def delivery_message(webhook: Webhook, sent: Outgoing) -> dict[str, Any]:
     """What the queue carries: enough to deliver even after the cleanup is gone."""
+    event = sent.event
     return {"kind": "webhook_delivery",
             "tenant": {"organization_id": webhook.tenant.organization_id, "mode": webhook.tenant.mode},
             "webhook_id": webhook.id, "event_id": event.id, "topic": event.name,
-            "resource": {"type": "cleanups", "id": cleanup.id, "attributes": cleanup.attributes()}, "attempt": 1}
+            "resource": {"type": "cleanups", "id": event.resource_id, "attributes": sent.resource}, "attempt": 1}
 
 
 def signature(body: bytes, shared_secret: str) -> str:

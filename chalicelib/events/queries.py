@@ -23,7 +23,7 @@ def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
     """A cleanup's events, which outlive it; 404 only for a cleanup that never had any and is not there."""
     events = store.events_of(tenant, cleanup_id)
     if not events:
-        DynamoCleanupRepository().get(tenant, cleanup_id)
+        DynamoCleanupRepository(store.add_recorded).get(tenant, cleanup_id)
     return events
 
 
@@ -39,7 +39,7 @@ def versions_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Version]:
     """A cleanup's versions (its destroy version included, after it is gone)."""
     versions = store.versions_of(tenant, cleanup_id)
     if not versions:
-        DynamoCleanupRepository().get(tenant, cleanup_id)
+        DynamoCleanupRepository(store.add_recorded).get(tenant, cleanup_id)
     return versions
 
 

@@ -1,41 +1,50 @@
-"""The `CleanupEvents` port's adapter: versions for every change, topics for every transition.
+"""The `CleanupEvents` port's adapter: what each cleanup write reports, and the outbox's dispatch.
 
-Firing a topic stores its event under an id fixed by (cleanup, topic) with a
-conditional write, then enqueues one delivery per deliverable webhook on the
-topic. A retried call finds the event stored and enqueues nothing: at most one
-fire per transition. Deliveries go through the queue, never inline.
+A write's events and versions are built here (`recorded_*`, pure but for the clock)
+and committed by the cleanup repository in the write's own transaction, each event
+in the outbox. After the commit, `dispatch` enqueues one delivery per deliverable
+webhook on the event's topic, then takes the event out of the outbox. A dispatcher
+that dies or fails half-way leaves the event in the outbox; the reconciler's
+`redispatch` sends it again after REDISPATCH_AFTER_SECONDS. So every webhook is
+delivered at least once; a delivery carries its event id for receivers to drop repeats.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
+
+from aws_lambda_powertools import Logger
 
 from chalicelib.cleanups import Actor, Cleanup, Clock, WorkQueue
 from chalicelib.events.model import (
-    DESTROY,
+    REDISPATCH_AFTER_SECONDS,
     Event,
-    Version,
+    Outgoing,
+    Recorded,
     Webhook,
     delivery_message,
-    destroy_version,
-    new_event,
-    status_topic,
-    topics_created,
-    update_version,
+    outgoing,
+    recorded_change,
+    recorded_create,
+    recorded_destroy,
 )
 from chalicelib.tenancy import Tenant, iso
 
+logger = Logger(service="cleanups")
+
 
 class EventLog(Protocol):
-    """Where events and versions are kept, and who listens: `events.store.DynamoEventLog`."""
-
-    def put_event(self, event: Event) -> bool:
-        """Store an event once; False if its id was stored already (a retried fire)."""
-
-    def put_version(self, version: Version) -> bool:
-        """Store a version once; False if its id was stored already."""
+    """The outbox and who listens: `events.store.DynamoEventLog`."""
 
     def webhooks(self, tenant: Tenant) -> list[Webhook]:
         """The tenant's webhooks."""
+
+    def undispatched(self, before: str) -> list[Outgoing]:
+        """Events of every tenant still in the outbox, committed before `before` (ISO), oldest first."""
+
+    def mark_dispatched(self, event: Event) -> None:
+        """Take the event out of the outbox."""
 
 
 class CleanupEventsRecorder:
@@ -47,28 +56,35 @@ class CleanupEventsRecorder:
     def _moment(self) -> str:
         return iso(self.clock.now())
 
-    def fire(self, topic: str, cleanup: Cleanup) -> bool:
-        """Store the event of `topic` for `cleanup` and enqueue its deliveries; False if it had fired already."""
-        event = new_event(cleanup, topic, self._moment())
-        if not self.log.put_event(event):
-            return False
-        hooks = [w for w in self.log.webhooks(cleanup.tenant) if w.topic == topic and w.deliverable]
-        if hooks:
-            self.queue.send([delivery_message(hook, event, cleanup) for hook in hooks])
-        return True
+    def recorded_create(self, cleanup: Cleanup, actor: Actor) -> Recorded:
+        return recorded_create(cleanup, self._moment())
 
-    def created(self, cleanup: Cleanup, actor: Actor) -> None:
-        for topic in topics_created(cleanup):
-            self.fire(topic, cleanup)
+    def recorded_change(self, before: Cleanup, after: Cleanup, actor: Actor) -> Recorded:
+        return recorded_change(before, after, actor, self._moment())
 
-    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
-        version = update_version(before, after, actor, self._moment())
-        if version is not None:
-            self.log.put_version(version)
-        topic = status_topic(before, after)
-        if topic is not None:
-            self.fire(topic, after)
+    def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
+        return recorded_destroy(cleanup, actor, self._moment())
 
-    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
-        self.log.put_version(destroy_version(cleanup, actor, self._moment()))
-        self.fire(DESTROY, cleanup)
+    def dispatch(self, recorded: Recorded) -> None:
+        """After the commit: deliveries enqueued, the events out of the outbox. Never raises (the outbox keeps them)."""
+        self._send(outgoing(recorded))
+
+    def redispatch(self, moment: datetime) -> list[str]:
+        """Dispatch what stayed in the outbox over REDISPATCH_AFTER_SECONDS before `moment`; the event ids sent."""
+        left = self.log.undispatched(iso(moment - timedelta(seconds=REDISPATCH_AFTER_SECONDS)))
+        return self._send(left)
+
+    def _send(self, events: Sequence[Outgoing]) -> list[str]:
+        sent = []
+        for item in events:
+            event = item.event
+            try:
+                hooks = [w for w in self.log.webhooks(event.tenant) if w.topic == event.name and w.deliverable]
+                if hooks:
+                    self.queue.send([delivery_message(hook, item) for hook in hooks])
+                self.log.mark_dispatched(event)
+            except Exception:  # it stays in the outbox: the reconciler sends it again
+                logger.exception("Event left in the outbox", extra={"event_id": event.id})
+                continue
+            sent.append(event.id)
+        return sent

@@ -1,22 +1,42 @@
-"""DynamoDB adapter for events and versions (PynamoDB, the cleanups table).
+"""DynamoDB adapter for events and versions (PynamoDB, the cleanups table), and the events' outbox.
 
 Each is stored twice: once in the tenant's partition (lists and retrieves) and
 once in a per-cleanup partition (a cleanup's events or versions are one Query).
-The per-cleanup copy is written first and the tenant item last, conditionally:
-the tenant item is the commit point, so a retried write reports "already there".
+Both copies are written by `add_recorded`, inside the transaction of the cleanup
+write they report (`chalicelib.cleanups.store`): none exists without its write.
+
+The outbox: an event's tenant item is written with `active = "outbox"` and the
+cleanup's attributes in `outbox`, so the `active` index (keyed `active` +
+`updated_at`, shared with the active cleanups under `"1"`) lists the events not yet
+dispatched, oldest first; dispatch removes both attributes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind, to_domain, to_item, written
+from chalicelib.dynamo import TenantItem, Transaction, bind, to_domain, to_item, written
 from chalicelib.events import webhook_store
-from chalicelib.events.model import Event, Version, Webhook
+from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
+
+OUTBOX = "outbox"  # the `active` index's key for undispatched events
+
+
+class OutboxIndex(GlobalSecondaryIndex["EventItem"]):
+    """The `active` index as the outbox: events whose `active` is OUTBOX, oldest first."""
+
+    class Meta:
+        index_name = "active"
+        projection = AllProjection()
+
+    active = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
 
 
 class EventItem(TenantItem):
@@ -28,6 +48,9 @@ class EventItem(TenantItem):
     reference = UnicodeAttribute(null=True)
     reference_origin = UnicodeAttribute(null=True)
     metadata = JSONAttribute(null=True)
+    active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
+    outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
+    outbox_index = OutboxIndex()
 
 
 class VersionItem(TenantItem):
@@ -66,26 +89,29 @@ def cleanup_versions_partition(tenant: Tenant, cleanup_id: str) -> str:
     return f"{tenant.key}#cleanup-versions#{cleanup_id}"
 
 
-def _save_once(item: Model, copy: Model) -> bool:
-    """Copy (idempotent overwrite), then the tenant item only if absent; False when it was there."""
-    copy.save()
-    return written(lambda: item.save(condition=type(item).sk.does_not_exist()))  # type: ignore[attr-defined]
-
-
 # --- events ------------------------------------------------------------------------------------
 
-def _event_item(event: Event, pk: str) -> EventItem:
-    return to_item(_events(), event, pk=pk, sk=event.id)
+def _event_item(event: Event, pk: str, **outbox: Any) -> EventItem:
+    return to_item(_events(), event, pk=pk, sk=event.id, **outbox)
 
 
 def _event(item: EventItem) -> Event:
     return to_domain(Event, item, id=item.sk)
 
 
-def put_event(event: Event) -> bool:
-    """Store an event once; False if an event with its id was already stored (a retried fire)."""
-    return _save_once(_event_item(event, events_partition(event.tenant)),
-                      _event_item(event, cleanup_events_partition(event.tenant, event.resource_id)))
+def undispatched(before: str) -> list[Outgoing]:
+    """Events of every tenant in the outbox since before `before` (ISO), oldest first."""
+    model = _events()
+    return [Outgoing(_event(item), dict(item.outbox or {}))
+            for item in model.outbox_index.query(OUTBOX, model.updated_at < before)]
+
+
+def mark_dispatched(event: Event) -> None:
+    """Out of the outbox; nothing to do if it left already."""
+    model = _events()
+    item = model(events_partition(event.tenant), event.id)
+    written(lambda: item.update(actions=[model.active.remove(), model.outbox.remove()],
+                                condition=model.active.exists()))
 
 
 def get_event(tenant: Tenant, event_id: str) -> Event:
@@ -114,12 +140,6 @@ def _version(item: VersionItem) -> Version:
     return to_domain(Version, item, id=item.sk)
 
 
-def put_version(version: Version) -> bool:
-    """Store a version once; False if a version with its id was already stored."""
-    return _save_once(_version_item(version, versions_partition(version.tenant)),
-                      _version_item(version, cleanup_versions_partition(version.tenant, version.resource_id)))
-
-
 def get_version(tenant: Tenant, version_id: str) -> Version:
     try:
         return _version(_versions().get(versions_partition(tenant), version_id, consistent_read=True))
@@ -136,14 +156,27 @@ def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
                                                          consistent_read=True)]
 
 
+# --- what a cleanup write reports -----------------------------------------------------------------
+
+def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
+    """Into a cleanup write's transaction: both copies of each event (the tenant's in the outbox) and version."""
+    resource = recorded.cleanup.attributes()
+    for event in recorded.events:
+        transaction.put(_event_item(event, events_partition(event.tenant), active=OUTBOX, outbox=resource))
+        transaction.put(_event_item(event, cleanup_events_partition(event.tenant, event.resource_id)))
+    for version in recorded.versions:
+        transaction.put(_version_item(version, versions_partition(version.tenant)))
+        transaction.put(_version_item(version, cleanup_versions_partition(version.tenant, version.resource_id)))
+
+
 class DynamoEventLog:
-    """Implements the recorder's `EventLog` on the stores above and the webhook store."""
-
-    def put_event(self, event: Event) -> bool:
-        return put_event(event)
-
-    def put_version(self, version: Version) -> bool:
-        return put_version(version)
+    """Implements the recorder's `EventLog` on the outbox above and the webhook store."""
 
     def webhooks(self, tenant: Tenant) -> list[Webhook]:
         return webhook_store.list_webhooks(tenant)
+
+    def undispatched(self, before: str) -> list[Outgoing]:
+        return undispatched(before)
+
+    def mark_dispatched(self, event: Event) -> None:
+        mark_dispatched(event)

@@ -11,27 +11,30 @@ import boto3
 
 from chalicelib import bootstrap, cleanups, messages
 from chalicelib.cleanups import Actor, Cleanup, Ports
+from chalicelib.events import CleanupEventsRecorder, DynamoEventLog, Recorded
+from chalicelib.events.model import CREATE, DESTROY
 from chalicelib.messages import tenant_of
+from chalicelib.queue import SqsWorkQueue
 from chalicelib.tenancy import Tenant
 
 APP_ACTOR = Actor(who={"application": {"id": "app", "client_id": "c", "kind": "integration"}})
 
 
 @dataclass
-class RecordingEvents:
-    """The events port as a list of what was reported, for asserting exactly-once transitions."""
+class RecordingEvents(CleanupEventsRecorder):
+    """The real events port, noting each committed write's events as it dispatches them (winners only)."""
 
     calls: list[tuple[str, str, str]] = field(default_factory=list)  # (what, cleanup id, status after)
 
-    def created(self, cleanup: Cleanup, actor: Actor) -> None:
-        self.calls.append(("created", cleanup.id, cleanup.status))
+    def __post_init__(self) -> None:
+        super().__init__(DynamoEventLog(), SqsWorkQueue(), bootstrap.SystemClock())
 
-    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
-        if before.status != after.status:
-            self.calls.append(("status", after.id, after.status))
-
-    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
-        self.calls.append(("destroyed", cleanup.id, cleanup.status))
+    def dispatch(self, recorded: Recorded) -> None:
+        names = {event.name for event in recorded.events}
+        if names:
+            what = "created" if CREATE in names else "destroyed" if DESTROY in names else "status"
+            self.calls.append((what, recorded.cleanup.id, recorded.cleanup.status))
+        super().dispatch(recorded)
 
     def statuses(self, cleanup_id: str) -> list[str]:
         return [status for what, cid, status in self.calls if cid == cleanup_id and what == "status"]

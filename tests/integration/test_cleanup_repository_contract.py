@@ -1,33 +1,58 @@
-"""One contract, two adapters: the in-memory fake the unit tests use answers like DynamoDB (moto).
+"""One contract, two adapters: the in-memory fakes the unit tests use answer like DynamoDB (moto).
 
 What the worker's correctness rests on: transitions conditional on the status, a sub-batch
-counted once, begun only while the cleanup is active, slots bounded, stale cleanups found.
+counted once, begun only while the cleanup is active, stale cleanups found; and every write
+committed with its events, versions and slot count, or nothing at all.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 
-from chalicelib.cleanups import Cleanup, CleanupRepository
+from chalicelib.cleanups import WORKER, Actor, Cleanup, CleanupRepository
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import complete, interrupt, start
 from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.events import DynamoEventLog, EventLog, Recorded, add_recorded, store
+from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
 from chalicelib.exceptions import RecordNotFoundError
-from chalicelib.tenancy import Tenant
+from chalicelib.tenancy import Tenant, iso
 from tests.unit.fakes import START, InMemoryCleanupRepository
 
 TENANT = Tenant("org-alpha", "test")
+APP = Actor(who={"application": {"id": "app"}})
+LATER = "2999-01-01T00:00:00.000Z"
+
+
+@dataclass
+class Adapters:
+    """A repository and the event log its writes commit into, with readers of what was committed."""
+
+    repository: CleanupRepository
+    log: EventLog
+    in_memory: InMemoryCleanupRepository | None = None
+
+    def names(self, cleanup_id: str) -> list[str]:
+        if self.in_memory is not None:
+            return sorted(self.in_memory.log.names(cleanup_id))
+        return sorted(e.name for e in store.events_of(TENANT, cleanup_id))
+
+    def versions(self, cleanup_id: str) -> list[str]:
+        if self.in_memory is not None:
+            return sorted(v.event for v in self.in_memory.log.versions if v.resource_id == cleanup_id)
+        return sorted(v.event for v in store.versions_of(TENANT, cleanup_id))
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])
-def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
+def adapters(request: pytest.FixtureRequest) -> Iterator[Adapters]:
     if request.param == "in_memory":
-        yield InMemoryCleanupRepository()
+        memory = InMemoryCleanupRepository()
+        yield Adapters(memory, memory.log, memory)
     else:
         request.getfixturevalue("tables")
-        yield DynamoCleanupRepository()
+        yield Adapters(DynamoCleanupRepository(add_recorded), DynamoEventLog())
 
 
 def pending(cleanup_id: str = "cln0000001", **changes: object) -> Cleanup:
@@ -38,40 +63,106 @@ def pending(cleanup_id: str = "cln0000001", **changes: object) -> Cleanup:
     return replace(cleanup, **changes)
 
 
-def test_repository_stores_a_cleanup_and_its_snapshot_as_given(repository: CleanupRepository) -> None:
+def created(cleanup: Cleanup) -> Recorded:
+    return recorded_create(cleanup, cleanup.created_at)
+
+
+def changed(before: Cleanup, after: Cleanup) -> Recorded:
+    return recorded_change(before, after, WORKER, after.updated_at)
+
+
+def save(repository: CleanupRepository, cleanup: Cleanup, limit: int = 10) -> None:
+    repository.save_new(cleanup, [["a", "b", "c", "d"]], created(cleanup), limit)
+
+
+def test_repository_stores_a_cleanup_its_snapshot_and_its_events_as_given(adapters: Adapters) -> None:
     # Given a new cleanup with one batch of four ids
-    cleanup = pending(reference="r1")
+    repository, cleanup = adapters.repository, pending(reference="r1")
     # When it is saved and read back
-    repository.save_new(cleanup, [["a", "b", "c", "d"]])
-    # Then every field and the snapshot come back unchanged; a missing id or batch is not there
+    save(repository, cleanup)
+    # Then every field and the snapshot come back unchanged, its create event is in the outbox, one slot taken
     assert repository.get(TENANT, cleanup.id) == cleanup
     assert repository.list_for(TENANT) == [cleanup]
     assert repository.batch_ids(TENANT, cleanup.id, 0) == ["a", "b", "c", "d"]
     assert repository.batch_ids(TENANT, cleanup.id, 1) == []
+    assert adapters.names(cleanup.id) == ["cleanups.create"] and repository.slots_taken(TENANT) == 1
+    ((outgoing),) = adapters.log.undispatched(LATER)
+    assert (outgoing.event.name, outgoing.resource) == ("cleanups.create", cleanup.attributes())
     with pytest.raises(RecordNotFoundError):
         repository.get(Tenant("org-beta", "test"), cleanup.id)
 
 
-def test_repository_transition_wins_only_from_the_stored_status(repository: CleanupRepository) -> None:
+def test_repository_outbox_forgets_a_dispatched_event(adapters: Adapters) -> None:
+    # Given a cleanup born completed: two events in the outbox, no slot
+    cleanup = complete(pending(), START)
+    adapters.repository.save_new(cleanup, [], created(cleanup), 10)
+    first, second = adapters.log.undispatched(LATER)
+    # When one is dispatched (twice: a repeat is harmless)
+    adapters.log.mark_dispatched(first.event)
+    adapters.log.mark_dispatched(first.event)
+    # Then only the other is left; none committed after the cutoff is listed
+    assert [o.event.id for o in adapters.log.undispatched(LATER)] == [second.event.id]
+    assert adapters.log.undispatched(cleanup.created_at) == []
+    assert adapters.repository.slots_taken(TENANT) == 0
+
+
+def test_repository_transition_wins_only_from_the_stored_status_and_commits_only_the_winner(
+        adapters: Adapters) -> None:
     # Given a pending cleanup
-    cleanup = pending()
-    repository.save_new(cleanup, [["a"]])
-    running = start(cleanup, START)
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
+    running, stopped = start(cleanup, START), interrupt(cleanup, START)
     # When two writers both try to move it from pending
-    first = repository.transition(cleanup, running)
-    second = repository.transition(cleanup, interrupt(cleanup, START))
-    # Then only the first wins, and what it wrote is stored
+    first = repository.transition(cleanup, running, changed(cleanup, running))
+    second = repository.transition(cleanup, stopped, changed(cleanup, stopped))
+    # Then only the first wins, and only what it wrote is stored, with its event and version
     assert (first, second) == (True, False)
     stored = repository.get(TENANT, cleanup.id)
     assert (stored.status, stored.started_at, stored.interrupted_at) == ("in_progress", running.started_at, None)
-    assert repository.transition(running, complete(running, START))
+    assert adapters.names(cleanup.id) == ["cleanups.create", "cleanups.start"]
+    assert adapters.versions(cleanup.id) == ["update"] and repository.slots_taken(TENANT) == 1
+    done = complete(running, START)
+    assert repository.transition(running, done, changed(running, done))
     assert repository.get(TENANT, cleanup.id).completed_at == running.started_at
 
 
-def test_repository_counts_a_sub_batch_once(repository: CleanupRepository) -> None:
+def test_repository_gives_a_slot_back_once_when_a_cleanup_finishes(adapters: Adapters) -> None:
+    # Given an in-progress cleanup holding one slot
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
+    running = start(cleanup, START)
+    repository.transition(cleanup, running, changed(cleanup, running))
+    # When the worker's completion and a client's interrupt race from in_progress
+    done, stopped = complete(running, START), interrupt(running, START)
+    won = [repository.transition(running, done, changed(running, done)),
+           repository.transition(running, stopped, changed(running, stopped))]
+    # Then one wins, and the slot count went down exactly once
+    assert won == [True, False] and repository.slots_taken(TENANT) == 0
+    assert adapters.names(cleanup.id) == ["cleanups.complete", "cleanups.create", "cleanups.start"]
+
+
+def test_repository_refuses_a_cleanup_past_the_limit_and_writes_nothing_of_it(adapters: Adapters) -> None:
+    # Given a limit of one, taken
+    repository = adapters.repository
+    save(repository, pending("cln0000001"), limit=1)
+    # When another active cleanup is saved
+    with pytest.raises(CleanupLimitError):
+        save(repository, pending("cln0000002"), limit=1)
+    # Then neither it, its snapshot nor its events exist, and the count is unchanged
+    with pytest.raises(RecordNotFoundError):
+        repository.get(TENANT, "cln0000002")
+    assert repository.batch_ids(TENANT, "cln0000002", 0) == [] and adapters.names("cln0000002") == []
+    assert repository.slots_taken(TENANT) == 1
+    # And a cleanup born completed takes no slot, so it is accepted
+    born_done = complete(pending("cln0000003"), START)
+    repository.save_new(born_done, [], created(born_done), 1)
+    assert repository.slots_taken(TENANT) == 1
+
+
+def test_repository_counts_a_sub_batch_once(adapters: Adapters) -> None:
     # Given a cleanup
-    cleanup = pending()
-    repository.save_new(cleanup, [["a", "b", "c", "d"]])
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
     # When sub-batch 1 is counted twice, then sub-batch 0 once
     once = repository.count_sub_batch(TENANT, cleanup.id, 1, 1, 1, {"d": {"base": ["x"]}}, "2025-01-01T12:00:01.000Z")
     twice = repository.count_sub_batch(TENANT, cleanup.id, 1, 1, 1, {"d": {"base": ["x"]}}, "2025-01-01T12:00:02.000Z")
@@ -83,53 +174,50 @@ def test_repository_counts_a_sub_batch_once(repository: CleanupRepository) -> No
     assert repository.count_sub_batch(TENANT, "missing", 0, 1, 0, {}, "2025-01-01T12:00:04.000Z") is None
 
 
-def test_repository_begins_a_sub_batch_only_while_active(repository: CleanupRepository) -> None:
+def test_repository_begins_a_sub_batch_only_while_active(adapters: Adapters) -> None:
     # Given a cleanup that begins sub-batch 0, then is interrupted
-    cleanup = pending()
-    repository.save_new(cleanup, [["a", "b", "c", "d"]])
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
     began = repository.start_sub_batch(TENANT, cleanup.id, 0)
-    repository.transition(cleanup, interrupt(cleanup, START))
+    stopped = interrupt(cleanup, START)
+    repository.transition(cleanup, stopped, changed(cleanup, stopped))
     # When sub-batch 1 asks to begin, then it may not, and the begun one is remembered
     assert began and not repository.start_sub_batch(TENANT, cleanup.id, 1)
     assert repository.get(TENANT, cleanup.id).started == {0}
     assert not repository.start_sub_batch(TENANT, "missing", 0)
 
 
-def test_repository_updates_details_and_refuses_a_missing_cleanup(repository: CleanupRepository) -> None:
+def test_repository_updates_details_with_their_version_and_deletes_only_a_finished_cleanup(
+        adapters: Adapters) -> None:
     # Given a cleanup
-    cleanup = pending()
-    repository.save_new(cleanup, [["a"]])
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
     # When its reference is set and its metadata removed
-    later = replace(cleanup, updated_at="2025-01-01T12:00:05.000Z")
-    after = repository.update_details(later, {"reference": "r2", "metadata": None})
-    # Then both changed with updated_at; a deleted cleanup is not found
+    later = replace(cleanup, reference="r2", metadata={}, updated_at="2025-01-01T12:00:05.000Z")
+    after = repository.update_details(later, {"reference": "r2", "metadata": None}, changed(cleanup, later))
+    # Then both changed with updated_at, with one version
     assert (after.reference, after.metadata, after.updated_at) == ("r2", {}, later.updated_at)
-    repository.delete(after)
+    assert adapters.versions(cleanup.id) == ["update"]
+    # And an active cleanup is not deleted; a finished one is, with its destroy version and event
+    assert not repository.delete(after, recorded_destroy(after, APP, iso(START)))
+    stopped = interrupt(after, START)
+    repository.transition(after, stopped, changed(after, stopped))
+    assert repository.delete(stopped, recorded_destroy(stopped, APP, iso(START)))
+    assert not repository.delete(stopped, recorded_destroy(stopped, APP, iso(START)))
+    assert adapters.names(cleanup.id) == ["cleanups.create", "cleanups.destroy", "cleanups.interrupt"]
+    assert repository.batch_ids(TENANT, cleanup.id, 0) == [] and repository.slots_taken(TENANT) == 0
     with pytest.raises(RecordNotFoundError):
-        repository.update_details(later, {"reference": "r3"})
-    assert repository.batch_ids(TENANT, cleanup.id, 0) == []
+        repository.update_details(later, {"reference": "r3"}, changed(cleanup, later))
 
 
-def test_repository_slots_stop_at_the_limit_and_can_be_reset(repository: CleanupRepository) -> None:
-    # Given a limit of two
-    repository.acquire_slot(TENANT, 2)
-    repository.acquire_slot(TENANT, 2)
-    # When a third is asked for, then it is refused until one is released or the count reset
-    with pytest.raises(CleanupLimitError):
-        repository.acquire_slot(TENANT, 2)
-    repository.release_slot(TENANT)
-    repository.acquire_slot(TENANT, 2)
-    repository.reset_slots(TENANT, 0)
-    repository.acquire_slot(TENANT, 2)
-
-
-def test_repository_finds_stale_active_cleanups_oldest_first(repository: CleanupRepository) -> None:
+def test_repository_finds_stale_active_cleanups_oldest_first(adapters: Adapters) -> None:
     # Given two active cleanups updated at different times, and a completed one
+    repository = adapters.repository
     old = pending("cln0000001", updated_at="2025-01-01T10:00:00.000Z")
     newer = pending("cln0000002", updated_at="2025-01-01T11:00:00.000Z")
     done = complete(pending("cln0000003", updated_at="2025-01-01T09:00:00.000Z"), START)
     for cleanup in (newer, old, done):
-        repository.save_new(cleanup, [["a"]])
+        save(repository, cleanup)
     # When the cleanups not updated since 11:30 are asked for
     found = [c.id for c in repository.stale("2025-01-01T11:30:00.000Z")]
     # Then the active ones come, oldest first; reconciling counts up and moves updated_at
@@ -139,4 +227,4 @@ def test_repository_finds_stale_active_cleanups_oldest_first(repository: Cleanup
     assert [c.id for c in repository.stale("2025-01-01T11:30:00.000Z")] == [newer.id]
     repository.count_sub_batch(TENANT, old.id, 0, 1, 0, {}, "2025-01-01T12:00:01.000Z")
     assert repository.reconcile_count(old) == 0
-    assert repository.count_active(TENANT) == 2
+    assert repository.slots_taken(TENANT) == 2

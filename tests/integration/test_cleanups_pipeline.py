@@ -13,6 +13,7 @@ import chalicelib.records as records_api
 from chalicelib import aws, bootstrap, cleanups
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
 from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.events import add_recorded
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import UnknownFilterError, parse_filters
 from chalicelib.jsonapi.errors import client_error
@@ -28,7 +29,7 @@ from tests.integration.cleanup_helpers import (
     receive_all,
 )
 
-store = DynamoCleanupRepository()
+store = DynamoCleanupRepository(add_recorded)
 
 
 @pytest.fixture

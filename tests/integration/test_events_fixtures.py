@@ -1,7 +1,7 @@
 """Shared fixtures and helpers of the events/webhooks integration tests (no tests of its own).
 
 Imported by `test_events_*.py` and `test_webhooks_*.py`: moto with the template's tables
-(the `tables` fixture) and the work queue, the recorder, and a reader of queued messages.
+(the `tables` fixture) and the work queue, and a reader of queued messages.
 """
 from __future__ import annotations
 
@@ -13,13 +13,9 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
 
-from chalicelib.bootstrap import SystemClock
 from chalicelib.cleanups import Actor
-from chalicelib.events import CleanupEventsRecorder, DynamoEventLog
-from chalicelib.queue import SqsWorkQueue
 
 QUEUE = "cleanups-work"
-RECORDER = CleanupEventsRecorder(DynamoEventLog(), SqsWorkQueue(), SystemClock())  # stateless: one serves every test
 APP_ACTOR = Actor(who={"application": {"id": "AppAAAAAA1", "client_id": "client-1", "kind": "integration"}},
                   ip_address="203.0.113.7", user_agent="cleanups-cli/1.0", request_id="req-0001")
 

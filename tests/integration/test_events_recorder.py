@@ -8,10 +8,11 @@ import pytest
 from chalicelib import bootstrap, cleanups, events
 from chalicelib.cleanups import WORKER
 from chalicelib.cleanups.model import start
+from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.events import create_webhook, update_webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import now
-from tests.integration.test_events_fixtures import APP_ACTOR, RECORDER, events_env, queued  # noqa: F401
+from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("events_env")
 
@@ -83,16 +84,16 @@ def test_recorder_versions_a_destroy_that_outlives_the_cleanup(tenant):
         cleanups.get_cleanup(bootstrap.ports(), tenant, cleanup.id)
 
 
-def test_recorder_fires_a_transition_once_when_told_twice(records, tenant):
+def test_recorder_commits_and_fires_a_transition_once_when_two_writers_race(records, tenant):
     # Given a webhook on cleanups.start and a pending cleanup
     records.sku()
     hook = _hook(tenant, "cleanups.start")
     before = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     after = start(before, now())
-    # When the same transition is reported twice (a retried call)
-    RECORDER.changed(before, after, WORKER)
-    RECORDER.changed(before, after, WORKER)
-    # Then one start event, one version, and one delivery
+    # When two writers commit the same transition (a redelivered message)
+    won = [commit_transition(bootstrap.ports(), before, after, WORKER) for _ in range(2)]
+    # Then only the first wins: one start event, one version, and one delivery
+    assert won == [True, False]
     assert _names(events.events_of_cleanup(tenant, before.id)) == ["cleanups.create", "cleanups.start"]
     assert len(events.versions_of_cleanup(tenant, before.id)) == 1
     deliveries = [body for body, _ in queued() if body["topic"] == "cleanups.start"]

@@ -24,6 +24,7 @@ import chalicelib.records as records_api
 from chalicelib import aws, cleanups
 from chalicelib.cleanups.model import TERMINAL
 from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import (
     APP_ACTOR,
@@ -41,7 +42,7 @@ BATCH_OPERATIONS = frozenset({"BatchWriteItem", "BatchGetItem"})
 WRITE_OPERATIONS = frozenset({"BatchWriteItem", "TransactWriteItems"})
 _THROTTLED = "ProvisionedThroughputExceededException"
 
-store = DynamoCleanupRepository()
+store = DynamoCleanupRepository(add_recorded)
 
 
 class _Body:

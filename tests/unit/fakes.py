@@ -1,8 +1,12 @@
 """In-memory adapters for every cleanup port, with the DynamoDB adapters' semantics.
 
 `InMemoryCleanupRepository` answers like `DynamoCleanupRepository` (conditional transitions,
-a sub-batch counted once, begun only while the cleanup is active): the contract test in
+a sub-batch counted once, begun only while the cleanup is active, every write committed
+with its events, versions and slot count or not at all): the contract test in
 tests/integration/test_cleanup_repository_contract.py runs the same checks on both.
+The events port is the real recorder over `InMemoryEventLog`. `Faults` kills the
+"process" at named points (`<write>:before`/`:after` the commit, `send:<kind>`,
+`mark_dispatched`).
 """
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.cleanups import Actor, Cleanup, Deletion, Ports, process_batch
+from chalicelib.cleanups import Cleanup, Deletion, Ports, process_batch
 from chalicelib.cleanups.exceptions import CleanupLimitError
-from chalicelib.cleanups.model import ACTIVE
+from chalicelib.cleanups.model import ACTIVE, TERMINAL
 from chalicelib.config import Settings, default_settings
+from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
 from chalicelib.messages import tenant_of
@@ -26,14 +31,80 @@ MODIFIED = "has been modified after the cleanup was created"
 START = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
-class InMemoryCleanupRepository:
-    """Implements `CleanupRepository` in dicts."""
+class Crash(RuntimeError):
+    """The process dies here: a fault a test injected."""
 
-    def __init__(self) -> None:
+
+@dataclass
+class Faults:
+    """Crash points a test arms: `arm("transition:after", skip=1)` crashes the second time it is passed."""
+
+    armed: dict[str, int] = field(default_factory=dict)
+    fired: list[str] = field(default_factory=list)
+
+    def arm(self, point: str, skip: int = 0) -> None:
+        self.armed[point] = skip
+
+    def check(self, point: str) -> None:
+        if point not in self.armed:
+            return
+        if self.armed[point] > 0:
+            self.armed[point] -= 1
+            return
+        del self.armed[point]
+        self.fired.append(point)
+        raise Crash(point)
+
+
+@dataclass
+class InMemoryEventLog:
+    """Implements the recorder's `EventLog`; holds what cleanup writes committed: events, versions, the outbox."""
+
+    events: list[Event] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)
+    outbox: dict[str, Outgoing] = field(default_factory=dict)
+    hooks: list[Webhook] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+
+    def commit(self, recorded: Recorded) -> None:
+        """What a repository write commits with it (its caller applies both or neither)."""
+        self.events += recorded.events
+        self.versions += recorded.versions
+        self.outbox.update({e.id: Outgoing(e, recorded.cleanup.attributes()) for e in recorded.events})
+
+    def webhooks(self, tenant: Tenant) -> list[Webhook]:
+        return [hook for hook in self.hooks if hook.tenant == tenant]
+
+    def undispatched(self, before: str) -> list[Outgoing]:
+        left = [o for o in self.outbox.values() if o.event.updated_at < before]
+        return sorted(left, key=lambda o: o.event.updated_at)
+
+    def mark_dispatched(self, event: Event) -> None:
+        self.faults.check("mark_dispatched")
+        self.outbox.pop(event.id, None)
+
+    def names(self, cleanup_id: str) -> list[str]:
+        """The topics of the cleanup's committed events, in commit order."""
+        return [e.name for e in self.events if e.resource_id == cleanup_id]
+
+    def statuses(self, cleanup_id: str) -> list[str]:
+        """The statuses the cleanup's committed versions moved it to, in commit order."""
+        return [v.changes["status"][1] for v in self.versions
+                if v.resource_id == cleanup_id and v.event == "update" and "status" in v.changes]
+
+    def whos(self, cleanup_id: str) -> list[dict[str, Any]]:
+        return [v.who for v in self.versions if v.resource_id == cleanup_id]
+
+
+class InMemoryCleanupRepository:
+    """Implements `CleanupRepository` in dicts; each write applies its `Recorded` to `log` with it."""
+
+    def __init__(self, log: InMemoryEventLog | None = None) -> None:
         self.cleanups: dict[tuple[str, str], Cleanup] = {}
         self.batches: dict[tuple[str, str], list[list[str]]] = {}
         self.reconciles: dict[tuple[str, str], int] = {}
         self.slots: dict[str, int] = {}
+        self.log = log or InMemoryEventLog()
 
     @staticmethod
     def _key(tenant: Tenant, cleanup_id: str) -> tuple[str, str]:
@@ -43,26 +114,32 @@ class InMemoryCleanupRepository:
         self.cleanups[self._key(cleanup.tenant, cleanup.id)] = cleanup
         return replace(cleanup)
 
-    def acquire_slot(self, tenant: Tenant, limit: int) -> None:
-        if self.slots.get(tenant.key, 0) >= limit:
-            raise CleanupLimitError(limit)
-        self.slots[tenant.key] = self.slots.get(tenant.key, 0) + 1
+    def _commit(self, write: str, recorded: Recorded, apply: Callable[[], object]) -> None:
+        """One transaction: `apply` and `recorded` together; the process may die before or after it."""
+        self.log.faults.check(f"{write}:before")
+        apply()
+        self.log.commit(recorded)
+        self.log.faults.check(f"{write}:after")
 
-    def release_slot(self, tenant: Tenant) -> None:
-        self.slots[tenant.key] = self.slots.get(tenant.key, 0) - 1
+    def _move_slots(self, tenant: Tenant, by: int) -> None:
+        self.slots[tenant.key] = self.slots.get(tenant.key, 0) + by
 
-    def reset_slots(self, tenant: Tenant, active: int) -> None:
-        self.slots[tenant.key] = active
+    def slots_taken(self, tenant: Tenant) -> int:
+        return self.slots.get(tenant.key, 0)
 
-    def count_active(self, tenant: Tenant) -> int:
-        return sum(1 for c in self.list_for(tenant) if c.status in ACTIVE)
-
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
         key = self._key(cleanup.tenant, cleanup.id)
-        self.batches[key] = [list(ids) for ids in batches]
         if key in self.cleanups:
             raise RuntimeError(f"cleanup {cleanup.id} exists")  # the conditional put refused
-        self._put(replace(cleanup))
+        if cleanup.active and self.slots_taken(cleanup.tenant) >= limit:
+            raise CleanupLimitError(limit)
+
+        def apply() -> None:
+            self.batches[key] = [list(ids) for ids in batches]
+            self._put(replace(cleanup))
+            if cleanup.active:
+                self._move_slots(cleanup.tenant, 1)
+        self._commit("save_new", recorded, apply)
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
         stored = self.cleanups.get(self._key(tenant, cleanup_id))
@@ -77,21 +154,28 @@ class InMemoryCleanupRepository:
         batches = self.batches.get(self._key(tenant, cleanup_id), [])
         return list(batches[number]) if number < len(batches) else []
 
-    def transition(self, before: Cleanup, after: Cleanup) -> bool:
+    def transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
         stored = self.cleanups.get(self._key(before.tenant, before.id))
         if stored is None or stored.status != before.status:
             return False
-        self._put(replace(stored, status=after.status, updated_at=after.updated_at, started_at=after.started_at,
-                          completed_at=after.completed_at or stored.completed_at,
-                          interrupted_at=after.interrupted_at or stored.interrupted_at))
+
+        def apply() -> None:
+            self._put(replace(stored, status=after.status, updated_at=after.updated_at, started_at=after.started_at,
+                              completed_at=after.completed_at or stored.completed_at,
+                              interrupted_at=after.interrupted_at or stored.interrupted_at))
+            if before.active and not after.active:
+                self._move_slots(before.tenant, -1)
+        self._commit("transition", recorded, apply)
         return True
 
-    def update_details(self, cleanup: Cleanup, changes: dict[str, Any]) -> Cleanup:
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
         if stored is None:
             raise RecordNotFoundError(f"No cleanup {cleanup.id}")
         values = {name: {} if name == "metadata" and value is None else value for name, value in changes.items()}
-        return self._put(replace(stored, **values, updated_at=cleanup.updated_at))
+        self._commit("update_details", recorded, lambda: self._put(replace(stored, **values,
+                                                                            updated_at=cleanup.updated_at)))
+        return self.get(cleanup.tenant, cleanup.id)
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         stored = self.cleanups.get(self._key(tenant, cleanup_id))
@@ -124,10 +208,16 @@ class InMemoryCleanupRepository:
         found = [c for c in self.cleanups.values() if c.active and c.updated_at < before]
         return iter([replace(c) for c in sorted(found, key=lambda c: c.updated_at)])
 
-    def delete(self, cleanup: Cleanup) -> None:
+    def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
         key = self._key(cleanup.tenant, cleanup.id)
+        if cleanup.status not in TERMINAL:
+            return False
         self.batches.pop(key, None)
-        self.cleanups.pop(key, None)
+        stored = self.cleanups.get(key)
+        if stored is None or stored.status not in TERMINAL:
+            return False
+        self._commit("delete", recorded, lambda: self.cleanups.pop(key))
+        return True
 
 
 @dataclass
@@ -177,37 +267,19 @@ class InMemoryRecords:
 
 @dataclass
 class InMemoryQueue:
-    """Implements `WorkQueue`: what was sent, in order, until taken."""
+    """Implements `WorkQueue`: what was sent, in order, until taken; `send:<kind>` faults refuse a send."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
 
     def send(self, messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
+        if messages:
+            self.faults.check(f"send:{messages[0]['kind']}")
         self.messages.extend(json.loads(json.dumps(m)) for m in messages)  # what SQS carries is JSON
 
     def take(self) -> list[dict[str, Any]]:
         taken, self.messages = self.messages, []
         return taken
-
-
-@dataclass
-class RecordingEvents:
-    """Implements `CleanupEvents` as a list of (what, cleanup id, status after)."""
-
-    calls: list[tuple[str, str, str]] = field(default_factory=list)
-    actors: list[Actor] = field(default_factory=list)
-
-    def created(self, cleanup: Cleanup, actor: Actor) -> None:
-        self.calls.append(("created", cleanup.id, cleanup.status))
-
-    def changed(self, before: Cleanup, after: Cleanup, actor: Actor) -> None:
-        self.calls.append(("status" if before.status != after.status else "details", after.id, after.status))
-        self.actors.append(actor)
-
-    def destroyed(self, cleanup: Cleanup, actor: Actor) -> None:
-        self.calls.append(("destroyed", cleanup.id, cleanup.status))
-
-    def statuses(self, cleanup_id: str) -> list[str]:
-        return [status for what, cid, status in self.calls if cid == cleanup_id and what == "status"]
 
 
 @dataclass
@@ -234,24 +306,35 @@ def settings(**overrides: Any) -> Settings:
 
 @dataclass
 class World:
-    """Every fake, and the `Ports` over them."""
+    """Every fake, and the `Ports` over them (the events port is the real recorder on `events`)."""
 
     cleanups: InMemoryCleanupRepository = field(default_factory=InMemoryCleanupRepository)
     records: InMemoryRecords = field(default_factory=InMemoryRecords)
     queue: InMemoryQueue = field(default_factory=InMemoryQueue)
-    events: RecordingEvents = field(default_factory=RecordingEvents)
+    events: InMemoryEventLog = field(default_factory=InMemoryEventLog)
     clock: AdvancingClock = field(default_factory=AdvancingClock)
     settings: Settings = field(default_factory=settings)
+    faults: Faults = field(default_factory=Faults)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries the worker took
+
+    def __post_init__(self) -> None:
+        self.cleanups.log = self.events  # one table: the repository commits what the log holds
+        self.events.faults = self.queue.faults = self.faults
 
     @property
     def ports(self) -> Ports:
-        return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue, events=self.events,
-                     clock=self.clock, settings=self.settings)
+        return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
+                     events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
+                     settings=self.settings)
 
     def deliver(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run the worker on each `cleanup_batch` body, as the consumer would; the bodies that failed."""
+        """Run the worker on each `cleanup_batch` body, as the consumer would (webhook deliveries are
+        kept in `deliveries`); the bodies that failed."""
         failed = []
         for body in bodies:
+            if body["kind"] == "webhook_delivery":
+                self.deliveries.append(body)
+                continue
             try:
                 process_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["batch"]))
             except RuntimeError:

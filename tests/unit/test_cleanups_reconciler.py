@@ -68,7 +68,8 @@ def test_reconcile_settles_a_fully_counted_cleanup_its_worker_left_unsettled() -
     cleanup = create(world)
     world.queue.take()
     running = world.cleanups.get(TENANT, cleanup.id)
-    world.cleanups.transition(running, start(running, world.clock.now()))
+    started = start(running, world.clock.now())
+    world.cleanups.transition(running, started, world.ports.events.recorded_change(running, started, WORKER))
     world.cleanups.count_sub_batch(TENANT, cleanup.id, 0, 2, 0, {}, "2025-01-01T12:00:01.000Z")
     # When the reconciler runs
     world.clock.advance(STALE)
@@ -76,4 +77,5 @@ def test_reconcile_settles_a_fully_counted_cleanup_its_worker_left_unsettled() -
     # Then it completed the cleanup without requeuing anything, reported as the worker
     assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
     assert report.requeued == {} and world.queue.messages == []
-    assert world.events.statuses(cleanup.id) == ["completed"] and world.events.actors == [WORKER]
+    assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
+    assert world.events.whos(cleanup.id) == [WORKER.who, WORKER.who]
