@@ -4,6 +4,7 @@ A cleanup without progress for RECONCILE_AFTER_SECONDS has its uncounted batches
 enqueued again (duplicates are harmless: counting is idempotent). After
 RECONCILE_ATTEMPTS attempts without progress, its remaining records are counted
 as errors, which settles it (completed, or interrupted by the error budget).
+Stalled restores are restarted the same way (`chalicelib.cleanups.restore_reconciler`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.restore_reconciler import reconcile_restores
 from chalicelib.cleanups.services import batch_messages
 from chalicelib.cleanups.worker import count, settle
 from chalicelib.tenancy import iso
@@ -23,6 +25,8 @@ UNPROCESSABLE = {"base": ["could not be processed: its batch failed on every del
 class ReconcileReport:
     requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> batch numbers
     given_up: list[str] = field(default_factory=list)
+    restores_requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> sub-batch numbers
+    restores_given_up: list[str] = field(default_factory=list)
 
 
 def _uncounted_batches(cleanup: Cleanup) -> list[int]:
@@ -54,4 +58,5 @@ def reconcile(ports: Ports) -> ReconcileReport:
         repository.mark_reconciled(cleanup, iso(ports.clock.now()))
         ports.queue.send(batch_messages(cleanup, batches))
         report.requeued[cleanup.id] = batches
+    report.restores_requeued, report.restores_given_up = reconcile_restores(ports)
     return report
