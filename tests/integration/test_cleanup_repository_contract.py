@@ -5,7 +5,6 @@ counted once, begun only while the cleanup is active, slots bounded, stale clean
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -13,21 +12,11 @@ import pytest
 from chalicelib.cleanups import Cleanup, CleanupRepository
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import complete, interrupt, start
-from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
-from tests.unit.fakes import START, InMemoryCleanupRepository
+from tests.unit.fakes import START
 
 TENANT = Tenant("org-alpha", "test")
-
-
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
-    if request.param == "in_memory":
-        yield InMemoryCleanupRepository()
-    else:
-        request.getfixturevalue("tables")
-        yield DynamoCleanupRepository()
 
 
 def pending(cleanup_id: str = "cln0000001", **changes: object) -> Cleanup:
