@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import cleanups, events, records, telemetry
-from chalicelib.cleanups import Deletion, Ports
+from chalicelib.cleanups import Deletion, Ports, Restoration
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.filters import Condition
@@ -44,6 +44,15 @@ class HostedRecords:
                                            archive=self.archive, archive_key=key)
         return Deletion(deleted=list(outcome.deleted), errors=dict(outcome.errors))
 
+    def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
+        if self.archive is None:
+            return Restoration(archived=False)
+        try:
+            outcome = records.restore_batch(tenant, self.archive, records.archive_key(tenant, cleanup_id, number))
+        except records.ArchiveMissingError:
+            return Restoration(archived=False)
+        return Restoration(restored=list(outcome.restored), errors=dict(outcome.errors))
+
 
 def ports() -> Ports:
     clock, queue, settings = SystemClock(), SqsWorkQueue(), get_settings()
@@ -58,5 +67,9 @@ def _cleanup_batch(body: dict[str, Any]) -> None:
     cleanups.process_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["batch"]))
 
 
+def _restore_batch(body: dict[str, Any]) -> None:
+    cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
+
+
 def message_handlers() -> dict[str, Handler]:
-    return {"cleanup_batch": _cleanup_batch, "webhook_delivery": events.deliver}
+    return {"cleanup_batch": _cleanup_batch, "restore_batch": _restore_batch, "webhook_delivery": events.deliver}

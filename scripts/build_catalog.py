@@ -26,6 +26,19 @@ CASCADES = {
 # Values Commerce Layer keeps unique per organization.
 UNIQUE = {"skus": ["code"], "gift_cards": ["code"], "sku_options": ["code"]}
 FIELD_KEYS = ("type", "creatable", "updatable", "filterable", "sortable", "enum")
+# Fields the service adds to Commerce Layer's own: read-only, or write-only triggers (the restore window).
+_READ_ONLY = {"creatable": False, "updatable": False, "required": False, "filterable": True, "sortable": True}
+SERVICE_EXTRA = {
+    "cleanups": {
+        "_restore": {**_READ_ONLY, "type": "boolean", "updatable": True, "filterable": False, "sortable": False},
+        "restorable_until": {**_READ_ONLY, "type": "datetime"},
+        "restore_status": {**_READ_ONLY, "type": "string", "enum": ["pending", "in_progress", "completed",
+                                                                     "interrupted"]},
+        "restored_count": {**_READ_ONLY, "type": "integer"},
+        "restore_errors_count": {**_READ_ONLY, "type": "integer"},
+        "restore_errors_log": {**_READ_ONLY, "type": "object", "filterable": False, "sortable": False},
+    },
+}
 
 
 def plural(singular: str) -> str:
@@ -48,7 +61,8 @@ def _fields(spec: dict) -> dict:
 def build(reference: dict) -> dict:
     hosted = CLEANABLE + ASSOCIATED + REFERENCED
     by_plural = {plural(name): spec for name, spec in reference["resources"].items()}
-    out: dict = {"types": {}, "service": {name: {"fields": _fields(by_plural[name])} for name in SERVICE}}
+    out: dict = {"types": {}, "service": {name: {"fields": {**_fields(by_plural[name]), **SERVICE_EXTRA.get(name, {})}}
+                                          for name in SERVICE}}
     for type_name in hosted:
         spec = by_plural[type_name]
         fields = _fields(spec)

@@ -10,9 +10,11 @@ from chalicelib.cleanups.ports import (
     Deletion,
     Ports,
     RecordStore,
+    Restoration,
     WorkQueue,
 )
 from chalicelib.cleanups.reconciler import ReconcileReport, reconcile
+from chalicelib.cleanups.restore_worker import restore_batch
 from chalicelib.cleanups.services import (
     create_cleanup,
     delete_cleanup,
@@ -25,6 +27,6 @@ from chalicelib.cleanups.worker import process_batch
 
 __all__ = [
     "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Ports",
-    "ReconcileReport", "RecordStore", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
-    "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "update_cleanup",
+    "ReconcileReport", "RecordStore", "Restoration", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
+    "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "restore_batch", "update_cleanup",
 ]

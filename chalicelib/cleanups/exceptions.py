@@ -25,3 +25,10 @@ class CleanupFinishedError(ValidationError):
 
     def __init__(self, status: str) -> None:
         super().__init__(f"The cleanup is already {status}", pointer="/data/attributes/_interrupt")
+
+
+class RestoreNotAllowedError(ValidationError):
+    """A restore asked of a cleanup that is active, already restored, outside its window, or not archived."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, pointer="/data/attributes/_restore")

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog import cleanable_types, service_type
 from chalicelib.exceptions import ErrorDetail, ValidationError
-from chalicelib.tenancy import Tenant, iso
+from chalicelib.tenancy import Tenant, iso, parse_iso
 
 PENDING, IN_PROGRESS, INTERRUPTED, COMPLETED = "pending", "in_progress", "interrupted", "completed"
 ACTIVE = frozenset({PENDING, IN_PROGRESS})
 TERMINAL = frozenset({INTERRUPTED, COMPLETED})
 RELATIONSHIPS = ("events", "versions")
+RESTORE_ACTIVE = frozenset({PENDING, IN_PROGRESS})  # restore_status values while a restore runs
+DEFAULT_RESTORE_WINDOW_DAYS = 30  # cleanups stored before the window was kept on each one
 
 
 @dataclass
@@ -40,10 +42,34 @@ class Cleanup:
     reference: str | None = None
     reference_origin: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    restore_window_days: int = DEFAULT_RESTORE_WINDOW_DAYS  # as configured when the cleanup was created
+    restore_status: str | None = None
+    restored_count: int = 0
+    restore_errors_count: int = 0
+    restore_errors_log: dict[str, Any] = field(default_factory=dict)
+    restore_started: frozenset[int] = frozenset()  # archived sub-batches a restore began putting back
+    restore_counted: frozenset[int] = frozenset()  # archived sub-batches whose restore is in the counts
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def restoring(self) -> bool:
+        return self.restore_status in RESTORE_ACTIVE
+
+    @property
+    def restorable_until(self) -> str | None:
+        """When its archive may expire: the terminal moment plus the restore window; None while active."""
+        ended = self.completed_at if self.status == COMPLETED else self.interrupted_at
+        if self.status not in TERMINAL or ended is None:
+            return None
+        return iso(parse_iso(ended) + timedelta(days=self.restore_window_days))
+
+    @property
+    def fully_restored(self) -> bool:
+        """Every sub-batch the cleanup began (so may have deleted from) has its restore counted."""
+        return self.restore_counted >= self.started
 
     @property
     def fully_counted(self) -> bool:
@@ -58,6 +84,9 @@ class Cleanup:
             "processed_count": self.processed_count, "errors_log": self.errors_log,
             "created_at": self.created_at, "updated_at": self.updated_at, "reference": self.reference,
             "reference_origin": self.reference_origin, "metadata": self.metadata,
+            "restorable_until": self.restorable_until, "restore_status": self.restore_status,
+            "restored_count": self.restored_count, "restore_errors_count": self.restore_errors_count,
+            "restore_errors_log": self.restore_errors_log,
         }
 
 

@@ -75,6 +75,22 @@ class CleanupRepository(Protocol):
     def slots_taken(self, tenant: Tenant) -> int:
         """The tenant's slot count (what the limit is checked against)."""
 
+    # --- restores (see chalicelib.cleanups.restore_model) ---
+
+    def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+        """In one transaction with `recorded`: `after`'s restore status (and counts reset when pending)
+        if the stored restore status is still `before.restore_status` and the cleanup is terminal."""
+
+    def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+        """Mark archived sub-batch `number` begun, only while the restore is pending or in progress."""
+
+    def count_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, restored: int, errors: int,
+                                errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+        """Add a sub-batch's restore outcome once and reset `reconcile_count`; None if counted before or gone."""
+
+    def stale_restores(self, before: str) -> Iterator[Cleanup]:
+        """Cleanups of every tenant whose restore is active and that were last updated before `before`."""
+
 
 @dataclass
 class Deletion:
@@ -82,6 +98,18 @@ class Deletion:
 
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Restoration:
+    """What restoring one archived sub-batch did: root ids put back, and errors by id.
+
+    `archived` is False when the sub-batch has no archive to restore from (nothing is known of it).
+    """
+
+    restored: list[str] = field(default_factory=list)
+    errors: dict[str, Any] = field(default_factory=dict)
+    archived: bool = True
 
 
 class RecordStore(Protocol):
@@ -98,6 +126,13 @@ class RecordStore(Protocol):
         What it deletes is archived first, as sub-batch `number` of cleanup `cleanup_id` (its
         restore reads it back). Idempotent: an id already gone counts as deleted, so a re-run
         after a crash finishes the job.
+        """
+
+    def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
+        """Put back what sub-batch `number` of cleanup `cleanup_id` deleted, as it was deleted.
+
+        A root whose id exists again or whose unique value is taken is an error, left as it is.
+        Idempotent: a record already put back, unchanged, counts as restored.
         """
 
 

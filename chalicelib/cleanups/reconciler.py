@@ -7,6 +7,7 @@ as errors, which settles it (completed, or interrupted by the error budget).
 
 It also empties the events' outbox: an event committed with its write but whose
 dispatcher died or failed (`ports.events.redispatch`) is dispatched again.
+Stalled restores are restarted the same way (`chalicelib.cleanups.restore_reconciler`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 
 from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.restore_reconciler import reconcile_restores
 from chalicelib.cleanups.services import batch_messages
 from chalicelib.cleanups.worker import count, settle
 from chalicelib.tenancy import iso
@@ -27,6 +29,8 @@ class ReconcileReport:
     requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> batch numbers
     given_up: list[str] = field(default_factory=list)
     redispatched: list[str] = field(default_factory=list)  # event ids
+    restores_requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> sub-batch numbers
+    restores_given_up: list[str] = field(default_factory=list)
 
 
 def _uncounted_batches(cleanup: Cleanup) -> list[int]:
@@ -58,4 +62,5 @@ def reconcile(ports: Ports) -> ReconcileReport:
         repository.mark_reconciled(cleanup, iso(ports.clock.now()))
         ports.queue.send(batch_messages(cleanup, batches))
         report.requeued[cleanup.id] = batches
+    report.restores_requeued, report.restores_given_up = reconcile_restores(ports)
     return report

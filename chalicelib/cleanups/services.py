@@ -24,6 +24,8 @@ from chalicelib.cleanups.model import (
     validate_update,
 )
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.restore_model import validate_restore
+from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
@@ -59,6 +61,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         batch_size=batch_size, sub_batch_size=settings.sub_batch_size, batch_count=len(batches),
         sub_batch_count=-(-len(ids) // settings.sub_batch_size), reference=attributes.get("reference"),
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
+        restore_window_days=settings.restore_window_days,
     )
     if not batches:
         cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
@@ -80,9 +83,11 @@ def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]:
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
-    """Move an active cleanup to interrupted; 422 if it already finished."""
+    """Move an active cleanup to interrupted, or a finished one's running restore; 422 if neither runs."""
     while True:
         before = ports.cleanups.get(tenant, cleanup_id)
+        if before.status not in ACTIVE and before.restore_status is not None:
+            return interrupt_restore(ports, tenant, cleanup_id, actor)
         if before.status not in ACTIVE:
             raise CleanupFinishedError(before.status)
         after = interrupt(before, ports.clock.now())
@@ -94,9 +99,12 @@ def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
 def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: dict[str, Any],
                    actor: Actor) -> Cleanup:
     wants_interrupt = validate_update(attributes)
+    wants_restore = validate_restore(attributes)
     details: dict[str, Any] = {k: attributes[k] for k in DETAILS if k in attributes}
     if wants_interrupt:
         cleanup = interrupt_cleanup(ports, tenant, cleanup_id, actor)
+    elif wants_restore:
+        cleanup = request_restore(ports, tenant, cleanup_id, actor)
     else:
         cleanup = ports.cleanups.get(tenant, cleanup_id)
     if not details:

@@ -28,7 +28,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.cleanups.exceptions import CleanupLimitError
-from chalicelib.cleanups.model import ACTIVE, TERMINAL, Cleanup
+from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
@@ -41,7 +41,7 @@ RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.
 
 
 class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
-    """Only active cleanups carry `active`: the reconciler's work list, oldest update first."""
+    """Only active cleanups (`1`) and active restores (`restore`) carry `active`: the reconciler's work lists."""
 
     class Meta:
         index_name = "active"
@@ -73,6 +73,13 @@ class CleanupItem(TenantItem):
     reference = UnicodeAttribute(null=True)
     reference_origin = UnicodeAttribute(null=True)
     metadata = JSONAttribute(null=True)
+    restore_window_days = NumberAttribute(null=True)
+    restore_status = UnicodeAttribute(null=True)
+    restored_count = NumberAttribute(null=True)
+    restore_errors_count = NumberAttribute(null=True)
+    restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
+    restore_started = NumberSetAttribute(null=True)
+    restore_counted = NumberSetAttribute(null=True)
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
     active_index = ActiveIndex()
@@ -101,6 +108,9 @@ def _batches() -> type[BatchItem]:
 
 def _slots() -> type[SlotsItem]:
     return bind(SlotsItem, get_settings().cleanups_table)
+
+
+RESTORING = "restore"  # `active` of a terminal cleanup whose restore is pending or in progress
 
 
 def _partition(tenant: Tenant) -> str:
@@ -276,3 +286,48 @@ class DynamoCleanupRepository:
                            condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
         self.recorded_items(transaction, recorded)
         return not transaction.commit()
+
+    # --- restores --------------------------------------------------------------------------------
+
+    def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+        if after.restore_status is None:
+            raise ValueError("a restore never goes back to none")
+        model = _cleanups()
+        actions: list[Action] = [
+            model.restore_status.set(after.restore_status), model.updated_at.set(after.updated_at),
+            model.active.set(RESTORING) if after.restoring else model.active.remove(),
+        ]
+        if after.restore_status == PENDING:  # counts exist from here on, so the worker only ADDs to them
+            actions += [model.restored_count.set(0), model.restore_errors_count.set(0),
+                        model.restore_errors_log.set({})]
+        was = (model.restore_status.does_not_exist() if before.restore_status is None
+               else model.restore_status == before.restore_status)
+        transaction = Transaction()
+        transaction.update(model(_partition(before.tenant), before.id), actions,
+                           condition=was & model.status.is_in(*sorted(TERMINAL)), name="cleanup")
+        self.recorded_items(transaction, recorded)
+        return not transaction.commit()
+
+    def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+        model = _cleanups()
+        item = model(_partition(tenant), cleanup_id)
+        return written(lambda: item.update(actions=[model.restore_started.add({number})],
+                                           condition=model.restore_status.is_in(*sorted(RESTORE_ACTIVE))))
+
+    def count_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, restored: int, errors: int,
+                                errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+        model = _cleanups()
+        actions: list[Action] = [model.restored_count.add(restored), model.restore_errors_count.add(errors),
+                                 model.restore_counted.add({number}), model.updated_at.set(updated_at),
+                                 model.reconcile_count.set(0)]
+        actions += [model.restore_errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
+        item = model(_partition(tenant), cleanup_id)
+        if not written(lambda: item.update(actions=actions, condition=model.restore_status.exists()
+                                           & ~model.restore_counted.contains(number))):
+            return None
+        return _to_domain(item)
+
+    def stale_restores(self, before: str) -> Iterator[Cleanup]:
+        model = _cleanups()
+        for item in model.active_index.query(RESTORING, model.updated_at < before):
+            yield _to_domain(item)

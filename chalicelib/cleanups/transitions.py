@@ -18,3 +18,12 @@ def commit_transition(ports: Ports, before: Cleanup, after: Cleanup, actor: Acto
     ports.events.dispatch(recorded)
     telemetry.transitioned(before, after)
     return True
+
+
+def commit_restore_transition(ports: Ports, before: Cleanup, after: Cleanup, actor: Actor) -> bool:
+    """The same for a restore's status: its version committed with it; True if this caller won it."""
+    recorded = ports.events.recorded_change(before, after, actor)
+    if not ports.cleanups.restore_transition(before, after, recorded):
+        return False
+    ports.events.dispatch(recorded)
+    return True

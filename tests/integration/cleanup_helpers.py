@@ -76,7 +76,10 @@ def lambda_event(bodies: Iterable[str]) -> dict[str, Any]:
 def handlers(events: RecordingEvents) -> dict[str, messages.Handler]:
     def batch(body: dict[str, Any]) -> None:
         cleanups.process_batch(ports(events), tenant_of(body), body["cleanup_id"], int(body["batch"]))
-    return {"cleanup_batch": batch}
+
+    def restore(body: dict[str, Any]) -> None:
+        cleanups.restore_batch(ports(events), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
+    return {"cleanup_batch": batch, "restore_batch": restore}
 
 
 def deliver(bodies: list[str], events: RecordingEvents) -> dict[str, Any]:

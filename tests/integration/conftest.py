@@ -8,9 +8,13 @@ import pytest
 from chalice.test import Client
 
 import app as service
+from chalicelib.cleanups import CleanupRepository
+from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.events import add_recorded
 from chalicelib.records import Record, S3Archive, create_record
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
+from tests.unit.fakes import InMemoryCleanupRepository
 
 
 class RecordFactory:
@@ -93,3 +97,13 @@ def client(tables: dict[str, str]) -> Iterator[Client]:
 def s3_archive(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S3Archive:
     """The archive bucket in moto, named to the app through ARCHIVE_BUCKET."""
     return S3Archive()  # the `tables` fixture made the bucket
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
+    """Each cleanup repository contract test runs on the in-memory fake and on DynamoDB (moto)."""
+    if request.param == "in_memory":
+        yield InMemoryCleanupRepository()
+    else:
+        request.getfixturevalue("tables")
+        yield DynamoCleanupRepository(add_recorded)

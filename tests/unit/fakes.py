@@ -17,14 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.cleanups import Cleanup, Deletion, Ports, process_batch
+from chalicelib.cleanups import Cleanup, Deletion, Ports, Restoration, process_batch, restore_batch
 from chalicelib.cleanups.exceptions import CleanupLimitError
-from chalicelib.cleanups.model import ACTIVE, TERMINAL
+from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
 from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
 from chalicelib.messages import tenant_of
+from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import Tenant, iso
 
 MODIFIED = "has been modified after the cleanup was created"
@@ -219,6 +220,42 @@ class InMemoryCleanupRepository:
         self._commit("delete", recorded, lambda: self.cleanups.pop(key))
         return True
 
+    def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+        if after.restore_status is None:
+            raise ValueError("a restore never goes back to none")
+        stored = self.cleanups.get(self._key(before.tenant, before.id))
+        if stored is None or stored.restore_status != before.restore_status or stored.status not in TERMINAL:
+            return False
+        reset = (dict(restored_count=0, restore_errors_count=0, restore_errors_log={})
+                 if after.restore_status == PENDING else {})
+        self._commit("restore_transition", recorded, lambda: self._put(
+            replace(stored, restore_status=after.restore_status, updated_at=after.updated_at, **reset)))
+        return True
+
+    def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+        stored = self.cleanups.get(self._key(tenant, cleanup_id))
+        if stored is None or not stored.restoring:
+            return False
+        self._put(replace(stored, restore_started=stored.restore_started | {number}))
+        return True
+
+    def count_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, restored: int, errors: int,
+                                errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+        key = self._key(tenant, cleanup_id)
+        stored = self.cleanups.get(key)
+        if stored is None or stored.restore_status is None or number in stored.restore_counted:
+            return None
+        self.reconciles[key] = 0
+        return self._put(replace(
+            stored, restored_count=stored.restored_count + restored,
+            restore_errors_count=stored.restore_errors_count + errors,
+            restore_counted=stored.restore_counted | {number}, updated_at=updated_at,
+            restore_errors_log={**stored.restore_errors_log, **errors_log}))
+
+    def stale_restores(self, before: str) -> Iterator[Cleanup]:
+        found = [c for c in self.cleanups.values() if c.restoring and c.updated_at < before]
+        return iter([replace(c) for c in sorted(found, key=lambda c: c.updated_at)])
+
 
 @dataclass
 class InMemoryRecords:
@@ -226,12 +263,18 @@ class InMemoryRecords:
 
     - `crash_on`: delete calls (1-based) that delete the first half of their ids, then raise.
     - `after_delete`: called after every completed delete (e.g. a client's interrupt between sub-batches).
+    - `archive`: what each sub-batch deletes, written before it deletes, by (tenant, cleanup id, number).
+    - `restore_crash_on`, `after_restore`: the same as the first two, for restores.
     """
 
     records: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     crash_on: set[int] = field(default_factory=set)
     after_delete: Callable[[], None] | None = None
     calls: list[list[str]] = field(default_factory=list)
+    archive: dict[tuple[str, str, int], dict[tuple[str, str, str], dict[str, Any]]] = field(default_factory=dict)
+    restore_crash_on: set[int] = field(default_factory=set)
+    after_restore: Callable[[], None] | None = None
+    restore_calls: list[int] = field(default_factory=list)
 
     def add(self, tenant: Tenant, type_name: str, record_id: str, updated_at: datetime, **attributes: Any) -> None:
         self.records[(tenant.key, type_name, record_id)] = {"id": record_id, "updated_at": iso(updated_at),
@@ -250,6 +293,10 @@ class InMemoryRecords:
                          not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         self.calls.append(list(ids))
         crash = len(self.calls) in self.crash_on
+        planned = {(tenant.key, resource_type, i): dict(self.records[(tenant.key, resource_type, i)]) for i in ids
+                   if (tenant.key, resource_type, i) in self.records
+                   and self.records[(tenant.key, resource_type, i)]["updated_at"] <= not_modified_after}
+        self.archive.setdefault((tenant.key, cleanup_id, number), planned)  # a redelivery keeps the first plan
         outcome = Deletion()
         for position, record_id in enumerate(ids):
             if crash and position >= len(ids) // 2:
@@ -260,9 +307,38 @@ class InMemoryRecords:
                 continue
             self.records.pop((tenant.key, resource_type, record_id), None)
             outcome.deleted.append(record_id)  # already gone counts as deleted
+        for record_id in outcome.errors:  # kept, so no longer archived
+            self.archive[(tenant.key, cleanup_id, number)].pop((tenant.key, resource_type, record_id), None)
         if self.after_delete is not None:
             self.after_delete()
         return outcome
+
+    def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
+        """Each archived record back unless its id exists (changed) or its code is taken by another record."""
+        self.restore_calls.append(number)
+        crash = len(self.restore_calls) in self.restore_crash_on
+        archived = self.archive.get((tenant.key, cleanup_id, number))
+        if archived is None:
+            return Restoration(archived=False)
+        outcome = Restoration()
+        for position, (key, image) in enumerate(archived.items()):
+            if crash and position >= len(archived) // 2:
+                raise RuntimeError("worker killed half-way through a restore")
+            current = self.records.get(key)
+            if current is not None and current != image:
+                outcome.errors[key[2]] = {"id": ["already exists"]}
+            elif current is None and self._code_taken(key, image):
+                outcome.errors[key[2]] = {"code": [TAKEN]}
+            else:
+                self.records[key] = dict(image)
+                outcome.restored.append(key[2])
+        if self.after_restore is not None:
+            self.after_restore()
+        return outcome
+
+    def _code_taken(self, key: tuple[str, str, str], image: dict[str, Any]) -> bool:
+        return "code" in image and any(k[:2] == key[:2] and r.get("code") == image["code"]
+                                       for k, r in self.records.items())
 
 
 @dataclass
@@ -328,15 +404,17 @@ class World:
                      settings=self.settings)
 
     def deliver(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run the worker on each `cleanup_batch` body, as the consumer would (webhook deliveries are
-        kept in `deliveries`); the bodies that failed."""
+        """Run the worker on each `cleanup_batch` or `restore_batch` body, as the consumer would; the failed ones."""
         failed = []
         for body in bodies:
             if body["kind"] == "webhook_delivery":
                 self.deliveries.append(body)
                 continue
             try:
-                process_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["batch"]))
+                if body["kind"] == "restore_batch":
+                    restore_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
+                else:
+                    process_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["batch"]))
             except RuntimeError:
                 failed.append(body)
         return failed
