@@ -53,7 +53,8 @@ def test_request_restore_marks_it_pending_and_enqueues_one_message_per_sub_batch
     # Then it is pending, the cleanup's status is untouched, and each sub-batch has one message
     assert (pending.status, pending.restore_status, pending.restored_count) == ("completed", "pending", 0)
     assert [(m["kind"], m["sub_batch"]) for m in world.queue.messages] == [("restore_batch", n) for n in range(5)]
-    assert world.events.calls[-1] == ("details", cleanup.id, "completed")
+    version = world.events.versions[-1]
+    assert (version.resource_id, version.changes["restore_status"]) == (cleanup.id, [None, "pending"])
 
 
 def test_restore_batch_puts_back_every_deleted_record_and_completes() -> None:
@@ -67,8 +68,10 @@ def test_restore_batch_puts_back_every_deleted_record_and_completes() -> None:
     # Then every record is back as it was, counted once, the restore going pending -> in_progress -> completed
     after = assert_restored_exactly(world, cleanup, before)
     assert after.restored_count == 9 and after.restore_errors_log == {}
-    restore_changes = world.events.calls[-3:]
-    assert restore_changes == [("details", cleanup.id, "completed")] * 3 and world.events.actors[-2:] == [WORKER] * 2
+    versions = world.events.versions[-3:]
+    assert [v.changes["restore_status"] for v in versions] == [
+        [None, "pending"], ["pending", "in_progress"], ["in_progress", "completed"]]
+    assert [v.who for v in versions[1:]] == [WORKER.who] * 2
 
 
 def test_restore_batch_counts_exactly_under_shuffled_duplicated_delivery() -> None:
@@ -234,11 +237,11 @@ def test_request_restore_a_second_time_is_refused() -> None:
     cleanup, _ = cleaned(world, 2)
     restore(world, cleanup)
     world.drain()
-    sent = len(world.events.calls)
+    sent = len(world.events.versions)
     # When a second restore is asked, then it is refused and nothing changes
     with pytest.raises(RestoreNotAllowedError):
         restore(world, cleanup)
-    assert (final(world, cleanup).restored_count, len(world.events.calls), world.queue.messages) == (2, sent, [])
+    assert (final(world, cleanup).restored_count, len(world.events.versions), world.queue.messages) == (2, sent, [])
 
 
 def test_request_restore_outside_the_window_is_refused() -> None:

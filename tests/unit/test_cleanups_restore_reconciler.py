@@ -90,4 +90,4 @@ def test_reconcile_settles_a_fully_counted_restore_its_worker_left_unsettled() -
     # Then it completed the restore without requeuing anything, reported as the worker
     assert final(world, cleanup).restore_status == "completed"
     assert report.restores_requeued == {} and world.queue.messages == []
-    assert world.events.actors[-1] == WORKER
+    assert world.events.versions[-1].who == WORKER.who

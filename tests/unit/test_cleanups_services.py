@@ -175,7 +175,7 @@ def test_update_cleanup_with_interrupt_and_details_does_both() -> None:
     # Then both changes are stored, each with its version
     assert (updated.status, updated.reference) == ("interrupted", "r")
     assert [set(v.changes) - {"updated_at"} for v in world.events.versions] == [
-        {"status", "interrupted_at"}, {"reference"}]
+        {"status", "interrupted_at", "restorable_until"}, {"reference"}]
     assert world.events.names(cleanup.id) == ["cleanups.create", "cleanups.interrupt"]
 
 
