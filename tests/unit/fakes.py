@@ -130,10 +130,10 @@ class InMemoryCleanupRepository:
 
     def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
         key = self._key(cleanup.tenant, cleanup.id)
-        if key in self.cleanups:
-            raise RuntimeError(f"cleanup {cleanup.id} exists")  # the conditional put refused
         if cleanup.active and self.slots_taken(cleanup.tenant) >= limit:
             raise CleanupLimitError(limit)
+        if key in self.cleanups:
+            raise RuntimeError(f"cleanup {cleanup.id} exists")  # the conditional put refused
 
         def apply() -> None:
             self.batches[key] = [list(ids) for ids in batches]
