@@ -96,11 +96,11 @@ class JsonApi:
                 assert request is not None  # Chalice sets it before calling a view
                 request_id = _request_id(request)
                 try:
-                    _check_path_ids(path_params)
                     check_media(request.headers, has_body=bool(request.raw_body))
                     caller = authenticate(request.headers.get("authorization"))
                     if caller.kind not in kinds:
                         raise UnauthorizedError(f"A {caller.kind} application may not use this resource")
+                    _check_path_ids(path_params)
                     return _render(view(ApiRequest(request, caller, request_id), **path_params), status)
                 except Exception as error:  # expected or not, every error is answered as a document
                     return error_response(error, request_id)
