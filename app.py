@@ -10,7 +10,7 @@ from chalicelib import bootstrap, cleanups, events, messages, openapi, records, 
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
-from chalicelib.http import ApiRequest, JsonApi, jsonapi_framework_errors, plain_route
+from chalicelib.http import ApiRequest, JsonApi, head_as_get, jsonapi_framework_errors, plain_route
 from chalicelib.jsonapi import parse_resource
 from chalicelib.views import applications as application_views
 from chalicelib.views import cleanups as cleanup_views
@@ -20,6 +20,7 @@ from chalicelib.views import records as record_views
 app = Chalice(app_name="cleanups")
 app.register_middleware(telemetry.invocation, "all")
 app.register_middleware(jsonapi_framework_errors, "http")
+app.register_middleware(head_as_get, "http")
 api = JsonApi(app)
 ALL_KINDS = ("integration", "sales_channel", "webapp")
 
@@ -214,7 +215,8 @@ def list_records(call: ApiRequest, type_name: str) -> dict[str, Any]:
 
 @api.route("/api/{type_name}", methods=["POST"], status=201)
 def create_record(call: ApiRequest, type_name: str) -> dict[str, Any]:
-    body = parse_resource(call.raw_body, get_type(type_name).name)
+    rtype = get_type(type_name)
+    body = parse_resource(call.raw_body, rtype.name, relationships=rtype.relationships)
     return record_views.render(records.create_record(call.tenant, type_name, body.attributes, body.relationships), call)
 
 
@@ -225,7 +227,8 @@ def show_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, A
 
 @api.route("/api/{type_name}/{record_id}", methods=["PATCH"])
 def update_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, Any]:
-    body = parse_resource(call.raw_body, get_type(type_name).name, expected_id=record_id)
+    rtype = get_type(type_name)
+    body = parse_resource(call.raw_body, rtype.name, expected_id=record_id, relationships=rtype.relationships)
     record = records.update_record(call.tenant, type_name, record_id, body.attributes, body.relationships)
     return record_views.render(record, call)
 

@@ -18,9 +18,10 @@ from chalice.app import Request
 
 from chalicelib import telemetry
 from chalicelib.auth import Caller, authenticate
-from chalicelib.exceptions import UnauthorizedError
+from chalicelib.exceptions import RecordNotFoundError, UnauthorizedError
 from chalicelib.jsonapi import JSONAPI, check_media, error_response
 from chalicelib.jsonapi.errors import framework_error
+from chalicelib.limits import MAX_ID_CHARS
 from chalicelib.tenancy import Tenant
 
 ANY_CONTENT = ["*/*"]  # our own negotiation answers 415, in JSON:API, instead of Chalice's
@@ -66,6 +67,14 @@ def _request_id(request: Request) -> str:
     return str(request.context.get("requestId") or uuid.uuid4())
 
 
+def _check_path_ids(path_params: dict[str, str]) -> None:
+    """An id longer than the ids the service issues names nothing: 404 without a read (keys have a size limit)."""
+    for name, value in path_params.items():
+        if name.endswith("_id") and len(value) > MAX_ID_CHARS:
+            raise RecordNotFoundError(f"No record with id {value[:MAX_ID_CHARS]}… ({len(value)} characters)",
+                                      parameter=name)
+
+
 def _render(result: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -93,6 +102,7 @@ class JsonApi:
                     caller = authenticate(request.headers.get("authorization"))
                     if caller.kind not in kinds:
                         raise UnauthorizedError(f"A {caller.kind} application may not use this resource")
+                    _check_path_ids(path_params)
                     return _render(view(ApiRequest(request, caller, request_id), **path_params), status)
                 except Exception as error:  # expected or not, every error is answered as a document
                     return error_response(error, request_id)
@@ -130,3 +140,20 @@ def jsonapi_framework_errors(event: Request, get_response: Callable[[Request], R
         error = framework_error(response.status_code, str(body["Message"]))
         return error_response(error, _request_id(event) if event else None)
     return response
+
+
+def head_as_get(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: HEAD is answered as GET without the body, as HTTP says (a body would corrupt keep-alive).
+
+    The route is chosen from the event's method, so the GET route answers; a path without one answers 405.
+    `Content-Length` says what GET would send; the body is empty.
+    """
+    if event is None or event.method != "HEAD":
+        return get_response(event)
+    event.to_original_event()["requestContext"]["httpMethod"] = "GET"
+    response = get_response(event)
+    body = response.body
+    headers = dict(response.headers)
+    if isinstance(body, str | bytes):
+        headers["Content-Length"] = str(len(body.encode() if isinstance(body, str) else body))
+    return Response(body="", status_code=response.status_code, headers=headers)

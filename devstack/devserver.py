@@ -1,5 +1,8 @@
 """`chalice local`, with API Gateway's "no such route" answered in JSON:API as the deployed stage does.
 
+It also answers HEAD without a body, and takes bursts of concurrent connections (a thread each, a deep
+listen backlog), as API Gateway would.
+
 Deployed, the template's gateway responses turn API Gateway's own 403 "Missing
 Authentication Token" (no route matched) into a JSON:API 404; this handler does
 the same for the dev server, so no framework error shape reaches a client locally.
@@ -12,6 +15,7 @@ import argparse
 import json
 import logging
 import sys
+from typing import Any
 
 from chalice import local
 from chalice.cli import factory as cli_factory
@@ -29,6 +33,24 @@ class JsonApiRequestHandler(local.ChaliceRequestHandler):
             return
         super()._send_error_response(error)
 
+    def _send_http_response(self, code: int, headers: dict[str, Any], body: str | bytes | None) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response(code, headers, body)
+            return
+        # A HEAD response never has a body: one would be read as the start of the next response.
+        headers = dict(headers)
+        length = headers.pop("Content-Length", None) or str(len(body or b""))
+        self.send_response(code)
+        self.send_header("Content-Length", length)
+        self._send_headers(headers)
+
+
+class ThreadedServer(local.ThreadedHTTPServer):
+    """A thread per connection, and a listen backlog for bursts of new connections (socketserver's is 5)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
 
 def serve(project_dir: str, host: str, port: int, stage: str) -> None:
     config = cli_factory.CLIFactory(project_dir).create_config_obj(chalice_stage_name=stage)
@@ -37,7 +59,7 @@ def serve(project_dir: str, host: str, port: int, stage: str) -> None:
     # What chalice.local.create_local_server does, with our handler class.
     local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
     app.__class__ = local.CustomLocalChalice
-    server = local.LocalDevServer(app, config, host, port, handler_cls=JsonApiRequestHandler)
+    server = local.LocalDevServer(app, config, host, port, handler_cls=JsonApiRequestHandler, server_cls=ThreadedServer)
     server.serve_forever()
 
 

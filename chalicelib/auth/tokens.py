@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +15,7 @@ from chalicelib.auth.applications import verify_credentials
 from chalicelib.auth.caller import Caller
 from chalicelib.config import SettingsError, get_settings
 from chalicelib.exceptions import BadRequestError, InvalidTokenError, UnauthorizedError
+from chalicelib.jsonapi.body import check_size, load_json
 
 ALGORITHM = "HS256"
 
@@ -93,13 +93,10 @@ def authenticate(authorization: str | None) -> Caller:
 def parse_token_request(raw_body: bytes | str | None, content_type: str | None) -> dict[str, Any]:
     """The token request's fields, from a JSON or a form-encoded body."""
     raw = raw_body or b""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    check_size(raw)
     if (content_type or "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(text))
-    try:
-        parsed = json.loads(text) if text else {}
-    except ValueError:
-        raise BadRequestError("The body must be JSON or form-encoded", pointer="") from None
+        return dict(parse_qsl(raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw))
+    parsed = load_json(raw) if raw else {}
     if not isinstance(parsed, dict):
         raise BadRequestError("The body must be a JSON object", pointer="")
     return parsed

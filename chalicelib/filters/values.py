@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.filters.exceptions import FilterValueError
 from chalicelib.filters.predicates import Predicate
+from chalicelib.limits import MAX_KEY_CHARS, max_list_values
 from chalicelib.numbers import number_fits
 from chalicelib.tenancy import iso, parse_iso
 
@@ -18,7 +19,11 @@ _FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def coerce_value(predicate: Predicate, kind: str, raw: Any, key: str) -> Any:
-    """`raw` as the predicate and the attribute type `kind` need it."""
+    """`raw` as the predicate and the attribute type `kind` need it.
+
+    A blank value is refused, where Ransack drops the condition: for a cleanup that would widen
+    the selection to every record. Flags (`_null`, `_true`, ...) take true/false, never blank.
+    """
     shape = predicate.shape
     if shape == "flag":
         return to_flag(raw, key)
@@ -27,6 +32,10 @@ def coerce_value(predicate: Predicate, kind: str, raw: Any, key: str) -> Any:
     if shape == "list":
         return [to_scalar(kind, item, key) for item in to_list(raw, key)]
     return to_scalar(kind, raw, key)
+
+
+def _blank(raw: Any) -> bool:
+    return isinstance(raw, str) and not raw.strip()
 
 
 def to_flag(raw: Any, key: str) -> bool:
@@ -48,9 +57,11 @@ def to_list(raw: Any, key: str) -> list[Any]:
         items = [raw]
     else:
         raise FilterValueError(key, "must be an array or a comma-separated list")
-    if not items:
+    if not items or _blank(raw):
         # Ransack would drop the condition: for a cleanup that would widen the selection to everything.
         raise FilterValueError(key, "must not be empty")
+    if len(items) > max_list_values():
+        raise FilterValueError(key, f"has {len(items)} values; at most {max_list_values()} are allowed")
     return items
 
 
@@ -86,6 +97,10 @@ def _check_json(value: Any, key: str) -> None:
 def to_scalar(kind: str, raw: Any, key: str) -> Any:
     if raw is None or isinstance(raw, dict | list):
         raise FilterValueError(key, f"{raw!r} is not a single {kind} value")
+    if _blank(raw):
+        raise FilterValueError(key, "must not be blank (Ransack would ignore the condition; this service refuses it)")
+    if isinstance(raw, str) and len(raw) > MAX_KEY_CHARS:
+        raise FilterValueError(key, f"a value is longer than {MAX_KEY_CHARS} characters")
     return _SCALARS[kind](raw, key)
 
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.exceptions import BadRequestError, ConflictError, ValidationError
+from chalicelib.exceptions import BadRequestError, ConflictError, ErrorDetail, ValidationError
+from chalicelib.jsonapi.body import load_json
+from chalicelib.limits import MAX_KEY_CHARS, MAX_METADATA_BYTES, MAX_STRING_CHARS
 
 
 @dataclass
@@ -19,10 +22,7 @@ class ParsedResource:
 def _load(raw_body: bytes | str | None) -> Any:
     if not raw_body:
         raise BadRequestError("The request body is empty", pointer="")
-    try:
-        return json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequestError(f"The request body is not valid JSON: {exc}", pointer="") from None
+    return load_json(raw_body)
 
 
 def _relationship(name: str, value: Any) -> str | None:
@@ -34,11 +34,49 @@ def _relationship(name: str, value: Any) -> str | None:
         return None
     if not isinstance(linkage, dict) or not isinstance(linkage.get("id"), str):
         raise ValidationError("Relationship data must be {type, id} or null", pointer=f"{pointer}/data")
+    if len(linkage["id"]) > MAX_KEY_CHARS:
+        raise ValidationError(f"id is longer than {MAX_KEY_CHARS} characters", pointer=f"{pointer}/data/id")
     return linkage["id"]
 
 
-def parse_resource(raw_body: bytes | str | None, expected_type: str, expected_id: str | None = None) -> ParsedResource:
-    """The `data` resource object of a create (no id) or update (id = the route's) document."""
+def _refuse_unknown_relationships(relationships: dict[str, Any], known: Collection[str], type_name: str) -> None:
+    # Ignoring one would act as if it were absent: a misspelled relationship must not widen what a request does.
+    bad = [name for name in relationships if name not in known]
+    if bad:
+        raise ValidationError(details=[
+            ErrorDetail(ValidationError.title, f"{name} is not a relationship {type_name} takes",
+                        pointer=f"/data/relationships/{name}") for name in bad])
+
+
+def _long_string(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > MAX_STRING_CHARS
+    if isinstance(value, dict):
+        return any(_long_string(k) or _long_string(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_long_string(v) for v in value)
+    return False
+
+
+def _check_sizes(attributes: dict[str, Any]) -> None:
+    """String values and `metadata` within `chalicelib.limits`, so every stored item fits DynamoDB."""
+    details = [ErrorDetail(ValidationError.title, f"{name} holds a string longer than {MAX_STRING_CHARS} characters",
+                           pointer=f"/data/attributes/{name}")
+               for name, value in attributes.items() if _long_string(value)]
+    metadata = attributes.get("metadata")
+    if isinstance(metadata, dict | list) and len(json.dumps(metadata).encode()) > MAX_METADATA_BYTES:
+        details.append(ErrorDetail(ValidationError.title, f"metadata is larger than {MAX_METADATA_BYTES} bytes",
+                                   pointer="/data/attributes/metadata"))
+    if details:
+        raise ValidationError(details=details)
+
+
+def parse_resource(raw_body: bytes | str | None, expected_type: str, expected_id: str | None = None, *,
+                   relationships: Collection[str] = ()) -> ParsedResource:
+    """The `data` resource object of a create (no id) or update (id = the route's) document.
+
+    `relationships` names those the body may carry (the resource's own); any other is a 422.
+    """
     document = _load(raw_body)
     if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
         raise BadRequestError("The document must have a data object", pointer="/data")
@@ -50,10 +88,12 @@ def parse_resource(raw_body: bytes | str | None, expected_type: str, expected_id
     attributes = data.get("attributes", {})
     if not isinstance(attributes, dict):
         raise ValidationError("attributes must be an object", pointer="/data/attributes")
-    relationships = data.get("relationships", {})
-    if not isinstance(relationships, dict):
+    linkages = data.get("relationships", {})
+    if not isinstance(linkages, dict):
         raise ValidationError("relationships must be an object", pointer="/data/relationships")
+    _refuse_unknown_relationships(linkages, relationships, expected_type)
+    _check_sizes(attributes)
     return ParsedResource(
         type=expected_type, id=data.get("id"), attributes=attributes,
-        relationships={name: _relationship(name, value) for name, value in relationships.items()},
+        relationships={name: _relationship(name, value) for name, value in linkages.items()},
     )

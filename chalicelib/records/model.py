@@ -12,8 +12,9 @@ from typing import Any
 
 from chalicelib.catalog import Attribute, ResourceType
 from chalicelib.exceptions import ErrorDetail, ValidationError
+from chalicelib.limits import MAX_KEY_CHARS
 from chalicelib.numbers import json_fits
-from chalicelib.records.items import item_relationships, item_values
+from chalicelib.records.items import CASE_FOLDED_INDEXES, item_relationships, item_values
 from chalicelib.tenancy import iso, parse_iso
 
 # Set by the store, never by a client, whatever the reference flags say.
@@ -80,6 +81,11 @@ def coerce(attribute: Attribute, value: Any) -> Any:
     raise ValueError(f"must be {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
 
 
+def _key_attributes(rtype: ResourceType) -> set[str]:
+    """Attributes whose value is also a key (a unique guard, a case-folded index): bound by DynamoDB's key size."""
+    return {*CASE_FOLDED_INDEXES, *rtype.unique}
+
+
 def clean_attributes(rtype: ResourceType, raw: Mapping[str, Any], *, creating: bool,
                      current: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The accepted attributes of a create (creating) or update body."""
@@ -97,6 +103,9 @@ def clean_attributes(rtype: ResourceType, raw: Mapping[str, Any], *, creating: b
             clean[name] = coerce(attribute, value)
         except ValueError as exc:
             problems.add(pointer, f"{name} {exc}")
+            continue
+        if name in _key_attributes(rtype) and isinstance(value, str) and len(value) > MAX_KEY_CHARS:
+            problems.add(pointer, f"{name} is longer than {MAX_KEY_CHARS} characters")
     merged = {**(current or {}), **clean}
     for name, attribute in rtype.attributes.items():
         # Required attributes the client cannot write are the service's to fill.

@@ -66,7 +66,7 @@ def test_list_query_refuses_unknown_parameter() -> None:
 
 def test_parse_resource_reads_attributes_and_relationships() -> None:
     body = '{"data": {"type": "prices", "attributes": {"amount_cents": 100}, "relationships": {"sku": {"data": {"type": "skus", "id": "abc"}}, "price_list": {"data": null}}}}'  # noqa: E501
-    parsed = parse_resource(body, "prices")
+    parsed = parse_resource(body, "prices", relationships=("sku", "price_list"))
     assert parsed.attributes == {"amount_cents": 100}
     assert parsed.relationships == {"sku": "abc", "price_list": None}
 
@@ -84,7 +84,7 @@ def test_parse_resource_reads_attributes_and_relationships() -> None:
 )
 def test_parse_resource_points_at_what_is_wrong(body: str, error: type, pointer: str) -> None:
     with pytest.raises(error) as raised:
-        parse_resource(body, "prices")
+        parse_resource(body, "prices", relationships=("sku",))
     assert raised.value.details[0].pointer == pointer
 
 

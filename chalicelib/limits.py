@@ -1,0 +1,38 @@
+"""Every bound on client input, with why; checked while a request is parsed, before DynamoDB sees it.
+
+Each limit keeps a request inside what the backend accepts, so the client gets a 4xx with a
+pointer (or parameter) instead of a 500. The README's "Input limits" lists them for clients.
+"""
+from __future__ import annotations
+
+from chalicelib.config import get_settings
+from chalicelib.tenancy import ID_LENGTH
+
+# A request body: far below API Gateway's 10 MB, and every item a body can create (a record,
+# a cleanup with its filters) stays below DynamoDB's 400 KB item limit.
+MAX_BODY_BYTES = 256 * 1024
+
+# Nesting of a JSON body (arrays and objects): a JSON:API document is 3 deep, metadata adds a few.
+# Checked on the raw text, so json.loads and every recursive walk after it stay far from
+# Python's recursion limit.
+MAX_JSON_DEPTH = 32
+
+# One string attribute value (at any depth): 16,384 characters are at most 64 KB of UTF-8.
+# A cleanup's version stores the old and the new value of each changed attribute in one item.
+MAX_STRING_CHARS = 16_384
+
+# `metadata`, serialized: old and new in a version item, with the rest, stay below 400 KB.
+MAX_METADATA_BYTES = 64 * 1024
+
+# A string that becomes (part of) a key: `code` and `reference` (unique guards, case-folded index
+# keys), relationship ids, filter operands (index key conditions). 255 characters, even
+# lower-cased, are at most 1,020 bytes: under DynamoDB's 1,024-byte limit on a sort key.
+MAX_KEY_CHARS = 255
+
+# Ids the service issues are 10-character base62 strings: a longer one in a path names nothing.
+MAX_ID_CHARS = ID_LENGTH
+
+
+def max_list_values() -> int:
+    """Operands of one `_in` / `_any` / `_all` filter: no more than a cleanup may select."""
+    return get_settings().max_cleanup_records
