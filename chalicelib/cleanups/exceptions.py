@@ -32,3 +32,10 @@ class RestoreNotAllowedError(ValidationError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, pointer="/data/attributes/_restore")
+
+
+class RestoreFinishedError(ValidationError):
+    """An interrupt asked of a finished cleanup whose restore is already completed or interrupted."""
+
+    def __init__(self, restore_status: str) -> None:
+        super().__init__(f"The cleanup's restore is already {restore_status}", pointer="/data/attributes/_interrupt")

@@ -7,7 +7,7 @@ the worker, one `restore_batch` message per archived sub-batch
 """
 from __future__ import annotations
 
-from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreNotAllowedError
+from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreFinishedError
 from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_model import check_restorable, requested, restore_messages, stopped
@@ -41,7 +41,7 @@ def interrupt_restore(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
         if not before.restoring:
             if before.restore_status is None:
                 raise CleanupFinishedError(before.status)
-            raise RestoreNotAllowedError(f"The cleanup's restore is already {before.restore_status}")
+            raise RestoreFinishedError(before.restore_status)
         after = stopped(before, ports.clock.now())
         if commit_restore_transition(ports, before, after, actor):
             return after

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import cleanups
 from chalicelib.cleanups import WORKER, Cleanup
-from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreNotAllowedError
+from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreFinishedError, RestoreNotAllowedError
 from chalicelib.exceptions import ValidationError
 from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import iso, parse_iso
@@ -165,7 +165,7 @@ def test_interrupt_of_a_restore_begins_no_sub_batch_after_it() -> None:
     assert (after.status, after.restore_status, after.restored_count) == ("completed", "interrupted", 2)
     assert world.records.restore_calls == [0] and len(world.records.ids(TENANT, "skus")) == 2
     # And a second interrupt is refused
-    with pytest.raises(RestoreNotAllowedError):
+    with pytest.raises(RestoreFinishedError):
         cleanups.update_cleanup(world.ports, TENANT, cleanup.id, {"_interrupt": True}, ACTOR)
 
 
