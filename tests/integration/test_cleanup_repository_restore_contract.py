@@ -15,6 +15,7 @@ from chalicelib.cleanups.model import complete
 from chalicelib.cleanups.restore_model import begun, finished, requested, stopped
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
+from chalicelib.events import add_recorded
 from tests.integration.test_cleanup_repository_contract import TENANT, changed, pending, save
 from tests.unit.fakes import START
 
@@ -104,7 +105,7 @@ def test_repository_finds_stale_running_restores_only(repository: CleanupReposit
 
 def test_dynamodb_restores_a_cleanup_stored_before_restores_existed(tables: dict[str, str]) -> None:
     # Given a completed cleanup item without any restore attribute (written by an older version)
-    dynamodb = DynamoCleanupRepository()
+    dynamodb = DynamoCleanupRepository(add_recorded)
     done = completed(dynamodb)
     boto3.client("dynamodb").update_item(
         TableName=get_settings().cleanups_table, Key={"pk": {"S": f"{TENANT.key}#cleanups"}, "sk": {"S": done.id}},

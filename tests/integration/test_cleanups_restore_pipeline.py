@@ -14,13 +14,14 @@ from chalicelib import bootstrap, cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.exceptions import RestoreNotAllowedError
 from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.events import add_recorded
 from chalicelib.records import get_record
 from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, deliver, drain, ports, receive_all
 from tests.integration.records_helpers import scan
 
-store = DynamoCleanupRepository()
+store = DynamoCleanupRepository(add_recorded)
 
 
 @pytest.fixture
