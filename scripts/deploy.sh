@@ -42,7 +42,7 @@ deploy.sh: the SSM parameter $jwt_parameter does not exist (or cannot be read) i
 Without it the stack deploys and then every request fails with 500. Create it once:
 
   aws ssm put-parameter --name $jwt_parameter --type SecureString \\
-    --value "\$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')"
+    --value "\$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 EOF
   exit 3
 fi

@@ -43,7 +43,7 @@ def deployed(ministack: MiniStack, tmp_path_factory: pytest.TempPathFactory) -> 
     """docs/DEPLOY.md from an empty account: bucket, secret, certificate, `make deploy`, an application."""
     aws_cli(ministack, "s3", "mb", f"s3://{BUCKET}")
     aws_cli(ministack, "ssm", "put-parameter", "--name", "/cleanups/jwt-secret", "--type", "SecureString",
-            "--value", secrets.token_urlsafe(64))
+            "--value", secrets.token_hex(32))  # hex: a value starting with "-" reads as an option to the CLI
     certificate = aws_cli(ministack, "acm", "request-certificate", "--domain-name",
                           f"{ORGANIZATION_SLUG}.{CLIENT_DOMAIN}", "--query", "CertificateArn",
                           "--output", "text").stdout.strip()

@@ -128,7 +128,7 @@ def test_fast_requests_are_answered_while_a_slow_one_runs(local_stack: RunningSt
 
     # Then the fast one answers in well under the slow one's time
     assert fast.status_code == 200 and slow_response.status_code == 200
-    assert slow_seconds > 0.5, "the slow request was not slow: nothing was measured"
+    assert slow_seconds > 0.2, "the slow request was not slow: nothing was measured"
     assert fast_seconds < slow_seconds / 3, (fast_seconds, slow_seconds)
 
 
