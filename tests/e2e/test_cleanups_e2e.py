@@ -69,7 +69,7 @@ def test_cleanup_over_http_completes_with_exact_counts_and_deletes_only_what_mat
     for type_ in ("skus", "prices", "stock_items"):
         assert ids_left(api, type_, [r[type_] for r in doomed]) == set()
         assert ids_left(api, type_, [r[type_] for r in kept]) == {r[type_] for r in kept}
-    # The event is recorded just after the transition it reports: give it a moment
+    # The complete event is committed with the transition: give the worker a moment to finish it
     names = eventually(lambda: sorted(e["attributes"]["name"]
                                       for e in api.get(f"/api/cleanups/{cleanup['id']}/events")["data"]),
                        lambda got: len(got) == 3)

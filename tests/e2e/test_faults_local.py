@@ -180,7 +180,7 @@ def assert_exact(stack: FaultStack, cleanup_id: str, prefix: str, seeded: int) -
 
 
 def event_names(stack: FaultStack, cleanup_id: str, settle_seconds: float = 5.0) -> list[str]:
-    """The cleanup's events by name; the transition's writer records its event just after the transition."""
+    """The cleanup's events by name, waiting a moment for the completing transition (committed with its event)."""
     deadline = time.monotonic() + settle_seconds
     while True:
         events = stack.call("GET", f"/api/cleanups/{cleanup_id}/events").json()["data"]
