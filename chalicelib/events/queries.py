@@ -5,10 +5,14 @@ answers `RecordNotFoundError` like an id that does not exist.
 """
 from __future__ import annotations
 
+from typing import TypeVar
+
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import store, webhook_store
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.tenancy import Tenant
+
+T = TypeVar("T")
 
 
 def list_events(tenant: Tenant) -> list[Event]:
@@ -19,12 +23,15 @@ def get_event(tenant: Tenant, event_id: str) -> Event:
     return store.get_event(tenant, event_id)
 
 
-def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
-    """A cleanup's events, which outlive it; 404 only for a cleanup that never had any and is not there."""
-    events = store.events_of(tenant, cleanup_id)
-    if not events:
+def _outliving(found: list[T], tenant: Tenant, cleanup_id: str) -> list[T]:
+    """What a cleanup left (it outlives the cleanup); 404 only when there is none and no cleanup either."""
+    if not found:
         DynamoCleanupRepository(store.add_recorded).get(tenant, cleanup_id)
-    return events
+    return found
+
+
+def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
+    return _outliving(store.events_of(tenant, cleanup_id), tenant, cleanup_id)
 
 
 def list_versions(tenant: Tenant) -> list[Version]:
@@ -37,10 +44,7 @@ def get_version(tenant: Tenant, version_id: str) -> Version:
 
 def versions_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Version]:
     """A cleanup's versions (its destroy version included, after it is gone)."""
-    versions = store.versions_of(tenant, cleanup_id)
-    if not versions:
-        DynamoCleanupRepository(store.add_recorded).get(tenant, cleanup_id)
-    return versions
+    return _outliving(store.versions_of(tenant, cleanup_id), tenant, cleanup_id)
 
 
 def list_event_callbacks(tenant: Tenant) -> list[EventCallback]:
