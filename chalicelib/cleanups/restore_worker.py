@@ -20,6 +20,7 @@ from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_of_sub_bat
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_model import NO_ARCHIVE, begun, finished, restore_messages
 from chalicelib.cleanups.transitions import commit_restore_transition
+from chalicelib.cleanups.worker import bounded_log
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
 
@@ -70,17 +71,12 @@ def deleted_ids(ports: Ports, cleanup: Cleanup, number: int) -> list[str]:
     return [i for i in subs.get(number, []) if i not in cleanup.errors_log]
 
 
-def _bounded_log(ports: Ports, errors: dict[str, Any], cleanup: Cleanup) -> dict[str, Any]:
-    """Keep the cleanup item far below DynamoDB's 400 KB: the log stops growing at the cap."""
-    room = max(0, ports.settings.errors_log_cap - len(cleanup.restore_errors_log))
-    return dict(list(errors.items())[:room])
-
-
 def count_restore(ports: Ports, cleanup: Cleanup, number: int, restored: int,
                   errors: dict[str, Any]) -> Cleanup | None:
     """Count one sub-batch's restore (once) and settle the restore; the cleanup after it."""
+    logged = bounded_log(ports, errors, cleanup.restore_errors_log)
     after = ports.cleanups.count_restore_sub_batch(cleanup.tenant, cleanup.id, number, restored, len(errors),
-                                                   _bounded_log(ports, errors, cleanup), iso(ports.clock.now()))
+                                                   logged, iso(ports.clock.now()))
     if after is not None:
         settle_restore(ports, after)
     return after

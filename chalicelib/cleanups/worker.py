@@ -47,9 +47,10 @@ def _started(ports: Ports, cleanup: Cleanup) -> Cleanup:
     return cleanup
 
 
-def _bounded_log(ports: Ports, errors: dict[str, Any], cleanup: Cleanup) -> dict[str, Any]:
-    """Keep the cleanup item far below DynamoDB's 400 KB: the log stops growing at the cap."""
-    room = max(0, ports.settings.errors_log_cap - len(cleanup.errors_log))
+def bounded_log(ports: Ports, errors: dict[str, Any], logged: dict[str, Any]) -> dict[str, Any]:
+    """The entries of `errors` that fit beside those `logged` so far: the cleanup item stays far below
+    DynamoDB's 400 KB, its logs stop growing at ERRORS_LOG_CAP."""
+    room = max(0, ports.settings.errors_log_cap - len(logged))
     return dict(list(errors.items())[:room])
 
 
@@ -69,7 +70,7 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:
     """Count one sub-batch's outcome (once) and settle the cleanup; the cleanup after it."""
     after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors),
-                                           _bounded_log(ports, errors, cleanup), iso(ports.clock.now()))
+                                           bounded_log(ports, errors, cleanup.errors_log), iso(ports.clock.now()))
     if after is not None:
         telemetry.sub_batch_counted(after, number, deleted, len(errors))
         settle(ports, after)
