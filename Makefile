@@ -15,9 +15,10 @@ help:
 	@echo "make seed     - bulk-load demo records into the running local stack (SKUS=100000)"
 	@echo "make bench    - the benchmarks, one JSON line per figure"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .  # the `cleanups` command (cleanups_cli/), in .venv/bin
 	touch $@
 
 # Command-line tools run as processes (MiniStack, the AWS CLI), in a venv of their own so their
@@ -43,7 +44,7 @@ run: $(BIN)/.installed node_modules/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy chalicelib devstack tools app.py
+	$(BIN)/mypy chalicelib devstack tools cleanups_cli app.py
 
 # --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
