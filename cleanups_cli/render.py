@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from cleanups_cli.progress import format_duration, percent
 from cleanups_cli.resources import Preview
@@ -16,8 +16,6 @@ from cleanups_cli.resources import Preview
 SHOWN_FIRST = ("resource_type", "status", "filters", "records_count", "processed_count", "errors_count",
                "progress_percent", "records_per_second", "estimated_completion_at", "created_at", "started_at",
                "completed_at", "interrupted_at", "restore_status", "restorable_until")
-
-
 def preview(console: Console, found: Preview) -> None:
     console.print(f"[bold]{found.records_count:,}[/] {found.resource_type} match {json.dumps(found.filters)}")
     if found.associated_counts is not None:
@@ -38,14 +36,18 @@ def preview(console: Console, found: Preview) -> None:
 
 def cleanups_table(console: Console, document: dict[str, Any]) -> None:
     meta = document.get("meta", {})
-    table = Table("id", "type", "status", "records", "processed", "errors", "progress", "created at",
-                  title=f"{meta.get('record_count', len(document['data']))} cleanups", title_justify="left")
+    numbers = (Column(name, justify="right") for name in ("records", "processed", "errors", "done"))
+    # Columns are made per table: a rich Column keeps the cells of the table it was added to.
+    table = Table(Column("id", no_wrap=True), "type", Column("status", no_wrap=True), *numbers,
+                  Column("created at", no_wrap=True),
+                  title=f"{meta.get('record_count', len(document['data']))} cleanups", title_justify="left",
+                  box=None, padding=(0, 1, 0, 0), pad_edge=False)
     for cleanup in document["data"]:
         attributes = cleanup["attributes"]
         table.add_row(cleanup["id"], attributes.get("resource_type"), attributes.get("status"),
                       _count(attributes.get("records_count")), _count(attributes.get("processed_count")),
                       _count(attributes.get("errors_count")), f"{percent(attributes):.1f}%",
-                      attributes.get("created_at"))
+                      _minutes(attributes.get("created_at")))
     console.print(table)
 
 
@@ -84,3 +86,8 @@ def _value(value: Any) -> str:
 
 def _count(value: Any) -> str:
     return "–" if value is None else f"{value:,}"
+
+
+def _minutes(timestamp: Any) -> str:
+    """`2026-01-01T12:00:00.000Z` as `2026-01-01 12:00`: a table row needs no more."""
+    return str(timestamp or "")[:16].replace("T", " ")

@@ -1,0 +1,115 @@
+"""An in-memory cleanups API behind `httpx.MockTransport`, for the command-line client's unit tests.
+
+It answers the routes the CLI calls with JSON:API documents shaped as the service's, advances a cleanup
+along a scripted list of snapshots on each GET, and records every request for the tests to inspect.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def error(status: int, code: str, title: str, detail: str, pointer: str | None = None) -> httpx.Response:
+    body: dict[str, Any] = {"title": title, "detail": detail, "code": code, "status": str(status)}
+    if pointer is not None:
+        body["source"] = {"pointer": pointer}
+    return httpx.Response(status, json={"errors": [body]})
+
+
+def cleanup_attributes(status: str = "pending", records: int = 0, processed: int = 0, errors: int = 0,
+                       **more: Any) -> dict[str, Any]:
+    return {"resource_type": "skus", "status": status, "records_count": records, "processed_count": processed,
+            "errors_count": errors, "filters": {}, "created_at": "2026-01-01T12:00:00.000Z",
+            "started_at": "2026-01-01T12:00:01.000Z" if status != "pending" else None, **more}
+
+
+@dataclass
+class FakeCleanupsApi:
+    with_preview_route: bool = True
+    tokens_issued: int = 0
+    accepted_tokens: set[str] = field(default_factory=set)
+    requests: list[httpx.Request] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=lambda: [cleanup_attributes("completed")])
+    overrides: dict[tuple[str, str], list[httpx.Response]] = field(default_factory=dict)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def answer_next(self, method: str, path: str, *responses: httpx.Response) -> None:
+        """The next requests to `method path` get these responses, in order, before the normal answer."""
+        self.overrides.setdefault((method, path), []).extend(responses)
+
+    def sent(self, method: str, path: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == method and r.url.path == path]
+
+    def body(self, request: httpx.Request) -> Any:
+        return json.loads(request.content)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        queued = self.overrides.get((request.method, request.url.path))
+        if queued:
+            return queued.pop(0)
+        if request.url.path == "/oauth/token":
+            return self._token(request)
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.accepted_tokens:
+            return error(401, "INVALID_TOKEN", "Invalid token", "The access token is expired or invalid")
+        return self._route(request)
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        if self.body(request).get("client_secret") != "dev-secret":
+            return httpx.Response(401, json={"errors": [{"title": "Unauthorized", "detail": "Bad credentials",
+                                                          "code": "UNAUTHORIZED", "status": "401"}]})
+        self.tokens_issued += 1
+        token = f"token-{self.tokens_issued}"
+        self.accepted_tokens.add(token)
+        return httpx.Response(200, json={"access_token": token, "token_type": "bearer", "expires_in": 7200})
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
+        method, path = request.method, request.url.path
+        if (method, path) == ("GET", "/api/application"):
+            return _document({"id": "App0000001", "type": "applications",
+                              "attributes": {"name": "Dev integration", "kind": "integration"}})
+        if (method, path) == ("POST", "/api/cleanup_previews") and self.with_preview_route:
+            return self._preview(request)
+        if (method, path) == ("GET", "/api/skus"):
+            return _document([_sku("Sku0000001", "TSHIRT-S"), _sku("Sku0000002", "TSHIRT-M")], record_count=2)
+        if (method, path) == ("POST", "/api/cleanups"):
+            return _document(self._cleanup(self.snapshots[0]), status=201)
+        if (method, path) == ("GET", "/api/cleanups"):
+            return _document([self._cleanup(snapshot) for snapshot in self.snapshots[-1:]], record_count=1)
+        if (method, path) == ("GET", "/api/cleanups/Cln0000001"):
+            snapshot = self.snapshots.pop(0) if len(self.snapshots) > 1 else self.snapshots[0]
+            return _document(self._cleanup(snapshot))
+        if (method, path) == ("PATCH", "/api/cleanups/Cln0000001"):
+            attributes = self.body(request)["data"]["attributes"]
+            changed = {"status": "interrupted"} if attributes.get("_interrupt") else {"restore_status": "pending"}
+            return _document(self._cleanup({**self.snapshots[0], **changed}))
+        return error(404, "RECORD_NOT_FOUND", "Record not found", f"{method} {path} does not exist")
+
+    def _preview(self, request: httpx.Request) -> httpx.Response:
+        attributes = self.body(request)["data"]["attributes"]
+        return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {
+            **attributes, "records_count": 2, "associated_counts": {"prices": 2, "stock_items": 4},
+            "items_count": 8, "sample": [{"id": "Sku0000001", "code": "TSHIRT-S"}], "estimated_seconds": 3}},
+            status=201)
+
+    def _cleanup(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "Cln0000001", "type": "cleanups", "attributes": attributes}
+
+
+def _sku(record_id: str, code: str) -> dict[str, Any]:
+    return {"id": record_id, "type": "skus", "attributes": {"code": code, "name": f"T-shirt {code[-1]}"}}
+
+
+def _document(data: Any, status: int = 200, record_count: int | None = None) -> httpx.Response:
+    body: dict[str, Any] = {"data": data}
+    if record_count is not None:
+        body["meta"] = {"record_count": record_count, "page_count": 1}
+    return httpx.Response(status, json=body, headers={"Content-Type": "application/vnd.api+json"})
