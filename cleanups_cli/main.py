@@ -45,7 +45,7 @@ class Session:
     transport: httpx.BaseTransport | None = None
     cache: TokenCache | None = None
     sleep: Callable[[float], None] = time.sleep
-    out: Console = field(default_factory=Console)
+    out: Console = field(default_factory=lambda: Console(highlight=False))  # numbers in plain text, not coloured
     client: ApiClient | None = None
 
     @property
@@ -98,7 +98,7 @@ def login(ctx: typer.Context) -> None:
     application = session.api.request("GET", "/api/application")["data"]["attributes"]
     until = datetime.fromtimestamp(token.expires_at).astimezone().isoformat(timespec="seconds")
     session.out.print(f"Logged in to {session.api.base_url} as {application.get('name')} "
-                      f"({application.get('kind')}), token valid until {until}", highlight=False)
+                      f"({application.get('kind')}), token valid until {until}")
 
 
 @app.command()
@@ -122,8 +122,7 @@ def create(ctx: typer.Context, resource_type: ResourceType, where: Where = None,
         typer.confirm(f"Delete these {found.records_count:,} {resource_type}?", abort=True)
     expected = found.records_count if found.from_preview_route else None
     cleanup = resources.create(session.api, resource_type, chosen, expected_records_count=expected)
-    session.out.print(f"Cleanup {cleanup['id']} created: {cleanup['attributes']['records_count']:,} {resource_type}",
-                      highlight=False)
+    session.out.print(f"Cleanup {cleanup['id']} created: {cleanup['attributes']['records_count']:,} {resource_type}")
     if watch:
         _exit_with(follow(session.api, cleanup["id"], session.out, interval, sleep=session.sleep))
 
@@ -164,7 +163,7 @@ def interrupt(ctx: typer.Context, cleanup_id: CleanupId) -> None:
     """Interrupt a pending or in-progress cleanup (or its restore)."""
     session: Session = ctx.obj
     cleanup = resources.update(session.api, cleanup_id, {"_interrupt": True})
-    session.out.print(f"Cleanup {cleanup_id}: {cleanup['attributes']['status']}", highlight=False)
+    session.out.print(f"Cleanup {cleanup_id}: {cleanup['attributes']['status']}")
 
 
 @app.command()
@@ -172,7 +171,7 @@ def restore(ctx: typer.Context, cleanup_id: CleanupId) -> None:
     """Put back what a completed or interrupted cleanup deleted (asynchronously)."""
     session: Session = ctx.obj
     cleanup = resources.update(session.api, cleanup_id, {"_restore": True})
-    session.out.print(f"Cleanup {cleanup_id}: restore {cleanup['attributes'].get('restore_status')}", highlight=False)
+    session.out.print(f"Cleanup {cleanup_id}: restore {cleanup['attributes'].get('restore_status')}")
 
 
 @app.command()

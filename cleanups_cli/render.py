@@ -31,7 +31,7 @@ def preview(console: Console, found: Preview) -> None:
             table.add_row(str(record.get("id")), str(record.get("code") or ""), str(record.get("name") or ""))
         console.print(table)
     for note in found.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]note:[/] {note}")
 
 
 def cleanups_table(console: Console, document: dict[str, Any]) -> None:

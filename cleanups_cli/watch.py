@@ -61,7 +61,7 @@ def _watch_plain(snapshots: Iterator[dict[str, Any]], meter: PaceMeter, console:
         pace = meter.observe(attributes, clock(), datetime.now(UTC))
         line = f"{pace.status:<11} {pace_line(pace)}"
         if line != last:  # piped output grows only when something changed
-            console.print(line, highlight=False)
+            console.print(line)
             last = line
     return attributes
 
