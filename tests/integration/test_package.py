@@ -58,8 +58,9 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "template": json.loads((outdir / "sam.json").read_text())}
 
 
-# What runs only on a developer's machine: the local stack, the commands, the bench, the tests.
-DEV_ONLY_FOLDERS = ("devstack/", "tools/", "bench/", "tests/", "scripts/", "node_modules/", "chalicelib/local/")
+# What runs only on a developer's machine: the local stack, the commands, the command-line client, the bench, the tests.
+DEV_ONLY_FOLDERS = ("devstack/", "tools/", "bench/", "tests/", "scripts/", "node_modules/", "chalicelib/local/",
+                    "cleanups_cli/", "typer/", "httpx/", "rich/")
 DEV_CREDENTIALS = (b"dev-secret", b"dev-integration-test", b"DemoOrg001")
 
 
