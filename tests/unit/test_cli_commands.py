@@ -8,7 +8,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from cleanups_cli import EXIT_INTERRUPTED, Session, app
+from cleanups_cli import EXIT_INTERRUPTED, Session, app, run
 from cleanups_cli.tokens import CachedToken, TokenCache
 from tests.unit.fake_cleanups_api import FakeCleanupsApi, cleanup_attributes, error
 
@@ -267,3 +267,14 @@ def test_an_unknown_cleanup_prints_the_not_found_line(cli) -> None:
     result = cli("show", "Missing001")
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: Record not found: GET /api/cleanups/Missing001 does not exist"
+
+
+def test_the_console_script_installed_by_make_runs_this_app() -> None:
+    # Given the [project.scripts] entry `make` installs as .venv/bin/cleanups
+    import importlib
+    import tomllib
+
+    target = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]["cleanups"]
+    module, _, name = target.partition(":")
+    # Then it names the function that runs the Typer app
+    assert getattr(importlib.import_module(module), name) is run
