@@ -32,11 +32,11 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def cli(api: FakeCleanupsApi, cache: TokenCache, sleeps: list[float]):  # type: ignore[no-untyped-def]
+def cli(api: FakeCleanupsApi, cache: TokenCache, sleeps: list[float]):
     """`cli(*args, input=None, credentials=True)`: the command's result, run against `api`."""
     runner = CliRunner()
 
-    def run(*args: str, input: str | None = None, credentials: bool = True):  # type: ignore[no-untyped-def]
+    def run(*args: str, input: str | None = None, credentials: bool = True):
         session = Session(transport=api.transport(), cache=cache, sleep=sleeps.append)
         options = CREDENTIALS if credentials else ["--url", URL]
         return runner.invoke(app, [*options, *args], obj=session, input=input, env={
