@@ -89,6 +89,8 @@ class BenchStack:
         for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]
         os.environ.update(aws_environment(aws_port, own_dynamodb))
+        if self.backend == "moto":  # moto server's transactions are not thread-safe: one call at a time per worker
+            os.environ["DELETE_CONCURRENCY"] = "1"
         os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1",
                            "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
         calls.install()
