@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import cleanup_throughput
+from bench.__main__ import rows_stream
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, tenant_of
 from chalicelib import cleanups
@@ -43,6 +44,7 @@ def report(profiler: cProfile.Profile, sort: str, top: int = TOP) -> str:
 
 def main() -> int:
     records = int(os.environ.get("PROFILE_RECORDS") or 10_000)
+    out = rows_stream()  # the app's log lines go to stderr, the report alone to stdout
     stack = BenchStack("dynamodb-local", workers=1).start()
     profiler = cProfile.Profile()
     try:
@@ -56,10 +58,10 @@ def main() -> int:
         stack.stop()
     if os.environ.get("PROFILE_OUT"):
         profiler.dump_stats(os.environ["PROFILE_OUT"])
-    print(f"records {run.records}, items {run.items_deleted}, cleanup_s {run.seconds:.2f}, "
-          f"records_per_s {run.records / run.seconds:.1f}")
-    print(report(profiler, "cumulative"))
-    print(report(profiler, "tottime"))
+    out.write(f"records {run.records}, items {run.items_deleted}, cleanup_s {run.seconds:.2f}, "
+              f"records_per_s {run.records / run.seconds:.1f}\n")
+    out.write(report(profiler, "cumulative"))
+    out.write(report(profiler, "tottime"))
     return 0
 
 
