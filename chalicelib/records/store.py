@@ -10,9 +10,10 @@ cleanup worker's transactions) run that many at once on threads (`each`).
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -49,6 +50,17 @@ class TransactionCancelled(Exception):
         self.reasons = reasons
 
 
+_pools = threading.local()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """The calling thread's own pool of `size` threads, kept across calls: a thread costs a few ms to start."""
+    pools: dict[int, ThreadPoolExecutor] = _pools.__dict__.setdefault("by_size", {})
+    if size not in pools:
+        pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="records")
+    return pools[size]
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -76,8 +88,8 @@ class RecordsStore:
         """
         if self.concurrency == 1 or len(items) < 2:
             return [function(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            futures = [pool.submit(function, item) for item in items]
+        futures = [_pool(self.concurrency).submit(function, item) for item in items]
+        wait(futures)
         return [future.result() for future in futures]
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
