@@ -1,16 +1,18 @@
 """`python -m bench` (`make bench`): every benchmark row, one JSON object per line on stdout.
 
 Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this process (see
-`bench.stack`), one seeding serves every row: two identical sets for the cleanups with the archive on and
-off (the live dev tenant, one seed tag each), a third for the raw baseline (its own tenant),
-and a large set (the test dev tenant) for the selection row, whose first 10,000-sku tag the
-interrupt row then uses. The preview row seeds its own skus (with five associated records each).
+`bench.stack`), one seeding serves every row: per BENCH_WORKERS value a set for the cleanup (the
+live dev tenant, one seed tag each) and an identical one for the raw baseline (a tenant of its
+own), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
+the selection row, whose first 10,000-sku tag the interrupt row then uses. The preview row
+seeds its own skus (with five associated records each).
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
 ("dynamodb-local,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
 moto's Query walks the whole table on every page, so its sets are smaller, and labelled.
-WORKERS (2): pollers of the work queue.
+WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (and raw threads)
+of each `cleanup_throughput` row.
 """
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progr
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
 
-RAW_TENANT = Tenant("BenchRaw", "test")
+
+def raw_tenant(workers: int) -> Tenant:
+    """The raw baseline's tenant at `workers` threads: it deletes whole partitions."""
+    return Tenant(f"BenchRaw{workers}", "test")
 
 
 def rows_stream() -> TextIO:
@@ -44,7 +49,8 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
-def run_backend(backend: str, records: int, large: int, workers: int, out: Callable[[dict[str, Any]], None]) -> None:
+def run_backend(backend: str, records: int, large: int, workers: int, concurrencies: list[int],
+                out: Callable[[dict[str, Any]], None]) -> None:
     note = "" if backend == "dynamodb-local" else (
         f"moto's DynamoDB: {records} records per cleanup, a {large}-record type for selections (moto's Query "
         "walks the whole table on every page, so its Query-bound timings are the emulator's)")
@@ -54,17 +60,20 @@ def run_backend(backend: str, records: int, large: int, workers: int, out: Calla
         limit = get_settings().max_cleanup_records
         if records > limit:
             raise SystemExit(f"BENCH_RECORDS={records} is over MAX_CLEANUP_RECORDS={limit}: one cleanup cannot take it")
-        progress(f"[{backend}] seeding {records} x 3 + {large} skus (6 items each)")
+        sets = 2 * len(concurrencies) + 1
+        progress(f"[{backend}] seeding {records} x {sets} + {large} skus (6 items each)")
         # The large set in chunks of `records` skus (one tag each): the interrupt row cleans up one tag.
         live = tenant_of(DEV_LIVE_CLIENT)
-        on_set, off_set, raw_set, large_set = seed_sets(
-            [(live, records), (live, records), (RAW_TENANT, records), (tenant_of(DEV_TEST_CLIENT), large)],
-            chunk=records)
+        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n))]
+        *pairs, off_set, large_set = seed_sets([*wanted, (live, records), (tenant_of(DEV_TEST_CLIENT), large)],
+                                               chunk=records)
+        runs = [cleanup_throughput.Concurrency(n, pairs[2 * i], pairs[2 * i + 1]) for i, n in enumerate(concurrencies)]
         progress(f"[{backend}] seeded in {time.monotonic() - started:.0f}s")
         for row in selection_read_amplification.run(large_set, backend, note):
             out(row)
-        rows, completed = cleanup_throughput.run(Api(stack.api_url, DEV_LIVE_CLIENT), on_set, off_set, raw_set,
-                                                 backend, note)
+        rows, completed = cleanup_throughput.run(Api(stack.api_url, DEV_LIVE_CLIENT), stack, runs, off_set,
+                                                 workers, backend, note)
+        stack.resize(workers)
         for row in rows:
             out(row)
         interrupt_records = large_set.counts["skus"] // len(large_set.tags)
@@ -89,13 +98,14 @@ def main() -> int:
     def emit(row: dict[str, Any]) -> None:
         rows.write(json.dumps(row) + "\n")
     workers = _int("WORKERS", 2)
+    concurrencies = [int(n) for n in (os.environ.get("BENCH_WORKERS") or "1,2,4").split(",") if n.strip()]
     backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynamodb-local,moto").split(",") if b.strip()]
     for backend in backends:
         if backend == "moto":
             records, large = _int("BENCH_MOTO_RECORDS", 2_000), _int("BENCH_MOTO_SELECTION_RECORDS", 10_000)
         else:
             records, large = _int("BENCH_RECORDS", 10_000), _int("BENCH_SELECTION_RECORDS", 100_000)
-        run_backend(backend, records, large, workers, emit)
+        run_backend(backend, records, large, workers, concurrencies, emit)
     return 0
 
 

@@ -1,9 +1,10 @@
-"""Rows `cleanup_throughput` and `cleanup_cost`: seeded sets deleted by cleanups and raw.
+"""Rows `cleanup_throughput` (one per WORKERS value) and `cleanup_cost`: seeded sets deleted by cleanups and raw.
 
-Three identical seeded sets, one after the other on the same stack: a cleanup with the
-write-ahead archive (the default), a cleanup with ARCHIVE_DELETES=0 (the worker reads its
-settings per message, so the variable switches it for the next cleanup), and the raw
-baseline (`bench.raw`). cleanup_s runs from just before the POST to the cleanup's
+Per WORKERS value, two identical seeded sets one after the other on the same stack: a cleanup
+with the write-ahead archive (the default) run by that many pollers, and the raw baseline
+(`bench.raw`) run by as many threads. At the default WORKERS a third set is cleaned up with
+ARCHIVE_DELETES=0 (the worker reads its settings per message, so the variable switches it for
+the next cleanup). cleanup_s runs from just before the POST to the cleanup's
 `completed_at` (stamped by the server in this process, same clock), so the polling interval
 adds nothing to it. Calls are every AWS call counted by `bench.calls` over a cleanup (API,
 workers, the pollers' receives and deletes, the reconciler), less the status polls' own
@@ -14,21 +15,21 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from bench import cost
 from bench.data import NAMING_TYPES, SeededSet, count_deletable
-from bench.raw import raw_delete
-from bench.stack import Api, progress
+from bench.raw import RawOutcome, raw_delete
+from bench.stack import Api, BenchStack, progress
 from chalicelib.config import get_settings
 from chalicelib.tenancy import parse_iso
 
 POLL_SECONDS = 0.5
 ARCHIVE_RATIO_GOAL = 0.8
-RAW_RATIO_GOAL = 0.5
+RAW_RATIO_GOAL = 0.8
 
 
 @dataclass(frozen=True)
@@ -97,37 +98,71 @@ def run_cleanup(api: Api, seeded: SeededSet, label: str) -> CleanupRun:
     return CleanupRun(created["id"], records, items_deleted, seconds, usage)
 
 
-def run(api: Api, on_set: SeededSet, off_set: SeededSet, raw_set: SeededSet, backend: str,
-        note: str = "") -> tuple[list[dict[str, Any]], str]:
-    """The two rows, and the id of the cleanup completed with the archive on."""
-    progress(f"cleanup_throughput[{backend}]: archive on, archive off, raw")
-    on = run_cleanup(api, on_set, "archive on")
-    with archive_off():
-        off = run_cleanup(api, off_set, "archive off")
-    before = cost.snapshot()
-    raw = raw_delete(raw_set.tenant)
-    raw_usage = cost.since(before).only("dynamodb")  # the pollers' idle receives go on meanwhile
-    progress(f"  raw: {raw.seconds:.2f}s, {raw.items_deleted} items, {raw.calls} calls")
-    if not on.items_deleted == off.items_deleted == raw.items_deleted:
-        raise RuntimeError(f"the sets differ: {on.items_deleted}, {off.items_deleted}, {raw.items_deleted} items")
-    records, items = on.records, on.items_deleted
-    naming = sum(on_set.counts[kind] for kind in NAMING_TYPES)
-    sub_batches = math.ceil(records / get_settings().sub_batch_size)
-    on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
-    throughput: dict[str, Any] = {
-        "name": "cleanup_throughput", "records": records, "items_deleted": items,
-        "cleanup_s": round(on.seconds, 2), "records_per_s": round(records / on.seconds, 1),
-        "raw_s": round(raw.seconds, 2),
+@dataclass(frozen=True)
+class Concurrency:
+    """One WORKERS value: its cleanup's set and its raw baseline's (same shape, another tenant)."""
+
+    workers: int
+    cleanup_set: SeededSet
+    raw_set: SeededSet
+
+
+def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, on_cost: dict[str, float], backend: str,
+                    note: str) -> dict[str, Any]:
+    records = on.records
+    row: dict[str, Any] = {
+        "name": "cleanup_throughput", "workers": workers, "raw_threads": raw.threads, "records": records,
+        "items_deleted": on.items_deleted, "cleanup_s": round(on.seconds, 2),
+        "records_per_s": round(records / on.seconds, 1), "raw_s": round(raw.seconds, 2),
+        "raw_records_per_s": round(records / raw.seconds, 1),
         "ratio_vs_raw": round(raw.seconds / on.seconds, 3), "ratio_vs_raw_goal": RAW_RATIO_GOAL,
-        "archive_off_s": round(off.seconds, 2), "archive_off_records_per_s": round(records / off.seconds, 1),
-        "ratio_archive_on_vs_off": round(off.seconds / on.seconds, 3),
-        "ratio_archive_on_vs_off_goal": ARCHIVE_RATIO_GOAL,
         "calls_per_1k": on_cost["calls_per_1k"], "min_calls_per_1k": on_cost["min_calls_per_1k"],
         "calls_vs_min": on_cost["calls_vs_min"], "calls_vs_min_goal": cost.CALLS_GOAL, "backend": backend,
     }
     if note:
-        throughput["note"] = note
-    variants = {"archive_on": on_cost,
-                "archive_off": cost.per_1k(off.usage, records, cost.min_calls(items, naming, 0)),
-                "raw": cost.per_1k(raw_usage, records, items / cost.BATCH_WRITE_PER_CALL)}
-    return [throughput, cost.row(records, items, variants, backend, note)], on.id
+        row["note"] = note
+    return row
+
+
+def _raw(raw_set: SeededSet, threads: int) -> tuple[RawOutcome, cost.Usage]:
+    before = cost.snapshot()
+    raw = raw_delete(raw_set.tenant, threads)
+    usage = cost.since(before).only("dynamodb")  # the pollers' idle receives go on meanwhile
+    progress(f"  raw x{threads}: {raw.seconds:.2f}s, {raw.items_deleted} items, {raw.calls} calls")
+    return raw, usage
+
+
+def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: SeededSet, default_workers: int,
+        backend: str, note: str = "") -> tuple[list[dict[str, Any]], str]:
+    """A `cleanup_throughput` row per WORKERS value (the raw baseline at as many threads), the archive-off
+    comparison and `cleanup_cost` at `default_workers`; the id of a cleanup completed with the archive on."""
+    rows: list[dict[str, Any]] = []
+    costs: list[dict[str, Any]] = []
+    completed = ""
+    for concurrency in runs:
+        workers = concurrency.workers
+        progress(f"cleanup_throughput[{backend}] WORKERS={workers}: cleanup, raw at {workers} threads")
+        stack.resize(workers)
+        on = run_cleanup(api, concurrency.cleanup_set, f"archive on, {workers} workers")
+        raw, raw_usage = _raw(concurrency.raw_set, workers)
+        if on.items_deleted != raw.items_deleted:
+            raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} items")
+        records, items = on.records, on.items_deleted
+        sub_batches = math.ceil(records / get_settings().sub_batch_size)
+        on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
+        row = _throughput_row(workers, on, raw, on_cost, backend, note)
+        completed = on.id
+        if workers == default_workers:
+            with archive_off():
+                off = run_cleanup(api, off_set, f"archive off, {workers} workers")
+            naming = sum(off_set.counts[kind] for kind in NAMING_TYPES)
+            row.update({"archive_off_s": round(off.seconds, 2),
+                        "archive_off_records_per_s": round(records / off.seconds, 1),
+                        "ratio_archive_on_vs_off": round(off.seconds / on.seconds, 3),
+                        "ratio_archive_on_vs_off_goal": ARCHIVE_RATIO_GOAL})
+            variants = {"archive_on": on_cost,
+                        "archive_off": cost.per_1k(off.usage, records, cost.min_calls(items, naming, 0)),
+                        "raw": cost.per_1k(raw_usage, records, items / cost.BATCH_WRITE_PER_CALL)}
+            costs.append(cost.row(records, items, variants, backend, note))
+        rows.append(row)
+    return rows + costs, completed

@@ -28,7 +28,7 @@ from bench import calls as aws_calls
 READS_PER_CALL = 100  # BatchGetItem
 TRANSACT_PER_CALL = 100  # TransactWriteItems
 BATCH_WRITE_PER_CALL = 25  # BatchWriteItem
-CALLS_GOAL = 1.5
+CALLS_GOAL = 1.25
 _SINGLE_WRITES = ("dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.DeleteItem")
 
 

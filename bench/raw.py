@@ -1,13 +1,15 @@
-"""The raw baseline: delete a seeded set by hand, no orchestration.
+"""The raw baseline: delete a seeded set by hand, no orchestration, at a given concurrency.
 
 Paginated Query calls read the keys (only `pk`, `sk`) of every partition holding
 what the cleanup deletes (records of the five types and the skus' `code` guards),
-then BatchWriteItem deletes them 25 a call, one call after the other, retrying
-UnprocessedItems. The same items a cleanup of those skus removes, at the fewest calls.
+then BatchWriteItem deletes them 25 a call, retrying UnprocessedItems. The same items a
+cleanup of those skus removes, at the fewest calls. `threads` threads share both steps
+(partitions to read, then 25-key chunks to delete), as `threads` workers share a cleanup.
 """
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +18,15 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
 
+BATCH_WRITE_LIMIT = 25
+
 
 @dataclass(frozen=True)
 class RawOutcome:
     items_deleted: int
     seconds: float
     calls: int
+    threads: int = 1
 
 
 def _keys(client: Any, table: str, pk: str) -> tuple[list[dict[str, Any]], int]:
@@ -38,20 +43,23 @@ def _keys(client: Any, table: str, pk: str) -> tuple[list[dict[str, Any]], int]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def raw_delete(tenant: Tenant) -> RawOutcome:
+def _delete_chunk(client: Any, table: str, keys: list[dict[str, Any]]) -> int:
+    pending = [{"DeleteRequest": {"Key": key}} for key in keys]
+    calls = 0
+    while pending:
+        response = client.batch_write_item(RequestItems={table: pending})
+        calls += 1
+        pending = response.get("UnprocessedItems", {}).get(table, [])
+    return calls
+
+
+def raw_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
     client = aws.client("dynamodb")
     table = get_settings().records_table
     started = time.monotonic()
-    keys: list[dict[str, Any]] = []
-    calls = 0
-    for pk in deleted_partitions(tenant):
-        found, made = _keys(client, table, pk)
-        keys.extend(found)
-        calls += made
-    for start in range(0, len(keys), 25):
-        pending = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + 25]]
-        while pending:
-            response = client.batch_write_item(RequestItems={table: pending})
-            calls += 1
-            pending = response.get("UnprocessedItems", {}).get(table, [])
-    return RawOutcome(len(keys), time.monotonic() - started, calls)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        read = list(pool.map(lambda pk: _keys(client, table, pk), deleted_partitions(tenant)))
+        keys = [key for found, _ in read for key in found]
+        chunks = [keys[start:start + BATCH_WRITE_LIMIT] for start in range(0, len(keys), BATCH_WRITE_LIMIT)]
+        deletes = sum(pool.map(lambda chunk: _delete_chunk(client, table, chunk), chunks))
+    return RawOutcome(len(keys), time.monotonic() - started, sum(calls for _, calls in read) + deletes, threads)

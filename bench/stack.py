@@ -80,6 +80,8 @@ class BenchStack:
     consumers: list[SqsConsumer] = field(default_factory=list)
     scheduler: Scheduler | None = None
     _server: LocalDevServer | None = None
+    _app: Any = None
+    _new_context: Any = None
 
     def start(self) -> BenchStack:
         aws_port, dynamodb_port, self.port = free_port(), free_port(), free_port()
@@ -87,6 +89,8 @@ class BenchStack:
         for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]
         os.environ.update(aws_environment(aws_port, own_dynamodb))
+        if self.backend == "moto":  # moto server's transactions are not thread-safe: one call at a time per worker
+            os.environ["DELETE_CONCURRENCY"] = "1"
         os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1",
                            "JWT_SECRET": os.environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET})
         calls.install()
@@ -103,10 +107,18 @@ class BenchStack:
         threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True).start()
         wait_for_port(self.port, 30)
         new_context = context_factory(PROJECT_DIR, "dev", app.app_name)
+        self._app, self._new_context = app, new_context
         self.consumers = start_pollers(app, polling_client(self.workers), self.workers, new_context)
         self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
         self.scheduler.start()
         return self
+
+    def resize(self, workers: int) -> None:
+        """Run `workers` pollers from now on (each stopped poller finishes the batch it holds first)."""
+        for consumer in self.consumers:
+            consumer.stop()
+        self.workers = workers
+        self.consumers = start_pollers(self._app, polling_client(workers), workers, self._new_context)
 
     def stop(self) -> None:
         for consumer in self.consumers:

@@ -34,6 +34,7 @@ class Settings:
     max_active_cleanups: int
     batch_size: int
     sub_batch_size: int
+    delete_concurrency: int
     error_budget_ratio: float
     reconcile_after_seconds: int
     reconcile_attempts: int
@@ -121,6 +122,7 @@ SETTINGS: dict[str, Setting] = {
     "max_active_cleanups": Setting("MAX_ACTIVE_CLEANUPS", "10", _integer(1)),
     "batch_size": Setting("BATCH_SIZE", "500", _integer(1)),
     "sub_batch_size": Setting("SUB_BATCH_SIZE", "100", _integer(1)),
+    "delete_concurrency": Setting("DELETE_CONCURRENCY", "4", _integer(1)),
     "error_budget_ratio": Setting("ERROR_BUDGET_RATIO", "0.1", _number(positive=False)),
     # Negative is allowed: "reconcile at once", which tests use.
     "reconcile_after_seconds": Setting("RECONCILE_AFTER_SECONDS", "90", _integer()),

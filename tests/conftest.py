@@ -40,5 +40,6 @@ def tables(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
             monkeypatch.setenv(env_var_for(logical_id), table_name)
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), names)
         monkeypatch.setenv("ARCHIVE_BUCKET", "test-archive")
+        monkeypatch.setenv("DELETE_CONCURRENCY", "1")  # moto's in-process transactions are not thread-safe
         create_buckets(boto3.client("s3"))
         yield {env_var_for(logical_id): table_name for logical_id, table_name in names.items()}

@@ -9,7 +9,9 @@
 3. Delete each root with its group in TransactWriteItems (groups packed up to
    100 actions a transaction), the root's Delete conditioned on it being gone
    already or not modified after the cutoff. A root whose condition fails is
-   reported modified, its group kept, and taken out of the archive.
+   reported modified, its group kept, and taken out of the archive; the
+   transaction is sent again without it. Transactions hold disjoint groups, so
+   they run DELETE_CONCURRENCY at once (`RecordsStore.each`), as do the reads.
 
 So no root modified after the cutoff is deleted, even inside the read-delete
 window, and no associated record or guard outlives its root at any crash
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.catalog import get_type
+from chalicelib.config import get_settings
 from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
@@ -69,7 +72,7 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
     get_type(type_name)  # an unknown type fails before any read
     if (archive is None) != (archive_key is None):
         raise ValueError("an archive needs a key, and a key an archive")
-    store = store or RecordsStore()
+    store = store or RecordsStore(concurrency=get_settings().delete_concurrency)
     ordered = list(dict.fromkeys(ids))
     batch = _archived(archive, archive_key)
     if batch is None:
@@ -102,21 +105,30 @@ def _plan(store: RecordsStore, tenant: Tenant, type_name: str, ids: Sequence[str
 
 
 def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_after: str) -> set[str]:
-    """Delete every group whose root's condition holds; the ids of the roots whose condition failed."""
+    """Delete every group whose root's condition holds; the ids of the roots whose condition failed.
+
+    Packed transactions share no item, so they run concurrently (up to the store's concurrency).
+    """
+    failed = store.each(lambda transaction: _delete_packed(store, transaction, not_modified_after),
+                        list(pack(groups)))
+    return set().union(*failed)
+
+
+def _delete_packed(store: RecordsStore, transaction: Sequence[Group], not_modified_after: str) -> set[str]:
+    """One packed transaction, sent again without the roots whose condition failed; those roots' ids."""
     modified: set[str] = set()
-    for transaction in pack(groups):
-        pending = transaction
-        while pending:
-            try:
-                _transact_deletes(store, pending, not_modified_after)
-                break
-            except TransactionCancelled as cancelled:
-                # Root deletes come first in a transaction: their indexes are the failed roots.
-                failed = {pending[i].id for i in failed_conditions(cancelled.reasons) if i < len(pending)}
-                if not failed:
-                    raise
-                modified |= failed
-                pending = [g for g in pending if g.id not in failed]
+    pending = list(transaction)
+    while pending:
+        try:
+            _transact_deletes(store, pending, not_modified_after)
+            break
+        except TransactionCancelled as cancelled:
+            # Root deletes come first in a transaction: their indexes are the failed roots.
+            failed = {pending[i].id for i in failed_conditions(cancelled.reasons) if i < len(pending)}
+            if not failed:
+                raise
+            modified |= failed
+            pending = [g for g in pending if g.id not in failed]
     return modified
 
 

@@ -4,13 +4,17 @@ Every call the package makes goes through `RecordsStore`: batch calls retry
 their unprocessed keys, and transactions their conflicts, with exponential
 backoff and full jitter; storage errors are translated here (a failed
 condition becomes `ConditionFailed`, a cancelled transaction `TransactionCancelled`).
+With `concurrency` above 1, independent calls (a BatchGetItem's 100-key chunks, the
+cleanup worker's transactions) run that many at once on threads (`each`).
 """
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +34,8 @@ BATCH_WRITE_LIMIT = 25
 MAX_ATTEMPTS = 10
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 _CONFLICTS = {"TransactionConflictException", "TransactionInProgressException"}
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ConditionFailed(Exception):
@@ -44,6 +50,17 @@ class TransactionCancelled(Exception):
         self.reasons = reasons
 
 
+_pools = threading.local()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """The calling thread's own pool of `size` threads, kept across calls: a thread costs a few ms to start."""
+    pools: dict[int, ThreadPoolExecutor] = _pools.__dict__.setdefault("by_size", {})
+    if size not in pools:
+        pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="records")
+    return pools[size]
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -54,13 +71,26 @@ def _key_id(key: Mapping[str, Any]) -> tuple[str, str]:
 
 
 class RecordsStore:
-    """The records table; `client`, `table` and `sleep` default to the real ones."""
+    """The records table; `client`, `table` and `sleep` default to the real ones; `concurrency`: calls at once."""
 
     def __init__(self, client: Any = None, table: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, concurrency: int = 1) -> None:
         self.client = client if client is not None else aws.client("dynamodb")
         self.table = table or get_settings().records_table
         self.sleep = sleep
+        self.concurrency = max(1, concurrency)
+
+    def each(self, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`function` of every item, up to `concurrency` at once, results in order.
+
+        Every call runs to its end before the first error (in item order) is raised, so a
+        failure never leaves another call running behind the caller's back.
+        """
+        if self.concurrency == 1 or len(items) < 2:
+            return [function(item) for item in items]
+        futures = [_pool(self.concurrency).submit(function, item) for item in items]
+        wait(futures)
+        return [future.result() for future in futures]
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -107,15 +137,15 @@ class RecordsStore:
                   names: Mapping[str, str] | None = None) -> list[Item]:
         """The items that exist among `keys` (in no particular order), 100 keys a call."""
         unique = list({_key_id(k): k for k in keys}.values())
-        found: list[Item] = []
-        for chunk in _chunks(unique, BATCH_GET_LIMIT):
+
+        def read(chunk: Sequence[Key]) -> list[Item]:
             request: dict[str, Any] = {"Keys": list(chunk), "ConsistentRead": True}
             if projection:
                 request["ProjectionExpression"] = projection
                 if names:
                     request["ExpressionAttributeNames"] = dict(names)
-            found.extend(self._batch_get_chunk(request))
-        return found
+            return self._batch_get_chunk(request)
+        return [item for found in self.each(read, list(_chunks(unique, BATCH_GET_LIMIT))) for item in found]
 
     def _batch_get_chunk(self, request: dict[str, Any]) -> list[Item]:
         found: list[Item] = []

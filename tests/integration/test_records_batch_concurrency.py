@@ -1,0 +1,160 @@
+"""delete_batch with concurrent transactions (DELETE_CONCURRENCY > 1) against moto: per-root failures, crashes.
+
+moto's in-process DynamoDB is not thread-safe (a transaction deep-copies the table): the clients
+below hand it one call at a time, while the worker's threads still interleave their transactions.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chalicelib.records import delete_batch, update_record
+from chalicelib.records.archive import decode
+from chalicelib.records.batch import MODIFIED
+from chalicelib.records.store import RecordsStore
+from tests.integration.records_helpers import WrappedClient, scan
+
+KEY = "org-alpha/test/cleanup1/000000.json.gz"
+TYPES = ("skus", "prices", "price_volume_tiers", "stock_items", "sku_list_items")
+# A full sku is 6 items: 16 go in one 100-action transaction, so 34 skus make 3 packed transactions.
+SKUS = 34
+
+
+class Serialized(WrappedClient):
+    """Every call reaches moto alone."""
+
+    _lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with Serialized._lock:
+            call = super().__getattr__(name)  # counted under the lock too
+
+        def alone(**kwargs: Any) -> Any:
+            with Serialized._lock:
+                return call(**kwargs)
+        return alone
+
+
+class OnceBeforeTransactions(Serialized):
+    """Runs `meddle()` once, before any TransactWriteItems is sent, whichever thread sends first."""
+
+    def __init__(self, client: Any, meddle: Callable[[], None]) -> None:
+        super().__init__(client)
+        self._meddle: Callable[[], None] | None = meddle
+        self._lock = threading.Lock()
+        self.transactions = 0
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        with self._lock:
+            self.transactions += 1
+            meddle, self._meddle = self._meddle, None
+            if meddle is not None:
+                meddle()
+        with Serialized._lock:
+            return self._client.transact_write_items(**kwargs)
+
+
+class DiesAfter(Serialized):
+    """TransactWriteItems succeeds `allowed` times (across threads), then the worker dies."""
+
+    def __init__(self, client: Any, allowed: int) -> None:
+        super().__init__(client)
+        self.allowed = allowed
+        self._lock = threading.Lock()
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        with self._lock:
+            self.allowed -= 1
+            dies = self.allowed < 0
+        if dies:
+            raise ConnectionError("the worker died")
+        with Serialized._lock:
+            return self._client.transact_write_items(**kwargs)
+
+
+def _touch(tenant, *sku_ids: str) -> None:
+    time.sleep(0.002)  # timestamps have millisecond precision
+    for sku_id in sku_ids:
+        update_record(tenant, "skus", sku_id, {"description": "changed"}, {})
+
+
+def _cutoff() -> str:
+    """A cleanup created now: after every record was last written."""
+    return max(item["updated_at"]["S"] for item in scan().values() if "updated_at" in item)
+
+
+def _left() -> set[str]:
+    return {sk for _, sk in scan()}
+
+
+@pytest.fixture
+def families(records) -> list[dict[str, str]]:
+    return [records.full_sku() for _ in range(SKUS)]
+
+
+def test_concurrent_delete_batch_keeps_the_roots_modified_in_several_packed_transactions(
+        tenant, families, s3_archive):
+    # Given 3 packed transactions' worth of skus, and writes to two roots of the first transaction and one
+    # of the last landing after the worker read them, before any transaction is sent
+    ids = [f["skus"] for f in families]
+    modified = [ids[1], ids[5], ids[-1]]
+    cutoff = _cutoff()
+    client = OnceBeforeTransactions(RecordsStore().client, lambda: _touch(tenant, *modified))
+    store = RecordsStore(client=client, concurrency=4)
+    # When the batch is deleted with 4 calls at once
+    outcome = delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=s3_archive,
+                           archive_key=KEY, store=store)
+    # Then the three are reported modified and kept whole, every other root went with its group
+    assert outcome.deleted == [i for i in ids if i not in modified]
+    assert outcome.errors == {i: {"updated_at": [MODIFIED]} for i in modified}
+    left = _left()
+    for family in families:
+        kept = family["skus"] in modified
+        assert (set(family.values()) <= left) if kept else not (set(family.values()) & left)
+    # And the two failed transactions were sent again without their failed roots: 3 + 2 transactions
+    assert client.transactions == 5
+    # And the archive lists only what was deleted
+    archived = decode(s3_archive.get(KEY) or b"")
+    assert [g.id for g in archived.groups] == outcome.deleted and set(archived.modified) == set(modified)
+
+
+def test_concurrent_delete_batch_crash_leaves_whole_groups_and_the_redelivery_finishes_them(
+        tenant, families, s3_archive):
+    # Given a worker that dies after its first transaction while the others are in flight
+    ids = [f["skus"] for f in families]
+    cutoff = _cutoff()
+    dying = RecordsStore(client=DiesAfter(RecordsStore().client, allowed=1), concurrency=4)
+    # When the batch is deleted, and the message redelivered to a healthy worker
+    with pytest.raises(ConnectionError):
+        delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=s3_archive, archive_key=KEY,
+                     store=dying)
+    left_after_crash = _left()
+    outcome = delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=s3_archive, archive_key=KEY,
+                           store=RecordsStore(client=Serialized(RecordsStore().client), concurrency=4))
+    # Then the crash left no root stripped of part of its group: each family is whole or gone
+    for family in families:
+        present = set(family.values()) & left_after_crash
+        assert present in (set(), set(family.values()))
+    assert len([f for f in families if f["skus"] not in left_after_crash]) == 16
+    # And the redelivery deleted every record, counting the ones gone already, from the same archive
+    assert outcome.deleted == ids and outcome.errors == {}
+    assert not {i for f in families for i in f.values()} & _left()
+    assert [g.id for g in decode(s3_archive.get(KEY) or b"").groups] == ids
+
+
+def test_concurrent_delete_batch_reads_and_deletes_what_a_serial_one_does(tenant, families):
+    # Given the same records deleted by a store making 4 calls at once
+    ids = [f["skus"] for f in families]
+    counting = Serialized(RecordsStore().client)
+    cutoff = _cutoff()
+    # When the batch is deleted
+    outcome = delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=None, archive_key=None,
+                           store=RecordsStore(client=counting, concurrency=4))
+    # Then every group is gone, in as many calls as serially: 4 reads (34 keys, 136 in two, 34) and 3 transactions
+    assert outcome.deleted == ids
+    assert not {i for f in families for i in f.values()} & _left()
+    assert counting.calls["batch_get_item"] == 4 and counting.calls["transact_write_items"] == 3
