@@ -23,7 +23,7 @@ from chalicelib.cleanups.model import (
     validate_create,
     validate_update,
 )
-from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.transitions import commit_transition
@@ -80,6 +80,11 @@ def get_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
 
 def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]:
     return ports.cleanups.list_for(tenant)
+
+
+def page_of_cleanups(ports: Ports, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
+    """The page `listing` asks for and how many match, read by key (cost grows with the page only)."""
+    return ports.cleanups.page(tenant, listing)
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
