@@ -9,6 +9,9 @@ clients (the bench stack drops its cached clients when it starts).
 Items are read from each DynamoDB request's own parameters (actions of a TransactWriteItems,
 requests of a BatchWriteItem, keys of a BatchGetItem, 1 for a single-item call), not from
 ConsumedCapacity: DynamoDB Local reports 2 units for a whole transaction whatever its size.
+Items read are taken from each DynamoDB response (`after-call`): what a Query or Scan
+evaluated (`ScannedCount`, what it is billed for, filtered out or not), the item a GetItem
+found, the items a BatchGetItem returned.
 A retried call counts once (botocore retries below these events); the app's own resends of
 UnprocessedItems or a cancelled transaction are new calls and count again.
 """
@@ -24,6 +27,7 @@ from botocore import handlers
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
 _items: Counter[str] = Counter()
+_reads: Counter[str] = Counter()
 _SINGLE_ITEM = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 
 
@@ -53,7 +57,26 @@ def _count_items(event_name: str, params: dict[str, Any] | None = None, **_kwarg
             _items[f"{service}.{operation}"] += request_items(operation, params)
 
 
-_SPECS = (("before-call", _count), ("before-parameter-build", _count_items))
+def response_items(operation: str, parsed: dict[str, Any]) -> int:
+    """Items a DynamoDB response says were read (0: not a read)."""
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", 0))
+    if operation == "GetItem":
+        return 1 if "Item" in parsed else 0
+    if operation == "BatchGetItem":
+        return sum(len(found) for found in parsed.get("Responses", {}).values())
+    return 0
+
+
+def _count_reads(event_name: str, parsed: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    # event_name is "after-call.<service>.<Operation>"
+    _, service, operation = event_name.split(".", 2)
+    if service == "dynamodb" and parsed:
+        with _lock:
+            _reads[f"{service}.{operation}"] += response_items(operation, parsed)
+
+
+_SPECS = (("before-call", _count), ("before-parameter-build", _count_items), ("after-call", _count_reads))
 
 
 def install() -> None:
@@ -74,6 +97,12 @@ def items() -> dict[str, int]:
     """DynamoDB items carried by the calls made since `install()`, by `dynamodb.<Operation>`."""
     with _lock:
         return dict(_items)
+
+
+def reads() -> dict[str, int]:
+    """DynamoDB items read by the calls made since `install()`, by `dynamodb.<Operation>`."""
+    with _lock:
+        return dict(_reads)
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> Counter[str]:
