@@ -22,7 +22,14 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bench import api_latency, cleanup_throughput, interrupt_latency, list_cleanups_cost, selection_read_amplification
+from bench import (
+    api_latency,
+    capacity,
+    cleanup_throughput,
+    interrupt_latency,
+    list_cleanups_cost,
+    selection_read_amplification,
+)
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
 from chalicelib.config import get_settings
@@ -89,6 +96,7 @@ def main() -> int:
     def emit(row: dict[str, Any]) -> None:
         rows.write(json.dumps(row) + "\n")
     workers = _int("WORKERS", 2)
+    emit(capacity.row())  # first: on moto in this process, before any stack points the clients elsewhere
     backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynamodb-local,moto").split(",") if b.strip()]
     for backend in backends:
         if backend == "moto":
