@@ -1,12 +1,13 @@
 """How long a cleanup and what it leaves behind are kept, and the count bucket it sits in: pure.
 
 A finished cleanup expires `max(retention, its restore window)` days after its terminal
-moment, rounded up to the next midnight UTC; its snapshot, events and versions expire the
-same number of days after they were written (rounded the same way), so nothing outlives the
-cleanup by more than a day and nothing goes before its restore window ends (the snapshot
-is read only while the cleanup is active; events and versions are written no later than
-the terminal moment, or after it). DynamoDB TTL removes them some time after `expires_at`
-(within days): the list reads skip what has expired.
+moment, rounded up to the next midnight UTC. What it leaves is written with the same number
+of days from its own writing (`written_expiry`), so nothing is ever kept forever; the write
+that finishes the cleanup then stamps the cleanup's expiry on the events and versions written
+while it ran (`chalicelib.events.store.expire_recorded`), and those written later expire
+later than it anyway. The snapshot keeps its written expiry: it is read only while the
+cleanup is active. DynamoDB TTL removes an item some time after `expires_at` (within days):
+the list reads skip what has expired.
 
 Count buckets: each stored cleanup counts once in the bucket `<status>#<expiry day>` (`-`
 while active, which never expires), so a tenant's total, or one status's, is the sum of
