@@ -50,7 +50,7 @@ def show_application(call: ApiRequest) -> dict[str, Any]:
 @api.route("/api/cleanups", methods=["GET"])
 def list_cleanups(call: ApiRequest) -> dict[str, Any]:
     ports = bootstrap.ports()
-    return cleanup_views.render_page(call, lambda listing: cleanups.page_of_cleanups(ports, call.tenant, listing),
+    return cleanup_views.render_page(call, lambda listing: cleanups.list_cleanups(ports, call.tenant, listing),
                                      lambda: cleanups.list_cleanups(ports, call.tenant), event_views.cleanup_included)
 
 

@@ -22,7 +22,6 @@ from chalicelib.cleanups.services import (
     get_cleanup,
     interrupt_cleanup,
     list_cleanups,
-    page_of_cleanups,
     update_cleanup,
 )
 from chalicelib.cleanups.worker import process_batch
@@ -30,6 +29,5 @@ from chalicelib.cleanups.worker import process_batch
 __all__ = [
     "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing", "Ports",
     "ReconcileReport", "RecordStore", "Restoration", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
-    "interrupt_cleanup", "list_cleanups", "page_of_cleanups", "process_batch", "reconcile", "restore_batch",
-    "update_cleanup",
+    "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "restore_batch", "update_cleanup",
 ]

@@ -7,7 +7,7 @@ transaction, and the winner dispatches the events after the commit.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from chalicelib import telemetry
 from chalicelib.catalog import get_type
@@ -78,13 +78,17 @@ def get_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
     return ports.cleanups.get(tenant, cleanup_id)
 
 
-def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]:
-    return ports.cleanups.list_for(tenant)
+@overload
+def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]: ...
+@overload
+def list_cleanups(ports: Ports, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]: ...
 
 
-def page_of_cleanups(ports: Ports, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
-    """The page `listing` asks for and how many match, read by key (cost grows with the page only)."""
-    return ports.cleanups.page(tenant, listing)
+def list_cleanups(ports: Ports, tenant: Tenant,
+                  listing: Listing | None = None) -> list[Cleanup] | tuple[list[Cleanup], int]:
+    """Every cleanup of the tenant; or, given a `listing`, its page and how many match, read by key
+    (the cost grows with the page, not with the tenant's history)."""
+    return ports.cleanups.list_for(tenant) if listing is None else ports.cleanups.page(tenant, listing)
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:

@@ -15,7 +15,7 @@ from chalicelib.views.listing import select
 TYPE = "cleanups"
 # (cleanup, relationship names) -> (linkage by name, resources to include)
 IncludedOf = Callable[[Cleanup, Sequence[str]], tuple[dict[str, Any], list[Resource]]]
-ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.page_of_cleanups`
+ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.list_cleanups` with a listing
 Everything = Callable[[], list[Cleanup]]  # `chalicelib.cleanups.list_cleanups`
 KEYED_FILTERS = ("status", "reference")  # `<name>_eq` alone is answered by key
 _ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", True)])  # the default sort is by id
