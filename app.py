@@ -50,8 +50,9 @@ def show_application(call: ApiRequest) -> dict[str, Any]:
 
 @api.route("/api/cleanups", methods=["GET"])
 def list_cleanups(call: ApiRequest) -> dict[str, Any]:
-    found = cleanups.list_cleanups(bootstrap.ports(), call.tenant)
-    return cleanup_views.render_page(found, call, event_views.cleanup_included)
+    ports = bootstrap.ports()
+    return cleanup_views.render_page(call, lambda listing: cleanups.list_cleanups(ports, call.tenant, listing),
+                                     lambda: cleanups.list_cleanups(ports, call.tenant), event_views.cleanup_included)
 
 
 @api.route("/api/cleanups", methods=["POST"], status=201)

@@ -24,7 +24,15 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bench import api_latency, cleanup_throughput, interrupt_latency, preview_latency, selection_read_amplification
+from bench import (
+    api_latency,
+    capacity,
+    cleanup_throughput,
+    interrupt_latency,
+    list_cleanups_cost,
+    preview_latency,
+    selection_read_amplification,
+)
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
 from chalicelib.config import get_settings
@@ -81,6 +89,7 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
                                        interrupt_records, workers, backend, note)
         out(row)
         out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
+        out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
         server, server_url = stack.server_process()
         try:
             out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))
@@ -99,6 +108,7 @@ def main() -> int:
         rows.write(json.dumps(row) + "\n")
     workers = _int("WORKERS", 2)
     concurrencies = [int(n) for n in (os.environ.get("BENCH_WORKERS") or "1,2,4").split(",") if n.strip()]
+    emit(capacity.row())  # first: on moto in this process, before any stack points the clients elsewhere
     backends = [b.strip() for b in (os.environ.get("BENCH_BACKENDS") or "dynamodb-local,moto").split(",") if b.strip()]
     for backend in backends:
         if backend == "moto":

@@ -72,7 +72,8 @@ def preview_ports() -> previews.Ports:
 def ports() -> Ports:
     clock, queue, settings = SystemClock(), SqsWorkQueue(), get_settings()
     archive = records.S3Archive() if settings.archive_deletes else None
-    return Ports(cleanups=DynamoCleanupRepository(events.add_recorded), records=HostedRecords(archive), queue=queue,
+    repository = DynamoCleanupRepository(events.add_recorded, events.expire_recorded)
+    return Ports(cleanups=repository, records=HostedRecords(archive), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
                  settings=settings)
 

@@ -45,6 +45,7 @@ class Settings:
     archive_deletes: bool
     archive_bucket: str
     restore_window_days: int
+    cleanup_retention_days: int
     public_base_url: str = ""  # links in webhook payloads, which no request carries
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
 
@@ -132,6 +133,7 @@ SETTINGS: dict[str, Setting] = {
     "archive_deletes": Setting("ARCHIVE_DELETES", "1", _flag),
     "archive_bucket": Setting("ARCHIVE_BUCKET", "cleanups-archive", _text),
     "restore_window_days": Setting("RESTORE_WINDOW_DAYS", "30", _integer(1)),
+    "cleanup_retention_days": Setting("CLEANUP_RETENTION_DAYS", "400", _integer(1)),
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
     "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),

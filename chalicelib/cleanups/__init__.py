@@ -8,6 +8,7 @@ from chalicelib.cleanups.ports import (
     CleanupRepository,
     Clock,
     Deletion,
+    Listing,
     Ports,
     RecordStore,
     Restoration,
@@ -26,7 +27,7 @@ from chalicelib.cleanups.services import (
 from chalicelib.cleanups.worker import process_batch
 
 __all__ = [
-    "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Ports",
+    "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing", "Ports",
     "ReconcileReport", "RecordStore", "Restoration", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
     "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "restore_batch", "update_cleanup",
 ]

@@ -19,6 +19,17 @@ if TYPE_CHECKING:  # the events package builds what a write reports; it imports 
     from chalicelib.events.model import Recorded
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A page of cleanups the store answers by key: id order, all or one status or one reference."""
+
+    offset: int
+    limit: int
+    descending: bool = False
+    status: str | None = None
+    reference: str | None = None
+
+
 class CleanupRepository(Protocol):
     """Cleanups, their snapshots and each tenant's active-cleanup slots.
 
@@ -37,7 +48,11 @@ class CleanupRepository(Protocol):
         """The cleanup (a consistent read); `RecordNotFoundError` if there is none."""
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
-        """The tenant's cleanups in id order."""
+        """The tenant's cleanups in id order (every one of them: the lists that no key answers)."""
+
+    def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
+        """One page of the tenant's cleanups as `listing` asks, and how many match in all, reading about
+        `listing.offset + listing.limit` cleanups whatever the tenant's history."""
 
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         """The ids of snapshot batch `number`; [] once the cleanup is deleted."""

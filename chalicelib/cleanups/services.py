@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from chalicelib import telemetry
 from chalicelib.catalog import get_type
@@ -25,7 +25,7 @@ from chalicelib.cleanups.model import (
     validate_create,
     validate_update,
 )
-from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.transitions import commit_transition
@@ -86,8 +86,17 @@ def get_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
     return ports.cleanups.get(tenant, cleanup_id)
 
 
-def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]:
-    return ports.cleanups.list_for(tenant)
+@overload
+def list_cleanups(ports: Ports, tenant: Tenant) -> list[Cleanup]: ...
+@overload
+def list_cleanups(ports: Ports, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]: ...
+
+
+def list_cleanups(ports: Ports, tenant: Tenant,
+                  listing: Listing | None = None) -> list[Cleanup] | tuple[list[Cleanup], int]:
+    """Every cleanup of the tenant; or, given a `listing`, its page and how many match, read by key
+    (the cost grows with the page, not with the tenant's history)."""
+    return ports.cleanups.list_for(tenant) if listing is None else ports.cleanups.page(tenant, listing)
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:

@@ -8,10 +8,13 @@ Create, transitions, detail updates and delete are each one TransactWriteItems: 
 cleanup's conditional write, the items of what it reports (events, versions: added by
 the events store, injected as `recorded_items`), and the tenant's slot count: ADD 1
 under `active_count < limit` when a cleanup is created active, ADD -1 when a transition
-leaves the active states. The count never passes the limit and never drifts.
+leaves the active states. The count never passes the limit and never drifts. The same
+transactions keep the tenant's list counts (`count_store`) and stamp `expires_at` (DynamoDB
+TTL, `retention`) on what a finished cleanup leaves; list pages are read by key (`page`).
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +28,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 
+from chalicelib.cleanups import count_store
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
+from chalicelib.cleanups.ports import Listing
+from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     from chalicelib.events.model import Recorded
 
 RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
+ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.store.expire_recorded`
 
 
 class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
@@ -49,6 +56,28 @@ class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
 
     active = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
+
+
+class StatusIndex(LocalSecondaryIndex["CleanupItem"]):
+    """A tenant's cleanups of one status in id order: `by_status` is `<status>#<id>`."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    by_status = UnicodeAttribute(range_key=True)
+
+
+class ReferenceIndex(LocalSecondaryIndex["CleanupItem"]):
+    """A tenant's cleanups of one reference in id order (only those with one): see `_reference_key`."""
+
+    class Meta:
+        index_name = "by_reference"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    by_reference = UnicodeAttribute(range_key=True)
 
 
 class CleanupItem(TenantItem):
@@ -82,13 +111,19 @@ class CleanupItem(TenantItem):
     restore_counted = NumberSetAttribute(null=True)
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
+    by_status = UnicodeAttribute(null=True)
+    by_reference = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
     active_index = ActiveIndex()
+    status_index = StatusIndex()
+    reference_index = ReferenceIndex()
 
 
 class BatchItem(ServiceItem):
     """One batch of a cleanup's snapshot: the ids selected at creation."""
 
     ids = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    expires_at = NumberAttribute(null=True)
 
 
 class SlotsItem(ServiceItem):
@@ -129,13 +164,28 @@ def _batch_key(number: int) -> str:
     return f"batch#{number:05d}"
 
 
+def _status_key(status: str, cleanup_id: str) -> str:
+    return f"{status}#{cleanup_id}"
+
+
+def _reference_key(reference: str | None, cleanup_id: str = "") -> str | None:
+    """`<length>:<reference>#<id>`: the length keeps a reference from prefixing a longer one."""
+    return None if reference is None else f"{len(reference)}:{reference}#{cleanup_id}"
+
+
+def _retention() -> int:
+    return get_settings().cleanup_retention_days
+
+
 def _to_domain(item: CleanupItem) -> Cleanup:
     return to_domain(Cleanup, item, id=item.sk)
 
 
 def _to_item(cleanup: Cleanup) -> CleanupItem:
     return to_item(_cleanups(), cleanup, pk=_partition(cleanup.tenant), sk=cleanup.id,
-                   active="1" if cleanup.active else None)
+                   active="1" if cleanup.active else None, by_status=_status_key(cleanup.status, cleanup.id),
+                   by_reference=_reference_key(cleanup.reference, cleanup.id),
+                   expires_at=expires_at(cleanup, _retention()))
 
 
 def _not_found(cleanup_id: str) -> RecordNotFoundError:
@@ -156,8 +206,11 @@ def _give_slot_back(transaction: Transaction, tenant: Tenant) -> None:
 class DynamoCleanupRepository:
     """Implements `chalicelib.cleanups.ports.CleanupRepository`; stateless (tables are bound per call)."""
 
-    def __init__(self, recorded_items: RecordedItems) -> None:
+    def __init__(self, recorded_items: RecordedItems, expire_recorded: ExpireRecorded | None = None) -> None:
+        """`expire_recorded`: what a finished cleanup's winner stamps on its earlier events and versions
+        (None: they keep the expiry they were written with, which ends the day a one-day run ends)."""
         self.recorded_items = recorded_items
+        self.expire_recorded = expire_recorded
 
     def slots_taken(self, tenant: Tenant) -> int:
         try:
@@ -168,10 +221,11 @@ class DynamoCleanupRepository:
     # --- cleanups and snapshots ----------------------------------------------------------------
 
     def _write_batches(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
+        expiry = written_expiry(cleanup.created_at, max(_retention(), cleanup.restore_window_days))
         with _batches().batch_write() as writer:
             for number, ids in enumerate(batches):
                 writer.save(_batches()(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number),
-                                       ids=list(ids)))
+                                       ids=list(ids), expires_at=expiry))
 
     def _delete_batches(self, cleanup: Cleanup, count: int) -> None:
         batches = _batches()
@@ -186,6 +240,7 @@ class DynamoCleanupRepository:
         transaction.put(_to_item(cleanup), condition=_cleanups().sk.does_not_exist(), name="cleanup")
         if cleanup.active:
             _take_slot(transaction, cleanup.tenant, limit)
+        count_store.add(transaction, cleanup, 1)
         self.recorded_items(transaction, recorded)
         refused = transaction.commit()
         if "slots" in refused:
@@ -203,6 +258,28 @@ class DynamoCleanupRepository:
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
         return [_to_domain(item) for item in _cleanups().query(_partition(tenant), consistent_read=True)]
 
+    def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
+        """At most offset + limit unexpired items read (plus those expired but not yet removed)."""
+        model = _cleanups()
+        live = model.expires_at.does_not_exist() | (model.expires_at > int(time.time()))
+        wanted = listing.offset + listing.limit
+        options: dict[str, Any] = {"filter_condition": live, "scan_index_forward": not listing.descending,
+                                   "consistent_read": True, "limit": wanted, "page_size": wanted}
+        if listing.reference is not None:
+            key = model.by_reference.startswith(str(_reference_key(listing.reference)))
+            found = model.reference_index.query(_partition(tenant), key, **options)
+            # Cleanups sharing a reference are few: counting them reads only those.
+            total = model.reference_index.count(_partition(tenant), key, filter_condition=live,
+                                                consistent_read=True)
+        elif listing.status is not None:
+            found = model.status_index.query(_partition(tenant), model.by_status.startswith(f"{listing.status}#"),
+                                             **options)
+            total = count_store.live_total(tenant, listing.status)
+        else:
+            found = model.query(_partition(tenant), **options)
+            total = count_store.live_total(tenant)
+        return [_to_domain(item) for item in found][listing.offset:], total
+
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         try:
             return [str(i) for i in _batches().get(_snapshot_partition(tenant, cleanup_id), _batch_key(number)).ids]
@@ -215,7 +292,11 @@ class DynamoCleanupRepository:
             model.status.set(after.status), model.updated_at.set(after.updated_at),
             model.started_at.set(after.started_at) if after.started_at else model.started_at.remove(),
             model.active.set("1") if after.active else model.active.remove(),
+            model.by_status.set(_status_key(after.status, after.id)),
         ]
+        expiry = expires_at(after, _retention())
+        if expiry is not None:
+            actions.append(model.expires_at.set(expiry))
         if after.completed_at:
             actions.append(model.completed_at.set(after.completed_at))
         if after.interrupted_at:
@@ -225,8 +306,13 @@ class DynamoCleanupRepository:
                            condition=model.status == before.status, name="cleanup")
         if before.active and not after.active:
             _give_slot_back(transaction, before.tenant)
+        count_store.move(transaction, before, after)
         self.recorded_items(transaction, recorded)
-        return not transaction.commit()
+        if transaction.commit():
+            return False
+        if expiry is not None and self.expire_recorded is not None:
+            self.expire_recorded(after.tenant, after.id, expiry)
+        return True
 
     def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
         """reference, reference_origin, metadata: plain attributes, last writer wins."""
@@ -234,6 +320,9 @@ class DynamoCleanupRepository:
         actions: list[Action] = [getattr(model, name).set(value) if value is not None
                                  else getattr(model, name).remove() for name, value in changes.items()]
         actions.append(model.updated_at.set(cleanup.updated_at))
+        if "reference" in changes:
+            reference = _reference_key(changes["reference"], cleanup.id)
+            actions.append(model.by_reference.set(reference) if reference else model.by_reference.remove())
         transaction = Transaction()
         transaction.update(model(_partition(cleanup.tenant), cleanup.id), actions, condition=model.sk.exists(),
                            name="cleanup")
@@ -284,6 +373,7 @@ class DynamoCleanupRepository:
         transaction = Transaction()
         transaction.delete(model(_partition(cleanup.tenant), cleanup.id),
                            condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
+        count_store.add(transaction, cleanup, -1)
         self.recorded_items(transaction, recorded)
         return not transaction.commit()
 

@@ -16,12 +16,13 @@ from chalicelib.events.queries import (
     webhooks_of_event,
 )
 from chalicelib.events.recorder import CleanupEventsRecorder, EventLog
-from chalicelib.events.store import DynamoEventLog, add_recorded
+from chalicelib.events.store import DynamoEventLog, add_recorded, expire_recorded
 from chalicelib.events.webhooks import create_webhook, delete_webhook, get_webhook, list_webhooks, update_webhook
 
 __all__ = [
     "TOPICS", "CleanupEventsRecorder", "DynamoEventLog", "Event", "EventLog", "EventCallback", "Outgoing", "Recorded",
     "Version", "Webhook", "add_recorded", "callbacks_of_event", "create_webhook", "delete_webhook", "deliver",
+    "expire_recorded",
     "events_of_cleanup", "get_event", "get_event_callback", "get_version", "get_webhook", "last_event_callbacks",
     "list_event_callbacks", "list_events", "list_versions", "list_webhooks", "update_webhook", "versions_of_cleanup",
     "webhook_of_callback", "webhooks_of_event",

@@ -12,12 +12,14 @@ dispatched, oldest first; dispatch removes both attributes.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.cleanups.retention import written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import TenantItem, Transaction, bind, to_domain, to_item, written
 from chalicelib.events import webhook_store
@@ -50,6 +52,7 @@ class EventItem(TenantItem):
     metadata = JSONAttribute(null=True)
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
     outbox_index = OutboxIndex()
 
 
@@ -63,6 +66,7 @@ class VersionItem(TenantItem):
     user_agent = UnicodeAttribute(null=True)
     uuid = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
 
 
 def _events() -> type[EventItem]:
@@ -132,8 +136,8 @@ def events_of(tenant: Tenant, cleanup_id: str) -> list[Event]:
 
 # --- versions ----------------------------------------------------------------------------------
 
-def _version_item(version: Version, pk: str) -> VersionItem:
-    return to_item(_versions(), version, pk=pk, sk=version.id)
+def _version_item(version: Version, pk: str, **ttl: Any) -> VersionItem:
+    return to_item(_versions(), version, pk=pk, sk=version.id, **ttl)
 
 
 def _version(item: VersionItem) -> Version:
@@ -161,12 +165,30 @@ def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
 def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
     """Into a cleanup write's transaction: both copies of each event (the tenant's in the outbox) and version."""
     resource = recorded.cleanup.attributes()
+    days = max(get_settings().cleanup_retention_days, recorded.cleanup.restore_window_days)
     for event in recorded.events:
-        transaction.put(_event_item(event, events_partition(event.tenant), active=OUTBOX, outbox=resource))
-        transaction.put(_event_item(event, cleanup_events_partition(event.tenant, event.resource_id)))
+        ttl = {"expires_at": written_expiry(event.created_at, days)}
+        transaction.put(_event_item(event, events_partition(event.tenant), active=OUTBOX, outbox=resource, **ttl))
+        transaction.put(_event_item(event, cleanup_events_partition(event.tenant, event.resource_id), **ttl))
     for version in recorded.versions:
-        transaction.put(_version_item(version, versions_partition(version.tenant)))
-        transaction.put(_version_item(version, cleanup_versions_partition(version.tenant, version.resource_id)))
+        ttl = {"expires_at": written_expiry(version.created_at, days)}
+        transaction.put(_version_item(version, versions_partition(version.tenant), **ttl))
+        transaction.put(_version_item(version, cleanup_versions_partition(version.tenant, version.resource_id),
+                                      **ttl))
+
+
+def expire_recorded(tenant: Tenant, cleanup_id: str, expires_at: int) -> None:
+    """Both copies of a finished cleanup's events and versions expire with it (those written while it ran)."""
+    _expire(_events(), cleanup_events_partition(tenant, cleanup_id), events_partition(tenant), expires_at)
+    _expire(_versions(), cleanup_versions_partition(tenant, cleanup_id), versions_partition(tenant), expires_at)
+
+
+def _expire(model: type[EventItem] | type[VersionItem], own: str, tenants: str, expires_at: int) -> None:
+    for item in model.query(own, attributes_to_get=["sk"]):
+        for pk in (own, tenants):
+            # Conditional: an update never recreates a copy deleted meanwhile.
+            written(partial(model(pk, item.sk).update, actions=[model.expires_at.set(expires_at)],
+                            condition=model.sk.exists()))
 
 
 class DynamoEventLog:

@@ -5,8 +5,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chalicelib.catalog import service_type
-from chalicelib.cleanups import Actor, Cleanup
+from chalicelib.cleanups import Actor, Cleanup, Listing
 from chalicelib.cleanups.model import RELATIONSHIPS
+from chalicelib.filters import parse_filters
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
 from chalicelib.views.listing import select
@@ -14,6 +15,10 @@ from chalicelib.views.listing import select
 TYPE = "cleanups"
 # (cleanup, relationship names) -> (linkage by name, resources to include)
 IncludedOf = Callable[[Cleanup, Sequence[str]], tuple[dict[str, Any], list[Resource]]]
+ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.list_cleanups` with a listing
+Everything = Callable[[], list[Cleanup]]  # `chalicelib.cleanups.list_cleanups`
+KEYED_FILTERS = ("status", "reference")  # `<name>_eq` alone is answered by key
+_ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", True)])  # the default sort is by id
 
 
 def resource(cleanup: Cleanup) -> Resource:
@@ -35,12 +40,37 @@ def render(cleanup: Cleanup, call: ApiRequest, query: ListQuery | None = None) -
     return render_one(resource(cleanup), call.base_url, query or show_query(call))
 
 
-def render_page(cleanups: list[Cleanup], call: ApiRequest, included_of: IncludedOf) -> dict[str, Any]:
-    """A page of the tenant's cleanups; `included_of` reads what `include=events,versions` asks for."""
+def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | None:
+    """The page as the store reads it by key: id order, no filter or one `status_eq`/`reference_eq`.
+
+    None for any other filter or sort: those read every cleanup of the tenant.
+    """
+    conditions = parse_filters(filterable, query.filters).conditions
+    if query.sort not in _ID_ORDER or len(conditions) > 1:
+        return None
+    keys: dict[str, str] = {}
+    for condition in conditions:
+        name = condition.attributes[0]
+        if condition.attributes != (name,) or name not in KEYED_FILTERS or condition.predicate != "eq":
+            return None
+        keys[name] = condition.value
+    return Listing(offset=(query.page_number - 1) * query.page_size, limit=query.page_size,
+                   descending=query.sort == _ID_ORDER[2], **keys)
+
+
+def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, included_of: IncludedOf) -> dict[str, Any]:
+    """A page of the tenant's cleanups, read by key when it can be; `included_of` reads what
+    `include=events,versions` asks for."""
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS)
+    listing = keyed_listing(query, spec.filterable())
+    if listing is not None:
+        cleanups, total = by_key(listing)
+        page = [resource(c) for c in cleanups]
+    else:
+        cleanups = everything()
+        page, total = select([resource(c) for c in cleanups], query, spec.filterable())
     by_id = {c.id: c for c in cleanups}
-    page, total = select([resource(c) for c in cleanups], query, spec.filterable())
     included: list[Resource] = []
     for main in page:
         if query.include:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.cleanups import Cleanup, Deletion, Ports, Restoration, process_batch, restore_batch
+from chalicelib.cleanups import Cleanup, Deletion, Listing, Ports, Restoration, process_batch, restore_batch
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
 from chalicelib.config import Settings, default_settings
@@ -153,6 +153,12 @@ class InMemoryCleanupRepository:
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
         return [replace(c) for key, c in sorted(self.cleanups.items()) if key[0] == tenant.key]
+
+    def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
+        kept = [c for c in self.list_for(tenant) if listing.status in (None, c.status)
+                and (listing.reference is None or c.reference == listing.reference)]
+        ordered = kept[::-1] if listing.descending else kept
+        return ordered[listing.offset:listing.offset + listing.limit], len(kept)
 
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         batches = self.batches.get(self._key(tenant, cleanup_id), [])
