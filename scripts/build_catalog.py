@@ -37,6 +37,10 @@ SERVICE_EXTRA = {
         "restored_count": {**_READ_ONLY, "type": "integer"},
         "restore_errors_count": {**_READ_ONLY, "type": "integer"},
         "restore_errors_log": {**_READ_ONLY, "type": "object", "filterable": False, "sortable": False},
+        "max_records_per_second": {**_READ_ONLY, "type": "integer", "creatable": True, "updatable": True},
+        "progress_percent": {**_READ_ONLY, "type": "float"},
+        "records_per_second": {**_READ_ONLY, "type": "float", "filterable": False, "sortable": False},
+        "estimated_completion_at": {**_READ_ONLY, "type": "datetime", "filterable": False, "sortable": False},
     },
 }
 
