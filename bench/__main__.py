@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bench import api_latency, cleanup_throughput, interrupt_latency, selection_read_amplification
+from bench import api_latency, cleanup_throughput, interrupt_latency, selection_read_amplification, throttle_accuracy
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
 from chalicelib.config import get_settings
@@ -71,6 +71,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, out: Calla
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)
         out(row)
+        out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers,
+                                  throttle_accuracy.throttled_sub_batch(), backend, note))
         server, server_url = stack.server_process()
         try:
             out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))
