@@ -32,6 +32,7 @@ from bench import (
     list_cleanups_cost,
     preview_latency,
     selection_read_amplification,
+    throttle_accuracy,
 )
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
@@ -90,6 +91,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         out(row)
         out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
+        out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers,
+                                  throttle_accuracy.throttled_sub_batch(), backend, note))
         server, server_url = stack.server_process()
         try:
             out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,9 @@ class SystemClock:
 
     def now(self) -> datetime:
         return now()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class HostedRecords:

@@ -82,6 +82,11 @@ def batch_begun(cleanup: Cleanup, batch: int, records: int) -> None:
     logger.info("Batch begun", extra=_about(cleanup, batch=batch, records=records))
 
 
+def batch_given_back(cleanup: Cleanup, batch: int, delay_seconds: int) -> None:
+    """A throttled batch's message sent again, delayed: its next slot was further than a worker waits."""
+    logger.info("Batch given back", extra=_about(cleanup, batch=batch, delay_seconds=delay_seconds))
+
+
 def sub_batch_counted(cleanup: Cleanup, number: int, deleted: int, errors: int) -> None:
     """A sub-batch's outcome entered the counts (once: a redelivery that counts nothing reports nothing)."""
     logger.info("Sub-batch counted", extra=_about(cleanup, sub_batch=number, deleted=deleted, errors=errors))

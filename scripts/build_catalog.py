@@ -39,6 +39,10 @@ SERVICE_EXTRA = {
         "restore_errors_log": {**_READ_ONLY, "type": "object", "filterable": False, "sortable": False},
         "expected_records_count": {**_READ_ONLY, "type": "integer", "creatable": True, "filterable": False,
                                    "sortable": False},
+        "max_records_per_second": {**_READ_ONLY, "type": "integer", "creatable": True, "updatable": True},
+        "progress_percent": {**_READ_ONLY, "type": "float"},
+        "records_per_second": {**_READ_ONLY, "type": "float", "filterable": False, "sortable": False},
+        "estimated_completion_at": {**_READ_ONLY, "type": "datetime", "filterable": False, "sortable": False},
     },
 }
 

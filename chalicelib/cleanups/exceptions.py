@@ -47,3 +47,11 @@ class RestoreFinishedError(ValidationError):
 
     def __init__(self, restore_status: str) -> None:
         super().__init__(f"The cleanup's restore is already {restore_status}", pointer="/data/attributes/_interrupt")
+
+
+class ThrottleFinishedError(ValidationError):
+    """A throttle change asked of a cleanup that is already completed or interrupted."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"The cleanup is already {status}: its throttle no longer applies",
+                         pointer="/data/attributes/max_records_per_second")

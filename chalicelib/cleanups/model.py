@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog import cleanable_types, service_type
+from chalicelib.cleanups import progress
 from chalicelib.cleanups.exceptions import RecordsCountChangedError
 from chalicelib.exceptions import ErrorDetail, ValidationError
 from chalicelib.tenancy import Tenant, iso, parse_iso
@@ -14,6 +15,8 @@ PENDING, IN_PROGRESS, INTERRUPTED, COMPLETED = "pending", "in_progress", "interr
 ACTIVE = frozenset({PENDING, IN_PROGRESS})
 TERMINAL = frozenset({INTERRUPTED, COMPLETED})
 RELATIONSHIPS = ("events", "versions")
+# What the counts and the clock derive: never a change of their own in a version.
+DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at"})
 RESTORE_ACTIVE = frozenset({PENDING, IN_PROGRESS})  # restore_status values while a restore runs
 DEFAULT_RESTORE_WINDOW_DAYS = 30  # cleanups stored before the window was kept on each one
 
@@ -50,6 +53,10 @@ class Cleanup:
     restore_errors_log: dict[str, Any] = field(default_factory=dict)
     restore_started: frozenset[int] = frozenset()  # archived sub-batches a restore began putting back
     restore_counted: frozenset[int] = frozenset()  # archived sub-batches whose restore is in the counts
+    max_records_per_second: int | None = None  # the throttle (chalicelib.cleanups.pacing); None: no limit
+    paced_until: float | None = None  # epoch seconds when the throttle's next free slot begins
+    counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
+    progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
 
     @property
     def active(self) -> bool:
@@ -76,6 +83,21 @@ class Cleanup:
     def fully_counted(self) -> bool:
         return len(self.counted) >= self.sub_batch_count
 
+    @property
+    def progress_percent(self) -> float:
+        return progress.percent(self.processed_count + self.errors_count, self.records_count)
+
+    @property
+    def records_per_second(self) -> float | None:
+        """The recent rate while in progress (None before two counts, and once it is not in progress)."""
+        return progress.rate(self.progress_samples) if self.status == IN_PROGRESS else None
+
+    @property
+    def estimated_completion_at(self) -> str | None:
+        if self.status != IN_PROGRESS:
+            return None
+        return progress.completion(self.progress_samples, self.records_count - self.processed_count - self.errors_count)
+
     def attributes(self) -> dict[str, Any]:
         """What a client sees, every attribute present (nulls included)."""
         return {
@@ -87,7 +109,9 @@ class Cleanup:
             "reference_origin": self.reference_origin, "metadata": self.metadata,
             "restorable_until": self.restorable_until, "restore_status": self.restore_status,
             "restored_count": self.restored_count, "restore_errors_count": self.restore_errors_count,
-            "restore_errors_log": self.restore_errors_log,
+            "restore_errors_log": self.restore_errors_log, "max_records_per_second": self.max_records_per_second,
+            "progress_percent": self.progress_percent, "records_per_second": self.records_per_second,
+            "estimated_completion_at": self.estimated_completion_at,
         }
 
 
@@ -123,6 +147,14 @@ def validate_create(attributes: dict[str, Any]) -> None:
         raise ValidationError("expected_records_count must be an integer >= 0",
                               pointer="/data/attributes/expected_records_count")
     _check_strings(attributes)
+    _check_rate(attributes)
+
+
+def _check_rate(attributes: dict[str, Any]) -> None:
+    rate = attributes.get("max_records_per_second")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1):
+        raise ValidationError("max_records_per_second must be an integer >= 1, or null",
+                              pointer="/data/attributes/max_records_per_second")
 
 
 def check_expected_count(attributes: dict[str, Any], records_count: int) -> None:
@@ -139,6 +171,7 @@ def validate_update(attributes: dict[str, Any]) -> bool:
     if not isinstance(interrupt, bool):
         raise ValidationError("_interrupt must be a boolean", pointer="/data/attributes/_interrupt")
     _check_strings(attributes)
+    _check_rate(attributes)
     return interrupt
 
 
@@ -174,7 +207,7 @@ def interrupt(cleanup: Cleanup, moment: datetime) -> Cleanup:
 def changes(before: Cleanup, after: Cleanup) -> dict[str, list[Any]]:
     """`{field: [old, new]}` for a version, over the client-visible attributes."""
     old, new = before.attributes(), after.attributes()
-    return {name: [old[name], new[name]] for name in new if old[name] != new[name]}
+    return {name: [old[name], new[name]] for name in new if old[name] != new[name] and name not in DERIVED}
 
 
 def sub_batches_of(batch_number: int, ids: list[str], batch_size: int,
@@ -183,6 +216,12 @@ def sub_batches_of(batch_number: int, ids: list[str], batch_size: int,
     first = batch_number * batch_size // sub_batch_size
     starts = range(0, len(ids), sub_batch_size)
     return [(first + k, ids[start:start + sub_batch_size]) for k, start in enumerate(starts)]
+
+
+def batch_messages(cleanup: Cleanup, numbers: list[int]) -> list[dict[str, Any]]:
+    """The queue's `cleanup_batch` messages of the cleanup's batches `numbers`."""
+    tenant = {"organization_id": cleanup.tenant.organization_id, "mode": cleanup.tenant.mode}
+    return [{"kind": "cleanup_batch", "tenant": tenant, "cleanup_id": cleanup.id, "batch": n} for n in numbers]
 
 
 def batch_of_sub_batch(number: int, batch_size: int, sub_batch_size: int) -> int:

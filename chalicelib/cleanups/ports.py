@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.cleanups.model import Actor, Cleanup
+from chalicelib.cleanups.pacing import Pace
 from chalicelib.config import Settings
 from chalicelib.filters import Condition
 from chalicelib.tenancy import Tenant
@@ -64,15 +65,24 @@ class CleanupRepository(Protocol):
     def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
         """Set (None: remove) plain attributes and `cleanup.updated_at` with `recorded`; the stored cleanup after.
 
-        `RecordNotFoundError` if gone.
+        `RecordNotFoundError` if gone; `ThrottleFinishedError` when `changes` has `max_records_per_second`
+        and the cleanup is no longer active.
         """
 
-    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
-        """Mark sub-batch `number` begun, only while the cleanup is active (the interrupt check)."""
+    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
+        """Mark sub-batch `number` begun, only while the cleanup is active (the interrupt check).
+
+        With `pace`, also only while `max_records_per_second` and `paced_until` are still `pace.rate`
+        and `pace.was`, and `paced_until` becomes `pace.until` (the throttle's slot, see `pacing`).
+        """
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
-        """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone."""
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
+        """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone.
+
+        With `tally`, also `processed + errors` to `counted_records` and the rate sample, only while
+        `counted_records` is within `tally.within` (None otherwise), with `tally.recorded` in one transaction.
+        """
 
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         """One more reconciliation without progress."""
@@ -151,6 +161,15 @@ class RecordStore(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The progress side of a count write (see `chalicelib.cleanups.progress`)."""
+
+    within: tuple[int, int]  # `counted_records` before the write: the range crossing the planned steps
+    sample: tuple[str, list[float]]  # the rate sample it leaves: slot, [epoch seconds, records]
+    recorded: Recorded  # the progress events of the steps it crosses (often none)
+
+
 class WorkQueue(Protocol):
     """The queue the worker consumes: cleanup batches and webhook deliveries, as JSON objects."""
 
@@ -170,6 +189,9 @@ class CleanupEvents(Protocol):
     def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
         """The version and event of deleting `cleanup`."""
 
+    def recorded_progress(self, cleanup: Cleanup, steps: Sequence[int]) -> Recorded:
+        """The `cleanups.progress` event of each 10 % step crossed (one id per step: a repeat is the same item)."""
+
     def dispatch(self, recorded: Recorded) -> None:
         """Enqueue the webhook deliveries of committed events and take them out of the outbox; never raises."""
 
@@ -179,6 +201,9 @@ class CleanupEvents(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (the throttle's short waits for a slot)."""
 
 
 @dataclass(frozen=True)

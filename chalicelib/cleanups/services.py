@@ -12,12 +12,14 @@ from typing import Any, overload
 
 from chalicelib import telemetry
 from chalicelib.catalog import get_type
-from chalicelib.cleanups.exceptions import CleanupFinishedError, TooManyRecordsError
+from chalicelib.cleanups import pacing
+from chalicelib.cleanups.exceptions import CleanupFinishedError, ThrottleFinishedError, TooManyRecordsError
 from chalicelib.cleanups.model import (
     ACTIVE,
     Actor,
     Cleanup,
     aligned_batch_size,
+    batch_messages,
     check_expected_count,
     complete,
     interrupt,
@@ -32,12 +34,7 @@ from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import Condition, parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
 
-DETAILS = ("reference", "reference_origin", "metadata")
-
-
-def batch_messages(cleanup: Cleanup, numbers: list[int]) -> list[dict[str, Any]]:
-    tenant = {"organization_id": cleanup.tenant.organization_id, "mode": cleanup.tenant.mode}
-    return [{"kind": "cleanup_batch", "tenant": tenant, "cleanup_id": cleanup.id, "batch": n} for n in numbers]
+DETAILS = ("reference", "reference_origin", "metadata", "max_records_per_second")
 
 
 def selection_conditions(resource_type: str, filters: dict[str, Any]) -> Sequence[Condition]:
@@ -61,15 +58,17 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     filters = attributes.get("filters") or {}
     ids = _selection(ports, tenant, attributes["resource_type"], filters)
     check_expected_count(attributes, len(ids))
-    batch_size = aligned_batch_size(settings.batch_size, settings.sub_batch_size)
+    rate = attributes.get("max_records_per_second")
+    sub_batch_size = pacing.sub_batch_size(settings.sub_batch_size, rate)
+    batch_size = aligned_batch_size(settings.batch_size, sub_batch_size)
     batches = plan_batches(ids, batch_size)
     cleanup = Cleanup(
         tenant=tenant, id=new_id(), resource_type=attributes["resource_type"], filters=filters,
         created_at=iso(moment), updated_at=iso(moment), records_count=len(ids),
-        batch_size=batch_size, sub_batch_size=settings.sub_batch_size, batch_count=len(batches),
-        sub_batch_count=-(-len(ids) // settings.sub_batch_size), reference=attributes.get("reference"),
+        batch_size=batch_size, sub_batch_size=sub_batch_size, batch_count=len(batches),
+        sub_batch_count=-(-len(ids) // sub_batch_size), reference=attributes.get("reference"),
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
-        restore_window_days=settings.restore_window_days,
+        restore_window_days=settings.restore_window_days, max_records_per_second=rate,
     )
     if not batches:
         cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
@@ -126,6 +125,8 @@ def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: di
         cleanup = ports.cleanups.get(tenant, cleanup_id)
     if not details:
         return cleanup
+    if "max_records_per_second" in details and not cleanup.active:
+        raise ThrottleFinishedError(cleanup.status)
     after = _with_details(cleanup, details, iso(ports.clock.now()))
     recorded = ports.events.recorded_change(cleanup, after, actor)
     stored = ports.cleanups.update_details(after, details, recorded)

@@ -31,9 +31,10 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 
 from chalicelib.cleanups import count_store
-from chalicelib.cleanups.exceptions import CleanupLimitError
+from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
-from chalicelib.cleanups.ports import Listing
+from chalicelib.cleanups.pacing import Pace
+from chalicelib.cleanups.ports import Listing, Tally
 from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
@@ -114,6 +115,10 @@ class CleanupItem(TenantItem):
     by_status = UnicodeAttribute(null=True)
     by_reference = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    max_records_per_second = NumberAttribute(null=True)
+    paced_until = NumberAttribute(null=True)
+    counted_records = NumberAttribute(null=True)
+    progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]
     active_index = ActiveIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()
@@ -201,6 +206,25 @@ def _take_slot(transaction: Transaction, tenant: Tenant, limit: int) -> None:
 def _give_slot_back(transaction: Transaction, tenant: Tenant) -> None:
     model = _slots()
     transaction.update(model(*_slots_key(tenant)), [model.active_count.add(-1)], name="slots")
+
+
+def _unchanged(attribute: Any, value: Any) -> Any:
+    return attribute.does_not_exist() if value is None else attribute == value
+
+
+def _paced(model: type[CleanupItem], pace: Pace) -> list[Action]:
+    return [] if pace.until is None or pace.until == pace.was else [model.paced_until.set(pace.until)]
+
+
+def _tallied(model: type[CleanupItem], added: int, tally: Tally) -> list[Action]:
+    slot, value = tally.sample
+    return [model.counted_records.add(added), model.progress_samples[slot].set(value)]
+
+
+def _counted_within(model: type[CleanupItem], within: tuple[int, int]) -> Any:
+    low, high = within
+    inside = model.counted_records.between(low, high)
+    return inside | model.counted_records.does_not_exist() if low == 0 else inside
 
 
 class DynamoCleanupRepository:
@@ -315,7 +339,7 @@ class DynamoCleanupRepository:
         return True
 
     def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
-        """reference, reference_origin, metadata: plain attributes, last writer wins."""
+        """reference, reference_origin, metadata, max_records_per_second: plain attributes, last writer wins."""
         model = _cleanups()
         actions: list[Action] = [getattr(model, name).set(value) if value is not None
                                  else getattr(model, name).remove() for name, value in changes.items()]
@@ -323,30 +347,45 @@ class DynamoCleanupRepository:
         if "reference" in changes:
             reference = _reference_key(changes["reference"], cleanup.id)
             actions.append(model.by_reference.set(reference) if reference else model.by_reference.remove())
+        condition = model.sk.exists()
+        if "max_records_per_second" in changes:  # the throttle changes only while it can apply
+            condition &= model.status.is_in(*sorted(ACTIVE))
         transaction = Transaction()
-        transaction.update(model(_partition(cleanup.tenant), cleanup.id), actions, condition=model.sk.exists(),
+        transaction.update(model(_partition(cleanup.tenant), cleanup.id), actions, condition=condition,
                            name="cleanup")
         self.recorded_items(transaction, recorded)
         if transaction.commit():
-            raise _not_found(cleanup.id)
+            raise ThrottleFinishedError(self.get(cleanup.tenant, cleanup.id).status)  # or not found, if gone
         return self.get(cleanup.tenant, cleanup.id)
 
-    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
         model = _cleanups()
         item = model(_partition(tenant), cleanup_id)
-        return written(lambda: item.update(actions=[model.started.add({number})],
-                                           condition=model.sk.exists() & model.status.is_in(*sorted(ACTIVE))))
+        actions: list[Action] = [model.started.add({number})]
+        condition = model.sk.exists() & model.status.is_in(*sorted(ACTIVE))
+        if pace is not None:
+            actions += _paced(model, pace)
+            condition &= _unchanged(model.max_records_per_second, pace.rate) & _unchanged(model.paced_until, pace.was)
+        return written(lambda: item.update(actions=actions, condition=condition))
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
         model = _cleanups()
         actions: list[Action] = [model.processed_count.add(processed), model.errors_count.add(errors),
                                  model.counted.add({number}), model.updated_at.set(updated_at),
                                  model.reconcile_count.set(0)]
         actions += [model.errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
+        condition = model.sk.exists() & ~model.counted.contains(number)
+        if tally is not None:
+            actions += _tallied(model, processed + errors, tally)
+            condition &= _counted_within(model, tally.within)
         item = model(_partition(tenant), cleanup_id)
-        if not written(lambda: item.update(actions=actions,
-                                           condition=model.sk.exists() & ~model.counted.contains(number))):
+        if tally is not None and tally.recorded.events:  # a step crossed: the count and its events together
+            transaction = Transaction()
+            transaction.update(item, actions, condition=condition, name="cleanup")
+            self.recorded_items(transaction, tally.recorded)
+            return None if transaction.commit() else self.get(tenant, cleanup_id)
+        if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
 

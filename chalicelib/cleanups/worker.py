@@ -10,28 +10,45 @@ counted, even by a redelivery after its worker died half-way, so no record is le
 stripped of its associated records. After an interrupt each worker deletes at most the
 sub-batch it had begun (SUB_BATCH_SIZE records).
 
+Pacing: on a throttled cleanup the same write also takes the sub-batch's time slot
+(`chalicelib.cleanups.pacing`): it moves the cleanup's `paced_until` on by the
+sub-batch's share of `max_records_per_second`, conditional on the rate and
+`paced_until` the worker planned from, so racing workers queue up and a changed rate
+paces the next sub-batch. The worker then sleeps until its slot begins (a couple of
+seconds at most). A slot further away is not taken: the worker sends its message again,
+delayed until about then, and acknowledges this one (a crash in between leaves a
+duplicate, which the counting absorbs; re-sending spares the queue's receive count).
+
 Counting: each sub-batch's outcome is added by one write conditional on its number not
 being counted yet, so a redelivered message, two workers on one batch, or a crash
-half-way never count a record twice.
+half-way never count a record twice. The same write is conditional on the records
+counted so far lying where it crosses the 10 % progress steps the worker planned
+(`chalicelib.cleanups.progress`), and commits their `cleanups.progress` events: each
+step fires once, from the count that crossed it. A worker that finds the total moved
+plans again.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib import telemetry
+from chalicelib.cleanups import pacing, progress
 from chalicelib.cleanups.model import (
     ACTIVE,
     COMPLETED,
     PENDING,
     WORKER,
     Cleanup,
+    batch_messages,
     complete,
     interrupt,
     over_error_budget,
     start,
     sub_batches_of,
 )
-from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.ports import Ports, Tally
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
@@ -68,13 +85,57 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
 
 
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:
-    """Count one sub-batch's outcome (once) and settle the cleanup; the cleanup after it."""
-    after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors),
-                                           bounded_log(ports, errors, cleanup.errors_log), iso(ports.clock.now()))
-    if after is not None:
-        telemetry.sub_batch_counted(after, number, deleted, len(errors))
-        settle(ports, after)
+    """Count one sub-batch's outcome (once) with the progress steps it crosses, and settle the cleanup;
+    the cleanup after it, None when it was counted before."""
+    log = bounded_log(ports, errors, cleanup.errors_log)
+    while True:
+        moment = ports.clock.now()
+        tally = _tally(ports, cleanup, number, deleted, len(errors), moment)
+        after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors), log,
+                                               iso(moment), tally)
+        if after is not None:
+            break
+        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
+        if number in cleanup.counted:
+            return None
+    ports.events.dispatch(tally.recorded)
+    telemetry.sub_batch_counted(after, number, deleted, len(errors))
+    settle(ports, after)
     return after
+
+
+def _tally(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: int, moment: datetime) -> Tally:
+    """The progress side of counting a sub-batch onto `cleanup` as last read."""
+    before, added, records = cleanup.counted_records, deleted + errors, cleanup.records_count
+    steps = progress.crossed(before, added, records)
+    counted = replace(cleanup, processed_count=cleanup.processed_count + deleted,
+                      errors_count=cleanup.errors_count + errors, counted_records=before + added)
+    return Tally(within=progress.same_steps(before, added, records), sample=progress.sample(number, moment, added),
+                 recorded=ports.events.recorded_progress(counted, steps))
+
+
+def _begin(ports: Ports, cleanup: Cleanup, number: int, size: int) -> tuple[Cleanup, bool | None]:
+    """Mark sub-batch `number` begun in its throttle slot, then wait for the slot: (cleanup as last read,
+    True if begun, False if the cleanup is no longer active, None if its slot is too far away)."""
+    while cleanup.status in ACTIVE:
+        now = ports.clock.now().timestamp()
+        pace = pacing.plan(cleanup, size, now)
+        if pacing.too_far(pace, now):
+            return cleanup, None
+        if ports.cleanups.start_sub_batch(cleanup.tenant, cleanup.id, number, pace):
+            if pace.begins > now:
+                ports.clock.sleep(pace.begins - now)
+            return cleanup, True
+        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)  # interrupted, or another worker's slot
+    return cleanup, False
+
+
+def _give_back(ports: Ports, cleanup: Cleanup, batch_number: int, size: int) -> None:
+    """The batch's message again, delayed until about its next slot; this delivery is then acknowledged."""
+    now = ports.clock.now().timestamp()
+    delay = pacing.give_back_delay(pacing.plan(cleanup, size, now), now)
+    ports.queue.send(batch_messages(cleanup, [batch_number]), delay_seconds=delay)
+    telemetry.batch_given_back(cleanup, batch_number, delay)
 
 
 def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: int) -> None:
@@ -95,8 +156,14 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
         if number in cleanup.counted:
             continue  # counted by an earlier delivery
         if number not in cleanup.started:
-            may_start = may_start and ports.cleanups.start_sub_batch(cleanup.tenant, cleanup.id, number)
             if not may_start:
+                continue
+            cleanup, begun = _begin(ports, cleanup, number, len(sub_ids))
+            if begun is None:
+                _give_back(ports, cleanup, batch_number, len(sub_ids))
+                return
+            may_start = begun
+            if not begun:
                 continue
         outcome = ports.records.delete_sub_batch(cleanup.tenant, cleanup.resource_type, sub_ids,
                                                  not_modified_after=cleanup.created_at, cleanup_id=cleanup.id,

@@ -5,15 +5,17 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.cleanups.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
 from chalicelib.tenancy import Tenant, base62_id
 
-CREATE, START, COMPLETE, INTERRUPT, DESTROY = (
-    "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy")
-TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY)
+CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS = (
+    "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy",
+    "cleanups.progress")
+TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS)
 _STATUS_TOPICS = {IN_PROGRESS: START, COMPLETED: COMPLETE, INTERRUPTED: INTERRUPT}
 CLOSED, OPEN = "closed", "open"
 RETRY_BASE_SECONDS = 30
@@ -185,6 +187,13 @@ def recorded_change(before: Cleanup, after: Cleanup, actor: Actor, moment: str) 
     version = update_version(before, after, actor, moment)
     topic = status_topic(before, after)
     return Recorded(after, (new_event(after, topic, moment),) if topic else (), (version,) if version else ())
+
+
+def recorded_progress(cleanup: Cleanup, steps: Sequence[int], moment: str) -> Recorded:
+    """A count crossing 10 % steps: one event per step, its id fixed by the step (no version: counts are not one)."""
+    event = new_event(cleanup, PROGRESS, moment)
+    return Recorded(cleanup, tuple(replace(event, id=derived_id(cleanup.tenant.key, cleanup.id, PROGRESS, str(step)))
+                                   for step in steps))
 
 
 def recorded_destroy(cleanup: Cleanup, actor: Actor, moment: str) -> Recorded:

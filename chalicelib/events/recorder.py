@@ -28,6 +28,7 @@ from chalicelib.events.model import (
     recorded_change,
     recorded_create,
     recorded_destroy,
+    recorded_progress,
 )
 from chalicelib.tenancy import Tenant, iso
 
@@ -64,6 +65,9 @@ class CleanupEventsRecorder:
 
     def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
         return recorded_destroy(cleanup, actor, self._moment())
+
+    def recorded_progress(self, cleanup: Cleanup, steps: Sequence[int]) -> Recorded:
+        return recorded_progress(cleanup, steps, self._moment()) if steps else Recorded(cleanup)
 
     def dispatch(self, recorded: Recorded) -> None:
         """After the commit: deliveries enqueued, the events out of the outbox. Never raises (the outbox keeps them)."""

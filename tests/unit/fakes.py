@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.cleanups import Cleanup, Deletion, Listing, Ports, Restoration, process_batch, restore_batch
-from chalicelib.cleanups.exceptions import CleanupLimitError
+from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
+from chalicelib.cleanups.pacing import Pace
+from chalicelib.cleanups.ports import Tally
 from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
@@ -182,28 +184,49 @@ class InMemoryCleanupRepository:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
         if stored is None:
             raise RecordNotFoundError(f"No cleanup {cleanup.id}")
+        if "max_records_per_second" in changes and not stored.active:
+            raise ThrottleFinishedError(stored.status)
         values = {name: {} if name == "metadata" and value is None else value for name, value in changes.items()}
         self._commit("update_details", recorded, lambda: self._put(replace(stored, **values,
                                                                             updated_at=cleanup.updated_at)))
         return self.get(cleanup.tenant, cleanup.id)
 
-    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
+    def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
         stored = self.cleanups.get(self._key(tenant, cleanup_id))
         if stored is None or stored.status not in ACTIVE:
             return False
-        self._put(replace(stored, started=stored.started | {number}))
+        paced_until = stored.paced_until
+        if pace is not None:
+            if (stored.max_records_per_second, stored.paced_until) != (pace.rate, pace.was):
+                return False
+            paced_until = pace.until
+        self._put(replace(stored, started=stored.started | {number}, paced_until=paced_until))
         return True
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
         key = self._key(tenant, cleanup_id)
         stored = self.cleanups.get(key)
         if stored is None or number in stored.counted:
             return None
-        self.reconciles[key] = 0
-        return self._put(replace(
+        after = replace(
             stored, processed_count=stored.processed_count + processed, errors_count=stored.errors_count + errors,
-            counted=stored.counted | {number}, updated_at=updated_at, errors_log={**stored.errors_log, **errors_log}))
+            counted=stored.counted | {number}, updated_at=updated_at, errors_log={**stored.errors_log, **errors_log})
+        if tally is None:
+            self.reconciles[key] = 0
+            return self._put(after)
+        low, high = tally.within
+        if not low <= stored.counted_records <= high:
+            return None
+        slot, value = tally.sample
+        after = replace(after, counted_records=stored.counted_records + processed + errors,
+                        progress_samples={**stored.progress_samples, slot: list(value)})
+
+        def apply() -> None:
+            self.reconciles[key] = 0
+            self._put(after)
+        self._commit("count_sub_batch", tally.recorded, apply)
+        return replace(after)
 
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         key = self._key(cleanup.tenant, cleanup.id)
@@ -394,11 +417,13 @@ class InMemoryQueue:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    delays: list[int] = field(default_factory=list)  # DelaySeconds of every message sent, in order
 
     def send(self, messages: Sequence[dict[str, Any]], delay_seconds: int = 0) -> None:
         if messages:
             self.faults.check(f"send:{messages[0]['kind']}")
         self.messages.extend(json.loads(json.dumps(m)) for m in messages)  # what SQS carries is JSON
+        self.delays.extend(delay_seconds for _ in messages)
 
     def take(self) -> list[dict[str, Any]]:
         taken, self.messages = self.messages, []
@@ -411,6 +436,7 @@ class AdvancingClock:
 
     moment: datetime = START
     step: timedelta = timedelta(milliseconds=10)
+    slept: list[float] = field(default_factory=list)  # each sleep, in seconds
 
     def now(self) -> datetime:
         self.moment += self.step
@@ -418,6 +444,10 @@ class AdvancingClock:
 
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
 
 
 def settings(**overrides: Any) -> Settings:

@@ -16,9 +16,11 @@ from typing import TypeVar
 import pytest
 
 from chalicelib import cleanups
+from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.exceptions import CleanupFinishedError
-from chalicelib.events import TOPICS, Webhook
-from chalicelib.events.model import COMPLETE, CREATE, DESTROY, INTERRUPT
+from chalicelib.cleanups.progress import crossed
+from chalicelib.events import TOPICS, Version, Webhook
+from chalicelib.events.model import COMPLETE, CREATE, DESTROY, INTERRUPT, PROGRESS
 from chalicelib.events.model import START as START_TOPIC
 from chalicelib.exceptions import RecordNotFoundError
 from tests.unit.fakes import START, Crash, World
@@ -95,13 +97,23 @@ def lifecycle(world: World, *, interrupted: bool) -> None:
     run_until_quiet(world)
 
 
+def steps_crossed(kept: Cleanup | None, destroyed: list[Version]) -> list[int]:
+    """The progress steps of the cleanup's final counts (a destroyed one's are in its destroy version)."""
+    if kept is not None:
+        return crossed(0, kept.processed_count + kept.errors_count, kept.records_count)
+    final = {name: old for name, (old, _) in destroyed[0].changes.items()}
+    return crossed(0, final.get("processed_count", 0) + final.get("errors_count", 0), final.get("records_count", 0))
+
+
 def assert_consistent(world: World) -> None:
     log, kept = world.events, {c.id: c for c in world.cleanups.list_for(TENANT)}
     for cleanup_id in {e.resource_id for e in log.events} | set(kept):
         statuses = log.statuses(cleanup_id)
         destroyed = [v for v in log.versions if v.resource_id == cleanup_id and v.event == "destroy"]
-        # Every transition has exactly one version and one event, and every event its write
-        expected = [CREATE, *(_TOPIC_OF_STATUS[s] for s in statuses), *(DESTROY for _ in destroyed)]
+        # Every transition has exactly one version and one event, every 10 % step crossed one progress
+        # event, and every event its write
+        expected = [CREATE, *(_TOPIC_OF_STATUS[s] for s in statuses), *(DESTROY for _ in destroyed),
+                    *(PROGRESS for _ in steps_crossed(kept.get(cleanup_id), destroyed))]
         assert sorted(log.names(cleanup_id)) == sorted(expected), cleanup_id
         assert (cleanup_id in kept) == (not destroyed)
         if cleanup_id in kept:
@@ -134,9 +146,11 @@ def test_lifecycle_without_faults_delivers_each_event_once_per_webhook() -> None
     world = world_with_webhooks()
     # When a cleanup runs to completion and is deleted
     lifecycle(world, interrupted=False)
-    # Then each of its four events went to its webhook exactly once, and nothing is left over
-    assert sorted(d["topic"] for d in world.deliveries) == sorted([CREATE, START_TOPIC, COMPLETE, DESTROY])
-    assert len({d["event_id"] for d in world.deliveries}) == 4
+    # Then each of its events (four, and nine progress steps) went to its webhook exactly once, and nothing
+    # is left over
+    assert sorted(d["topic"] for d in world.deliveries) == sorted([CREATE, START_TOPIC, COMPLETE, DESTROY,
+                                                                   *[PROGRESS] * 9])
+    assert len({d["event_id"] for d in world.deliveries}) == 13
     assert_consistent(world)
 
 

@@ -1,0 +1,150 @@
+"""Row `throttle_accuracy`: a throttled cleanup's measured rate per 10-second window, and its interrupt.
+
+10,000 bare skus (no associated records, so the stack's own speed is not what limits the rate) are
+cleaned up at `max_records_per_second: 200`; after WINDOWS_AT_FIRST windows the cleanup is PATCHed
+to 500; after WINDOWS_AT_SECOND more it is interrupted. The cleanup's counted records
+(`processed_count + errors_count`) are polled every POLL_SECONDS; each window's rate is its growth
+over the window, and its deviation is from the limit in force (goal within ±10 %; a window below
+the limit by more says the stack could not go faster, reported as `capacity_bound` when the
+unthrottled rate measured first is the lower one). After the interrupt's 200, the records counted
+later (`processed_count` settled minus the 200's) are compared with one sub-batch per worker
+(goal <=); the skus left are checked against the counts.
+
+`python -m bench.throttle_accuracy` runs this row alone on DynamoDB Local; BENCH_THROTTLE_RATES
+("200,500") sets the two limits, e.g. lower ones a loaded machine can reach.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from bench.data import count_code_prefix
+from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, tenant_of
+from chalicelib.cleanups import pacing
+from chalicelib.config import get_settings
+from chalicelib.tenancy import Tenant
+from tools.seed import seed
+
+RECORDS_CAP = 10_000  # MAX_CLEANUP_RECORDS' default
+WINDOW_SECONDS = 10.0
+WINDOWS_AT_FIRST, WINDOWS_AT_SECOND = 2, 1
+POLL_SECONDS = 0.2
+SETTLE_SECONDS = 5.0
+
+
+def rates() -> tuple[int, int]:
+    first, second = (int(r) for r in (os.environ.get("BENCH_THROTTLE_RATES") or "200,500").split(","))
+    return first, second
+
+
+def _counted(api: Api, cleanup_id: str) -> tuple[dict[str, Any], int]:
+    attributes = api.cleanup(cleanup_id)
+    return attributes, attributes["processed_count"] + attributes["errors_count"]
+
+
+def _patch(api: Api, cleanup_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    response = api.call("PATCH", f"/api/cleanups/{cleanup_id}", {"data": {
+        "type": "cleanups", "id": cleanup_id, "attributes": attributes}})
+    if response.status_code != 200:
+        raise RuntimeError(f"PATCH {attributes}: {response.status_code} {response.text[:300]}")
+    result: dict[str, Any] = response.json()["data"]["attributes"]
+    return result
+
+
+def _create(api: Api, prefix: str, rate: int | None) -> str:
+    response = api.call("POST", "/api/cleanups", {"data": {"type": "cleanups", "attributes": {
+        "resource_type": "skus", "filters": {"code_start": prefix}, "max_records_per_second": rate}}})
+    if response.status_code != 201:
+        raise RuntimeError(f"POST /api/cleanups: {response.status_code} {response.text[:300]}")
+    return str(response.json()["data"]["id"])
+
+
+def _window(api: Api, cleanup_id: str, limit: int) -> dict[str, Any]:
+    """One window's measured rate, from the counts polled at its start and its end."""
+    _, start = _counted(api, cleanup_id)
+    began = time.monotonic()
+    while time.monotonic() - began < WINDOW_SECONDS:
+        time.sleep(POLL_SECONDS)
+    _, end = _counted(api, cleanup_id)
+    rate = (end - start) / (time.monotonic() - began)
+    return {"limit": limit, "records": end - start, "rate": round(rate, 1),
+            "deviation_pct": round(100 * (rate / limit - 1), 1)}
+
+
+def _capacity(api: Api, tenant: Tenant) -> float:
+    """The stack's unthrottled rate on 2,000 bare skus, for reading the windows."""
+    tag = seed(tenant, skus=2_000, associated=False).tag
+    cleanup_id = _create(api, f"SEED-{tag}-", None)
+    began = time.monotonic()
+    while (attributes := api.cleanup(cleanup_id))["status"] not in ("completed", "interrupted"):
+        time.sleep(POLL_SECONDS)
+    return round(attributes["records_count"] / (time.monotonic() - began), 1)
+
+
+def _settled(api: Api, cleanup_id: str) -> int:
+    """processed_count once it has not moved for SETTLE_SECONDS (a sub-batch in flight is counted last)."""
+    seen, still = api.cleanup(cleanup_id)["processed_count"], time.monotonic()
+    while time.monotonic() - still < SETTLE_SECONDS:
+        time.sleep(POLL_SECONDS)
+        now = api.cleanup(cleanup_id)["processed_count"]
+        if now != seen:
+            seen, still = now, time.monotonic()
+    return int(seen)
+
+
+def run(api: Api, tenant: Tenant, workers: int, sub_batch_size: int, backend: str, note: str = "") -> dict[str, Any]:
+    first_rate, second_rate = rates()
+    records = min(RECORDS_CAP, int(1.5 * WINDOW_SECONDS * (first_rate * WINDOWS_AT_FIRST + second_rate
+                                                           * WINDOWS_AT_SECOND)) + 500)
+    capacity = _capacity(api, tenant)
+    tag = seed(tenant, skus=records, associated=False).tag
+    prefix = f"SEED-{tag}-"
+    progress(f"throttle_accuracy[{backend}]: {records} bare skus at {first_rate}/s then {second_rate}/s "
+             f"(unthrottled: {capacity}/s)")
+    cleanup_id = _create(api, prefix, first_rate)
+    while _counted(api, cleanup_id)[1] == 0:  # windows start with the first count, not the queue's latency
+        time.sleep(0.05)
+    windows = [_window(api, cleanup_id, first_rate) for _ in range(WINDOWS_AT_FIRST)]
+    _patch(api, cleanup_id, {"max_records_per_second": second_rate})
+    windows += [_window(api, cleanup_id, second_rate) for _ in range(WINDOWS_AT_SECOND)]
+    at_200 = _patch(api, cleanup_id, {"_interrupt": True})
+    final = _settled(api, cleanup_id)
+    left = count_code_prefix(tenant, prefix)
+    for window in windows:
+        window["capacity_bound"] = window["deviation_pct"] < -10 and capacity < window["limit"] * 1.1
+    return {
+        "row": "throttle_accuracy", "backend": backend, "workers": workers, "unthrottled_rate": capacity,
+        "windows": windows,
+        "max_abs_deviation_pct": max(abs(w["deviation_pct"]) for w in windows if not w["capacity_bound"])
+        if any(not w["capacity_bound"] for w in windows) else None,
+        "goal_deviation_pct": 10,
+        "status_after_interrupt": api.cleanup(cleanup_id)["status"],
+        "processed_after_interrupt": final - at_200["processed_count"],
+        "bound_one_sub_batch_per_worker": sub_batch_size * workers,
+        "counts_exact": records - left == final,
+        **({"note": note} if note else {}),
+    }
+
+
+def throttled_sub_batch() -> int:
+    """The sub-batch size of a cleanup created at the first rate (what one worker may finish after an interrupt)."""
+    return pacing.sub_batch_size(get_settings().sub_batch_size, rates()[0])
+
+
+def main() -> int:
+    workers = 2
+    stack = BenchStack("dynamodb-local", workers=workers).start()
+    try:
+        client = DEV_LIVE_CLIENT
+        row = run(Api(stack.api_url, client), tenant_of(client), workers, throttled_sub_batch(), "dynamodb-local")
+    finally:
+        stack.stop()
+    print(json.dumps(row), file=sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
