@@ -12,7 +12,7 @@ import boto3
 from chalicelib import bootstrap, cleanups, messages
 from chalicelib.cleanups import Actor, Cleanup, Ports
 from chalicelib.events import CleanupEventsRecorder, DynamoEventLog, Recorded
-from chalicelib.events.model import CREATE, DESTROY
+from chalicelib.events.model import CREATE, DESTROY, PROGRESS
 from chalicelib.messages import tenant_of
 from chalicelib.queue import SqsWorkQueue
 from chalicelib.tenancy import Tenant
@@ -30,7 +30,7 @@ class RecordingEvents(CleanupEventsRecorder):
         super().__init__(DynamoEventLog(), SqsWorkQueue(), bootstrap.SystemClock())
 
     def dispatch(self, recorded: Recorded) -> None:
-        names = {event.name for event in recorded.events}
+        names = {event.name for event in recorded.events} - {PROGRESS}  # progress steps are not status changes
         if names:
             what = "created" if CREATE in names else "destroyed" if DESTROY in names else "status"
             self.calls.append((what, recorded.cleanup.id, recorded.cleanup.status))
