@@ -273,11 +273,9 @@
     $("details-bar").value = p.percent;
     const text = `${a.status.replace("_", " ")}: ${progressText(p)}`;
     if ($("details-progress").textContent !== text) $("details-progress").textContent = text;
-    $("details-body").replaceChildren(
-      facts,
-      errorsTable(a.errors_log, "Errors log"),
-      a.restore_errors_log && Object.keys(a.restore_errors_log).length
-        ? errorsTable(a.restore_errors_log, "Restore errors log") : null);
+    const restoreErrors = Object.keys(a.restore_errors_log || {}).length
+      ? [errorsTable(a.restore_errors_log, "Restore errors log")] : [];
+    $("details-body").replaceChildren(facts, errorsTable(a.errors_log, "Errors log"), ...restoreErrors);
     $("details").hidden = false;
     if (focus) $("details-title").focus();
   }
