@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, dashboard, events, messages, openapi, records, telemetry
+from chalicelib import bootstrap, cleanups, dashboard, events, messages, openapi, previews, records, telemetry
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -15,6 +15,7 @@ from chalicelib.jsonapi import parse_resource
 from chalicelib.views import applications as application_views
 from chalicelib.views import cleanups as cleanup_views
 from chalicelib.views import events as event_views
+from chalicelib.views import previews as preview_views
 from chalicelib.views import records as record_views
 
 app = Chalice(app_name="cleanups")
@@ -86,6 +87,19 @@ def update_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
 @api.route("/api/cleanups/{cleanup_id}", methods=["DELETE"])
 def delete_cleanup(call: ApiRequest, cleanup_id: str) -> None:
     cleanups.delete_cleanup(bootstrap.ports(), call.tenant, cleanup_id, cleanup_views.actor(call))
+
+
+# --- cleanup previews (dry runs) ----------------------------------------------------------------
+
+@api.route("/api/cleanup_previews", methods=["POST"], status=201)
+def create_cleanup_preview(call: ApiRequest) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, previews.TYPE)
+    return preview_views.render(previews.create_preview(bootstrap.preview_ports(), call.tenant, body.attributes), call)
+
+
+@api.route("/api/cleanup_previews/{preview_id}", methods=["GET"])
+def show_cleanup_preview(call: ApiRequest, preview_id: str) -> dict[str, Any]:
+    return preview_views.render(previews.get_preview(bootstrap.preview_ports(), call.tenant, preview_id), call)
 
 
 # --- the worker and the schedule ----------------------------------------------------------------

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib import cleanups, events, records, telemetry
+from chalicelib import cleanups, events, previews, records, telemetry
 from chalicelib.cleanups import Deletion, Ports, Restoration
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.filters import Condition
 from chalicelib.messages import Handler, tenant_of
+from chalicelib.previews.store import DynamoPreviewRepository
 from chalicelib.queue import SqsWorkQueue
 from chalicelib.tenancy import Tenant, now
 
@@ -52,6 +53,20 @@ class HostedRecords:
         except records.ArchiveMissingError:
             return Restoration(archived=False)
         return Restoration(restored=list(outcome.restored), errors=dict(outcome.errors))
+
+
+class RecordsPreviewer:
+    """Implements `chalicelib.previews.RecordsPreviewer` on the records package."""
+
+    def preview(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *, limit: int,
+                sample_size: int) -> previews.Selection:
+        found = records.preview(tenant, resource_type, conditions, limit=limit, sample_size=sample_size)
+        return previews.Selection(ids=found.ids, sample=found.sample, associated=found.associated)
+
+
+def preview_ports() -> previews.Ports:
+    return previews.Ports(previews=DynamoPreviewRepository(), records=RecordsPreviewer(), clock=SystemClock(),
+                          settings=get_settings())
 
 
 def ports() -> Ports:

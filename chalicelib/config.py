@@ -45,6 +45,7 @@ class Settings:
     archive_bucket: str
     restore_window_days: int
     public_base_url: str = ""  # links in webhook payloads, which no request carries
+    preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
 
 
 Parse = Callable[[str], Any]  # raw text -> value; ValueError with what was expected
@@ -132,6 +133,7 @@ SETTINGS: dict[str, Setting] = {
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
     "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
+    "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
 }
 
 

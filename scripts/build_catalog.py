@@ -37,6 +37,8 @@ SERVICE_EXTRA = {
         "restored_count": {**_READ_ONLY, "type": "integer"},
         "restore_errors_count": {**_READ_ONLY, "type": "integer"},
         "restore_errors_log": {**_READ_ONLY, "type": "object", "filterable": False, "sortable": False},
+        "expected_records_count": {**_READ_ONLY, "type": "integer", "creatable": True, "filterable": False,
+                                   "sortable": False},
     },
 }
 

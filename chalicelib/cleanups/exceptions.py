@@ -20,6 +20,14 @@ class TooManyRecordsError(ValidationError):
                          pointer="/data/attributes/filters")
 
 
+class RecordsCountChangedError(ValidationError):
+    """A create whose `expected_records_count` differs from what its filters select now."""
+
+    def __init__(self, expected: int, records_count: int) -> None:
+        super().__init__(f"The filters now select {records_count} records, not {expected}",
+                         pointer="/data/attributes/expected_records_count")
+
+
 class CleanupFinishedError(ValidationError):
     """An interrupt asked of a cleanup that is already completed or interrupted."""
 

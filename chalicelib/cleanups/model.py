@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog import cleanable_types, service_type
+from chalicelib.cleanups.exceptions import RecordsCountChangedError
 from chalicelib.exceptions import ErrorDetail, ValidationError
 from chalicelib.tenancy import Tenant, iso, parse_iso
 
@@ -117,7 +118,18 @@ def validate_create(attributes: dict[str, Any]) -> None:
                               pointer="/data/attributes/resource_type")
     if not isinstance(attributes.get("filters", {}), dict):
         raise ValidationError("filters must be an object", pointer="/data/attributes/filters")
+    expected = attributes.get("expected_records_count")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+        raise ValidationError("expected_records_count must be an integer >= 0",
+                              pointer="/data/attributes/expected_records_count")
     _check_strings(attributes)
+
+
+def check_expected_count(attributes: dict[str, Any], records_count: int) -> None:
+    """A create that says how many records it expects (a preview's count) is refused when the selection differs."""
+    expected = attributes.get("expected_records_count")
+    if expected is not None and expected != records_count:
+        raise RecordsCountChangedError(expected, records_count)
 
 
 def validate_update(attributes: dict[str, Any]) -> bool:

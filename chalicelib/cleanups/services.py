@@ -6,6 +6,7 @@ transaction, and the winner dispatches the events after the commit.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from chalicelib.cleanups.model import (
     Actor,
     Cleanup,
     aligned_batch_size,
+    check_expected_count,
     complete,
     interrupt,
     plan_batches,
@@ -27,7 +29,7 @@ from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.transitions import commit_transition
-from chalicelib.filters import parse_filters
+from chalicelib.filters import Condition, parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata")
@@ -38,9 +40,14 @@ def batch_messages(cleanup: Cleanup, numbers: list[int]) -> list[dict[str, Any]]
     return [{"kind": "cleanup_batch", "tenant": tenant, "cleanup_id": cleanup.id, "batch": n} for n in numbers]
 
 
+def selection_conditions(resource_type: str, filters: dict[str, Any]) -> Sequence[Condition]:
+    """A create's filters as conditions (422 on `/data/attributes/filters` when they do not parse)."""
+    return parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
+
+
 def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str]:
     limit = ports.settings.max_cleanup_records
-    conditions = parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
+    conditions = selection_conditions(resource_type, filters)
     ids = ports.records.select_ids(tenant, resource_type, conditions, limit)
     if len(ids) > limit:
         raise TooManyRecordsError(limit)
@@ -53,6 +60,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     moment = ports.clock.now()  # before selecting: a record changed from here on is not deleted
     filters = attributes.get("filters") or {}
     ids = _selection(ports, tenant, attributes["resource_type"], filters)
+    check_expected_count(attributes, len(ids))
     batch_size = aligned_batch_size(settings.batch_size, settings.sub_batch_size)
     batches = plan_batches(ids, batch_size)
     cleanup = Cleanup(

@@ -1,4 +1,5 @@
-"""The records store: hosted records per tenant, selection by filters, cascade delete, archive and restore.
+"""The records store: hosted records per tenant, selection by filters, cascade delete, archive and restore,
+and the dry run of a cleanup (`preview`).
 
 Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`
 and a type name; the adapter (`RecordsStore`) is created on first use unless
@@ -8,6 +9,7 @@ from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, 
 from chalicelib.records.batch import BatchOutcome, delete_batch
 from chalicelib.records.matching import SelectionStats
 from chalicelib.records.model import Record
+from chalicelib.records.preview import SelectionPreview, count_associated, preview
 from chalicelib.records.restore import RestoreOutcome, restore_batch
 from chalicelib.records.service import (
     create_record,
@@ -21,6 +23,6 @@ from chalicelib.records.store import RecordsStore
 
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
-    "SelectionStats", "archive_key", "create_record", "delete_batch", "delete_record", "get_record",
-    "list_records", "restore_batch", "select_ids", "update_record",
+    "SelectionPreview", "SelectionStats", "archive_key", "count_associated", "create_record", "delete_batch",
+    "delete_record", "get_record", "list_records", "preview", "restore_batch", "select_ids", "update_record",
 ]

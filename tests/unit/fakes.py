@@ -25,7 +25,10 @@ from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, 
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
 from chalicelib.messages import tenant_of
+from chalicelib.previews import Ports as PreviewPorts
+from chalicelib.previews import Preview, Selection
 from chalicelib.records.model import TAKEN
+from chalicelib.records.preview import associated_types
 from chalicelib.tenancy import Tenant, iso
 
 MODIFIED = "has been modified after the cleanup was created"
@@ -340,6 +343,44 @@ class InMemoryRecords:
         return "code" in image and any(k[:2] == key[:2] and r.get("code") == image["code"]
                                        for k, r in self.records.items())
 
+    def preview(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *, limit: int,
+                sample_size: int) -> Selection:
+        """Implements `RecordsPreviewer`: a record's `children` (`"<type>/<id>"`) that exist, counted once."""
+        ids = self.select_ids(tenant, resource_type, conditions, limit)
+        if len(ids) > limit:
+            return Selection(ids=ids)
+        sample = [{"id": i, **{name: self.records[(tenant.key, resource_type, i)].get(name)
+                               for name in ("code", "name")}} for i in ids[:sample_size]]
+        counts: dict[str, int] = {}
+        seen: set[str] = set()
+        frontier = [self.records[(tenant.key, resource_type, i)] for i in ids]
+        while frontier:
+            refs = [ref for record in frontier for ref in record.get("children", []) if ref not in seen]
+            seen.update(refs)
+            found = [(ref.split("/")[0], self.records.get((tenant.key, *ref.split("/")))) for ref in refs]
+            for type_name, record in found:
+                counts[type_name] = counts.get(type_name, 0) + (record is not None)
+            frontier = [record for _, record in found if record is not None]
+        every_type = {name: counts.pop(name, 0) for name in associated_types(resource_type)}
+        return Selection(ids=ids, sample=sample, associated={**every_type, **counts})
+
+
+@dataclass
+class InMemoryPreviews:
+    """Implements `PreviewRepository`: previews by (tenant, id); nothing ever expires on its own."""
+
+    previews: dict[tuple[str, str], Preview] = field(default_factory=dict)
+
+    def save_new(self, preview: Preview) -> None:
+        assert (preview.tenant.key, preview.id) not in self.previews
+        self.previews[(preview.tenant.key, preview.id)] = replace(preview)
+
+    def get(self, tenant: Tenant, preview_id: str) -> Preview:
+        try:
+            return replace(self.previews[(tenant.key, preview_id)])
+        except KeyError:
+            raise RecordNotFoundError(f"No cleanup preview {preview_id}") from None
+
 
 @dataclass
 class InMemoryQueue:
@@ -392,6 +433,7 @@ class World:
     settings: Settings = field(default_factory=settings)
     faults: Faults = field(default_factory=Faults)
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries the worker took
+    previews: InMemoryPreviews = field(default_factory=InMemoryPreviews)
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.events  # one table: the repository commits what the log holds
@@ -402,6 +444,10 @@ class World:
         return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
                      events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
                      settings=self.settings)
+
+    @property
+    def preview_ports(self) -> PreviewPorts:
+        return PreviewPorts(previews=self.previews, records=self.records, clock=self.clock, settings=self.settings)
 
     def deliver(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run the worker on each `cleanup_batch` or `restore_batch` body, as the consumer would; the failed ones."""

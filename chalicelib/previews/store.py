@@ -1,0 +1,47 @@
+"""DynamoDB adapter of previews (PynamoDB, the cleanups table): one item each, removed by the table's TTL."""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.config import get_settings
+from chalicelib.dynamo import TenantItem, bind, to_domain, to_item
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.previews.model import Preview
+from chalicelib.tenancy import Tenant
+
+
+class PreviewItem(TenantItem):
+    resource_type = UnicodeAttribute()
+    filters = JSONAttribute()
+    created_at = UnicodeAttribute()
+    records_count = NumberAttribute()
+    associated_counts = JSONAttribute()
+    sample = JSONAttribute()
+    estimated_seconds = NumberAttribute()
+    expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
+
+
+def previews_partition(tenant: Tenant) -> str:
+    return f"{tenant.key}#cleanup_previews"
+
+
+class DynamoPreviewRepository:
+    """Implements `chalicelib.previews.PreviewRepository`."""
+
+    @staticmethod
+    def _model() -> type[PreviewItem]:
+        return bind(PreviewItem, get_settings().cleanups_table)
+
+    def save_new(self, preview: Preview) -> None:
+        model = self._model()
+        item = to_item(model, preview, pk=previews_partition(preview.tenant), sk=preview.id,
+                       expires_at=int(preview.expires_at.timestamp()))
+        item.save(condition=model.sk.does_not_exist())
+
+    def get(self, tenant: Tenant, preview_id: str) -> Preview:
+        try:
+            item = self._model().get(previews_partition(tenant), preview_id, consistent_read=True)
+        except DoesNotExist:
+            raise RecordNotFoundError(f"No cleanup preview {preview_id}") from None
+        return to_domain(Preview, item, id=item.sk)

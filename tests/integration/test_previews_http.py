@@ -1,0 +1,67 @@
+"""Cleanup previews over Chalice's test client on moto: the routes, the stored item and its TTL, tenancy."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from chalice.test import Client
+
+from chalicelib.tenancy import Tenant, parse_iso
+from tests.factories import headers, resource_body
+from tests.integration.conftest import RecordFactory
+from tests.integration.test_http_api import bearer, error
+
+ORG = "DemoOrg001"
+
+
+def create(client: Client, attributes: dict[str, Any], token: str | None = None) -> Any:
+    return client.http.post("/api/cleanup_previews", headers=headers(token or bearer(org=ORG)),
+                            body=resource_body("cleanup_previews", attributes))
+
+
+def cleanups_table_items(tables: dict[str, str]) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=tables["CLEANUPS_TABLE"])["Items"]
+
+
+def test_preview_is_created_stored_with_a_one_day_ttl_and_read_back(client: Client, tables: dict[str, str]) -> None:
+    # Given two DEL skus with associated records
+    factory = RecordFactory(Tenant(ORG, "test"))
+    for n in range(2):
+        factory.full_sku(f"DEL{n}")
+    # When they are previewed
+    response = create(client, {"resource_type": "skus", "filters": {"code_start": "DEL"}})
+    # Then it is a 201 cleanup_previews resource with the counts
+    assert response.status_code == 201
+    data = json.loads(response.body)["data"]
+    assert data["type"] == "cleanup_previews" and data["meta"] == {"mode": "test"}
+    attributes = data["attributes"]
+    assert (attributes["records_count"], attributes["items_count"]) == (2, 10)
+    # And the one item written is the preview, whose TTL attribute is a day after its creation
+    (item,) = cleanups_table_items(tables)
+    created = parse_iso(attributes["created_at"]).timestamp()
+    assert int(item["expires_at"]["N"]) == int(created) + 24 * 3600
+    # And GET returns the same resource
+    shown = client.http.get(f"/api/cleanup_previews/{data['id']}", headers=headers(bearer(org=ORG)))
+    assert shown.status_code == 200 and json.loads(shown.body)["data"] == data
+
+
+def test_preview_of_another_organization_or_mode_is_404(client: Client, tables: dict[str, str]) -> None:
+    # Given a preview of one tenant
+    preview_id = json.loads(create(client, {"resource_type": "skus"}).body)["data"]["id"]
+    # When another organization, or the live mode, asks for it, Then it is 404
+    for token in (bearer(org="OtherOrg01"), bearer(org=ORG, test=False)):
+        response = client.http.get(f"/api/cleanup_previews/{preview_id}", headers=headers(token))
+        assert response.status_code == 404 and error(response)["code"] == "RECORD_NOT_FOUND"
+
+
+def test_bad_preview_is_422_with_the_cleanups_pointer_and_writes_nothing(client: Client,
+                                                                         tables: dict[str, str]) -> None:
+    # When previews with bad attributes are asked, Then each is a 422 with a pointer, as for a cleanup
+    for attributes, pointer in (({"resource_type": "orders"}, "/data/attributes/resource_type"),
+                                ({"resource_type": "skus", "filters": {"colour_eq": "x"}}, "/data/attributes/filters"),
+                                ({"resource_type": "skus", "metadata": {}}, "/data/attributes/metadata")):
+        response = create(client, attributes)
+        assert response.status_code == 422 and error(response)["source"] == {"pointer": pointer}
+    # And nothing was stored
+    assert cleanups_table_items(tables) == []
