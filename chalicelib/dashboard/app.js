@@ -14,7 +14,7 @@
   let token = null;
   let pollTimer = null;
   let openId = null;
-  let previewed = null; // the attributes of the last successful preview
+  let previewed = null; // what the last successful preview was of: the attributes a create sends
   const samples = new Map(); // cleanup id -> [{at, done}] for a rate when the API gives none
   const statuses = new Map(); // cleanup id -> last seen status, to announce changes
   const rates = new Map(); // cleanup id -> the rate its card shows, for its details
@@ -412,14 +412,17 @@
     $("preview-button").disabled = true;
     try {
       let found;
+      let guarded = attributes;
       try {
         found = await serverPreview(attributes);
+        // A service with previews also refuses a create whose selection changed since (422).
+        guarded = { ...attributes, expected_records_count: found.records_count };
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 404) throw error;
         found = await listPreview(attributes);
       }
       $("preview").replaceChildren(previewView(attributes, found));
-      previewed = attributes;
+      previewed = guarded;
       $("create-button").disabled = found.records_count === 0;
       say("");
       $("preview-title").focus();
