@@ -109,7 +109,7 @@ class Dashboard:
                 time.sleep(0.1)
         raise AssertionError(f"could not press {action} on cleanup {cleanup_id}")
 
-    def preview(self, resource_type: str, filters: dict[str, str]) -> WebElement:
+    def preview(self, resource_type: str, filters: dict[str, str]) -> None:
         Select(self.find("#resource-type")).select_by_value(resource_type)
         for number, (key, value) in enumerate(filters.items()):
             if number:
@@ -118,8 +118,7 @@ class Dashboard:
             rows[-1].find_element(By.CSS_SELECTOR, ".filter-key").send_keys(key)
             rows[-1].find_element(By.CSS_SELECTOR, ".filter-value").send_keys(value)
         self.find("#preview-button").click()
-        return until(lambda: self.driver.find_elements(By.ID, "preview-title") or self.message(), bool, 30,
-                     "the preview")
+        until(lambda: self.driver.find_elements(By.ID, "preview-title") or self.message(), bool, 30, "the preview")
 
     def screenshot(self, name: str, size: tuple[int, int] = LAPTOP) -> Path:
         """A PNG of the page at `size` (the window is put back to a laptop's afterwards)."""

@@ -60,8 +60,9 @@ def test_dashboard_previews_creates_watches_interrupts_and_restores(local_stack:
     assert page.find("#preview-records").text == str(WATCHED_SKUS), page.message()
     associated = {dd.get_attribute("data-type"): int(dd.text)
                   for dd in browser.find_elements(By.CSS_SELECTOR, "#preview dd[data-type]")}
-    assert {name: n for name, n in associated.items() if n} == {"prices": WATCHED_SKUS, "price_volume_tiers": WATCHED_SKUS,
-                          "stock_items": WATCHED_SKUS, "sku_list_items": WATCHED_SKUS}, associated
+    expected = {"prices": WATCHED_SKUS, "price_volume_tiers": WATCHED_SKUS, "stock_items": WATCHED_SKUS,
+                "sku_list_items": WATCHED_SKUS}
+    assert {name: n for name, n in associated.items() if n} == expected, associated
     assert page.find("#create-button").is_enabled()
 
     # When it is created from the dashboard
