@@ -50,6 +50,15 @@
     return `${first.title || first.code}: ${first.detail || ""}${pointer ? ` (${pointer})` : ""}`;
   }
 
+  async function bodyOf(response) {
+    // A gateway's own error page may not be JSON: show its status instead.
+    try {
+      return JSON.parse(await response.text());
+    } catch (error) {
+      return null;
+    }
+  }
+
   async function call(method, path, body) {
     const headers = { Accept: JSONAPI, Authorization: `Bearer ${token}` };
     if (body !== undefined) headers["Content-Type"] = JSONAPI;
@@ -57,8 +66,7 @@
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit", cache: "no-store",
     });
-    const text = await response.text();
-    const parsed = text ? JSON.parse(text) : null;
+    const parsed = await bodyOf(response);
     if (response.status === 401) logout("The session ended: log in again.");
     if (!response.ok) throw new ApiError(response.status, errorText(parsed, response.status));
     return parsed;
@@ -81,7 +89,7 @@
         body: JSON.stringify({ grant_type: "client_credentials", client_id: clientId, client_secret: secret }),
         credentials: "omit", cache: "no-store",
       });
-      const body = await response.json();
+      const body = await bodyOf(response);
       if (!response.ok) throw new ApiError(response.status, errorText(body, response.status));
       token = body.access_token;
       $("client-secret").value = "";
@@ -329,12 +337,6 @@
     return row;
   }
 
-  function rowValue(text) {
-    // "true"/"false"/numbers as JSON; a,b,c as a list for *_in filters; anything else as text.
-    if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(text)) return JSON.parse(text);
-    return text;
-  }
-
   function filtersOf() {
     if ($("filters-as-json").checked) {
       const text = $("filters-json").value.trim() || "{}";
@@ -348,8 +350,8 @@
     for (const row of $("filter-rows").children) {
       const key = row.querySelector(".filter-key").value.trim();
       const value = row.querySelector(".filter-value").value.trim();
-      if (!key) continue;
-      filters[key] = /_(in|not_in)$/.test(key) ? value.split(",").map((v) => rowValue(v.trim())) : rowValue(value);
+      // As text, like a query string: the service types it by the attribute (a,b,c for a list).
+      if (key) filters[key] = value;
     }
     return filters;
   }
@@ -368,7 +370,8 @@
     // Without a preview endpoint: the list route takes the same filters (no associated counts).
     const params = new URLSearchParams({ "page[size]": "10" });
     for (const [key, value] of Object.entries(attributes.filters)) {
-      params.set(`filter[q][${key}]`, Array.isArray(value) ? value.join(",") : String(value));
+      const text = Array.isArray(value) ? value.join(",") : value;
+      params.set(`filter[q][${key}]`, typeof text === "object" ? JSON.stringify(text) : String(text));
     }
     const page = await call("GET", `/api/${encodeURIComponent(attributes.resource_type)}?${params}`);
     return { records_count: page.meta.record_count, associated_counts: null, items_count: null,
