@@ -4,7 +4,7 @@ Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this pr
 `bench.stack`), one seeding serves every row: two identical sets for the cleanups with the archive on and
 off (the live dev tenant, one seed tag each), a third for the raw baseline (its own tenant),
 and a large set (the test dev tenant) for the selection row, whose first 10,000-sku tag the
-interrupt row then uses.
+interrupt row then uses. The preview row seeds its own skus (with five associated records each).
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bench import api_latency, cleanup_throughput, interrupt_latency, selection_read_amplification
+from bench import api_latency, cleanup_throughput, interrupt_latency, preview_latency, selection_read_amplification
 from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
 from chalicelib.config import get_settings
@@ -71,6 +71,7 @@ def run_backend(backend: str, records: int, large: int, workers: int, out: Calla
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)
         out(row)
+        out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
         server, server_url = stack.server_process()
         try:
             out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))

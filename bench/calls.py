@@ -9,6 +9,7 @@ clients (the bench stack drops its cached clients when it starts).
 Items are read from each DynamoDB request's own parameters (actions of a TransactWriteItems,
 requests of a BatchWriteItem, keys of a BatchGetItem, 1 for a single-item call), not from
 ConsumedCapacity: DynamoDB Local reports 2 units for a whole transaction whatever its size.
+Items read come from each response (`ScannedCount` of a Query or Scan, items a get returned).
 A retried call counts once (botocore retries below these events); the app's own resends of
 UnprocessedItems or a cancelled transaction are new calls and count again.
 """
@@ -24,6 +25,7 @@ from botocore import handlers
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
 _items: Counter[str] = Counter()
+_read: Counter[str] = Counter()
 _SINGLE_ITEM = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 
 
@@ -53,7 +55,26 @@ def _count_items(event_name: str, params: dict[str, Any] | None = None, **_kwarg
             _items[f"{service}.{operation}"] += request_items(operation, params)
 
 
-_SPECS = (("before-call", _count), ("before-parameter-build", _count_items))
+def response_items_read(operation: str, parsed: dict[str, Any]) -> int:
+    """Items a DynamoDB response says were read: examined by a Query or Scan, returned by a get."""
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", 0))
+    if operation == "BatchGetItem":
+        return sum(len(found) for found in parsed.get("Responses", {}).values())
+    if operation == "TransactGetItems":
+        return sum(1 for response in parsed.get("Responses", []) if response.get("Item"))
+    return 1 if operation == "GetItem" and parsed.get("Item") else 0
+
+
+def _count_read(event_name: str, parsed: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    # event_name is "after-call.<service>.<Operation>"
+    _, service, operation = event_name.split(".", 2)
+    if service == "dynamodb" and parsed:
+        with _lock:
+            _read[f"{service}.{operation}"] += response_items_read(operation, parsed)
+
+
+_SPECS = (("before-call", _count), ("before-parameter-build", _count_items), ("after-call", _count_read))
 
 
 def install() -> None:
@@ -74,6 +95,12 @@ def items() -> dict[str, int]:
     """DynamoDB items carried by the calls made since `install()`, by `dynamodb.<Operation>`."""
     with _lock:
         return dict(_items)
+
+
+def items_read() -> dict[str, int]:
+    """DynamoDB items read (examined or returned) by the calls made since `install()`, by `dynamodb.<Operation>`."""
+    with _lock:
+        return dict(_read)
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> Counter[str]:

@@ -67,6 +67,7 @@ class _Plan:
     entries: list[str]  # sku list item id of sku number n
     per_list: int
     associated: bool  # False: skus alone, in their shipping category
+    frequency_tiers: bool = False  # True: each price also has a frequency tier (five associated records a sku)
 
 
 def _parent_items(builder: _Builder, plan: _Plan) -> list[Item]:
@@ -93,12 +94,16 @@ def _sku_items(builder: _Builder, plan: _Plan, n: int) -> list[Item]:
     if not plan.associated:
         return _with_guards(builder, _sku(builder, plan, n, sku_id, children=[]), sku_id)
     entry_id = plan.entries[n]
+    frequency = [builder.item("price_frequency_tiers", n, {"name": "monthly", "up_to": 30, "price_amount_cents": 950},
+                              {"price": price_id})] if plan.frequency_tiers else []
     items = [
+        *frequency,
         builder.item("price_volume_tiers", n, {"name": "10+", "up_to": 10, "price_amount_cents": 900 + n % 9000},
                      {"price": price_id}, record_id=tier_id),
         builder.item("prices", n, {"amount_cents": 1000 + n % 9000},
                      {"sku": sku_id, "price_list": plan.parents["price_lists"]}, record_id=price_id,
-                     children=[child_ref("price_volume_tiers", tier_id)]),
+                     children=[child_ref("price_volume_tiers", tier_id),
+                               *(child_ref("price_frequency_tiers", f["sk"]["S"]) for f in frequency)]),
         builder.item("stock_items", n, {"quantity": n % 500},
                      {"sku": sku_id, "stock_location": plan.parents["stock_locations"]}, record_id=stock_id),
         builder.item("sku_list_items", n, {"position": n % plan.per_list, "quantity": 1},
@@ -133,15 +138,16 @@ def _kind(item: Item) -> str:
 
 
 def seed(tenant: Tenant, *, skus: int = 1000, skus_per_list: int = 1000, workers: int = 4,
-         store: RecordsStore | None = None, associated: bool = True) -> SeedSummary:
+         store: RecordsStore | None = None, associated: bool = True, frequency_tiers: bool = False) -> SeedSummary:
     """Load `skus` skus with their associated records (unless `associated` is False: skus alone);
-    each sku list holds `skus_per_list` of them."""
+    each sku list holds `skus_per_list` of them; `frequency_tiers` adds one to each price."""
     store = store or RecordsStore()
     started = time.monotonic()
     builder = _Builder(tenant)
     parent_types = ("shipping_categories", "price_lists", "stock_locations") if associated else ("shipping_categories",)
     lists = -(-skus // max(1, skus_per_list)) if associated else 0
     plan = _Plan(tag=secrets.token_hex(3), per_list=max(1, skus_per_list), associated=associated,
+                 frequency_tiers=frequency_tiers,
                  parents={t: new_id() for t in parent_types}, sku_lists=[new_id() for _ in range(lists)],
                  entries=[new_id() for _ in range(skus)] if associated else [])
     summary = SeedSummary(tag=plan.tag, parents=dict(plan.parents), sku_lists=list(plan.sku_lists))
