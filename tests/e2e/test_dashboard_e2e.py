@@ -82,6 +82,9 @@ def test_dashboard_previews_creates_watches_interrupts_and_restores(local_stack:
     assert response.status_code == 201, response.text
     running = response.json()["data"]["id"]
     until(lambda: page.percent(running), lambda p: p > 0, 60, "progress on the running cleanup")
+    page.press(running, "details")
+    until(lambda: page.find("#details-progress").text, lambda t: t.startswith("in progress: "), 10,
+          "the running cleanup's details")
     page.screenshot("dashboard.png")
     page.screenshot("dashboard-phone.png", PHONE)
     page.press(running, "interrupt")
