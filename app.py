@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, events, messages, openapi, previews, records, telemetry
+from chalicelib import bootstrap, cleanups, dashboard, events, messages, openapi, previews, records, telemetry
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -39,6 +39,16 @@ def health(request: Request) -> dict[str, Any]:
 @plain_route(app, "/api/openapi.json", methods=["GET"])
 def openapi_document(request: Request) -> dict[str, Any]:
     return openapi.document()
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard_page() -> Response:
+    return dashboard.page()
+
+
+@app.route("/dashboard/{asset}", methods=["GET"])
+def dashboard_asset(asset: str) -> Response:
+    return dashboard.asset(asset)
 
 
 @api.route("/api/application", methods=["GET"], kinds=ALL_KINDS)
