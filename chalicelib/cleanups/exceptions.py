@@ -39,3 +39,10 @@ class RestoreFinishedError(ValidationError):
 
     def __init__(self, restore_status: str) -> None:
         super().__init__(f"The cleanup's restore is already {restore_status}", pointer="/data/attributes/_interrupt")
+
+
+class RetryNotAllowedError(ValidationError):
+    """A retry naming no finished cleanup of the tenant, or saying what only its original may say."""
+
+    def __init__(self, detail: str, pointer: str = "/data/relationships/retry_of") -> None:
+        super().__init__(detail, pointer=pointer)

@@ -49,6 +49,7 @@ class Cleanup:
     restore_errors_log: dict[str, Any] = field(default_factory=dict)
     restore_started: frozenset[int] = frozenset()  # archived sub-batches a restore began putting back
     restore_counted: frozenset[int] = frozenset()  # archived sub-batches whose restore is in the counts
+    retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
 
     @property
     def active(self) -> bool:
@@ -106,13 +107,13 @@ def _check_strings(attributes: dict[str, Any]) -> None:
         raise ValidationError("metadata must be an object", pointer="/data/attributes/metadata")
 
 
-def validate_create(attributes: dict[str, Any]) -> None:
-    """422 with a pointer for anything a create may not say."""
+def validate_create(attributes: dict[str, Any], retrying: bool = False) -> None:
+    """422 with a pointer for anything a create may not say; a retry may omit resource_type."""
     _refuse_unknown(attributes, service_type("cleanups").creatable(), "creatable")
     resource_type = attributes.get("resource_type")
-    if resource_type is None:
+    if resource_type is None and not retrying:
         raise ValidationError("resource_type is required", pointer="/data/attributes/resource_type")
-    if resource_type not in cleanable_types():
+    if resource_type is not None and resource_type not in cleanable_types():
         raise ValidationError(f"resource_type must be one of {', '.join(cleanable_types())}",
                               pointer="/data/attributes/resource_type")
     if not isinstance(attributes.get("filters", {}), dict):

@@ -80,6 +80,7 @@ class CleanupItem(TenantItem):
     restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
     restore_started = NumberSetAttribute(null=True)
     restore_counted = NumberSetAttribute(null=True)
+    retry_of = UnicodeAttribute(null=True)
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
     active_index = ActiveIndex()

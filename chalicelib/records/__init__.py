@@ -12,6 +12,7 @@ from chalicelib.records.restore import RestoreOutcome, restore_batch
 from chalicelib.records.service import (
     create_record,
     delete_record,
+    existing_ids,
     get_record,
     list_records,
     select_ids,
@@ -21,6 +22,6 @@ from chalicelib.records.store import RecordsStore
 
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
-    "SelectionStats", "archive_key", "create_record", "delete_batch", "delete_record", "get_record",
+    "SelectionStats", "archive_key", "create_record", "delete_batch", "delete_record", "existing_ids", "get_record",
     "list_records", "restore_batch", "select_ids", "update_record",
 ]
