@@ -277,7 +277,7 @@ class DynamoCleanupRepository:
             yield _to_domain(item)
 
     def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
-        """Snapshot first: only a finished cleanup is deleted, and none reads a finished one's snapshot."""
+        """Snapshot first: only a finished cleanup is deleted; a retry reading it takes a missing batch as gone."""
         if cleanup.status not in TERMINAL:
             return False
         self._delete_batches(cleanup, cleanup.batch_count)
