@@ -32,18 +32,6 @@ from tests.integration.cleanup_helpers import (
 store = DynamoCleanupRepository(add_recorded)
 
 
-@pytest.fixture
-def work_queue(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small batches, so a handful of records makes several messages and sub-batches."""
-    monkeypatch.setenv("BATCH_SIZE", "4")
-    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
 def remaining(tenant: Tenant, type_name: str) -> set[str]:
     return set(records_api.select_ids(tenant, type_name, []))
 

@@ -18,17 +18,6 @@ from tests.integration.records_helpers import WrappedClient, scan
 store = DynamoCleanupRepository(add_recorded)
 
 
-@pytest.fixture
-def work_queue(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BATCH_SIZE", "4")
-    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
 def interrupted_after_first_sub_batch(tenant: Tenant, events: RecordingEvents,
                                       monkeypatch: pytest.MonkeyPatch) -> Any:
     """A cleanup of every sku, interrupted by a client while its first sub-batch (two skus) was deleting."""
