@@ -12,6 +12,7 @@ leaves the active states. The count never passes the limit and never drifts.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +26,19 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
-from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
+from chalicelib.dynamo import (
+    ActiveIndex,
+    ResourceItem,
+    ServiceItem,
+    Transaction,
+    in_cleanups_table,
+    to_domain,
+    to_item,
+    written,
+)
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
@@ -40,18 +48,10 @@ if TYPE_CHECKING:
 RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
 
 
-class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
-    """Only active cleanups (`1`) and active restores (`restore`) carry `active`: the reconciler's work lists."""
+class CleanupItem(ResourceItem):
+    """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
+    the reconciler's work lists on the `active` index."""
 
-    class Meta:
-        index_name = "active"
-        projection = AllProjection()
-
-    active = UnicodeAttribute(hash_key=True)
-    updated_at = UnicodeAttribute(range_key=True)
-
-
-class CleanupItem(TenantItem):
     resource_type = UnicodeAttribute()
     status = UnicodeAttribute()
     filters = JSONAttribute()
@@ -68,11 +68,6 @@ class CleanupItem(TenantItem):
     started_at = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     interrupted_at = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
     restore_window_days = NumberAttribute(null=True)
     restore_status = UnicodeAttribute(null=True)
     restored_count = NumberAttribute(null=True)
@@ -99,16 +94,9 @@ class SlotsItem(ServiceItem):
     active_count = NumberAttribute(default=0)
 
 
-def _cleanups() -> type[CleanupItem]:
-    return bind(CleanupItem, get_settings().cleanups_table)
-
-
-def _batches() -> type[BatchItem]:
-    return bind(BatchItem, get_settings().cleanups_table)
-
-
-def _slots() -> type[SlotsItem]:
-    return bind(SlotsItem, get_settings().cleanups_table)
+_cleanups = functools.partial(in_cleanups_table, CleanupItem)
+_batches = functools.partial(in_cleanups_table, BatchItem)
+_slots = functools.partial(in_cleanups_table, SlotsItem)
 
 
 RESTORING = "restore"  # `active` of a terminal cleanup whose restore is pending or in progress

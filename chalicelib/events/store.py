@@ -12,14 +12,22 @@ dispatched, oldest first; dispatch removes both attributes.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, Transaction, bind, to_domain, to_item, written
+from chalicelib.dynamo import (
+    ActiveIndex,
+    ResourceItem,
+    TenantItem,
+    Transaction,
+    in_cleanups_table,
+    to_domain,
+    to_item,
+    written,
+)
 from chalicelib.events import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
@@ -28,29 +36,13 @@ from chalicelib.tenancy import Tenant
 OUTBOX = "outbox"  # the `active` index's key for undispatched events
 
 
-class OutboxIndex(GlobalSecondaryIndex["EventItem"]):
-    """The `active` index as the outbox: events whose `active` is OUTBOX, oldest first."""
-
-    class Meta:
-        index_name = "active"
-        projection = AllProjection()
-
-    active = UnicodeAttribute(hash_key=True)
-    updated_at = UnicodeAttribute(range_key=True)
-
-
-class EventItem(TenantItem):
+class EventItem(ResourceItem):
     name = UnicodeAttribute()
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
-    outbox_index = OutboxIndex()
+    outbox_index = ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
 
 
 class VersionItem(TenantItem):
@@ -65,12 +57,8 @@ class VersionItem(TenantItem):
     created_at = UnicodeAttribute()
 
 
-def _events() -> type[EventItem]:
-    return bind(EventItem, get_settings().cleanups_table)
-
-
-def _versions() -> type[VersionItem]:
-    return bind(VersionItem, get_settings().cleanups_table)
+_events = functools.partial(in_cleanups_table, EventItem)
+_versions = functools.partial(in_cleanups_table, VersionItem)
 
 
 def events_partition(tenant: Tenant) -> str:

@@ -7,13 +7,13 @@ under their webhook and their event; they expire with the table's TTL.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind, stored_values, to_domain, to_item, written
+from chalicelib.dynamo import ResourceItem, TenantItem, in_cleanups_table, stored_values, to_domain, to_item, written
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -23,7 +23,7 @@ LAST_CALLBACKS = 100
 _FIXED = frozenset({"organization_id", "mode", "created_at"})
 
 
-class WebhookItem(TenantItem):
+class WebhookItem(ResourceItem):
     topic = UnicodeAttribute()
     callback_url = UnicodeAttribute()
     shared_secret = UnicodeAttribute()
@@ -32,11 +32,6 @@ class WebhookItem(TenantItem):
     circuit_state = UnicodeAttribute()
     circuit_failure_count = NumberAttribute(default=0)
     disabled_at = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
 
 
 class CallbackItem(TenantItem):
@@ -52,12 +47,8 @@ class CallbackItem(TenantItem):
     expires_at = NumberAttribute()
 
 
-def _webhooks() -> type[WebhookItem]:
-    return bind(WebhookItem, get_settings().cleanups_table)
-
-
-def _callbacks() -> type[CallbackItem]:
-    return bind(CallbackItem, get_settings().cleanups_table)
+_webhooks = functools.partial(in_cleanups_table, WebhookItem)
+_callbacks = functools.partial(in_cleanups_table, CallbackItem)
 
 
 def webhooks_partition(tenant: Tenant) -> str:
