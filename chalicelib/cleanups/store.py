@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
@@ -25,6 +26,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.cleanups.exceptions import CleanupLimitError
@@ -142,6 +144,35 @@ def _give_slot_back(transaction: Transaction, tenant: Tenant) -> None:
     transaction.update(model(*_slots_key(tenant)), [model.active_count.add(-1)], name="slots")
 
 
+def _begin(item: CleanupItem, begun: NumberSetAttribute, number: int, while_: Condition) -> bool:
+    """Add sub-batch `number` to the `begun` set, only `while_` holds (the interrupt check)."""
+    return written(lambda: item.update(actions=[begun.add({number})], condition=while_))
+
+
+@dataclass
+class Outcome:
+    """What one sub-batch did, for `_count_once`: its counters' ADDs, its errors by id, and when."""
+
+    counts: list[Action]
+    errors_log: dict[str, Any]
+    updated_at: str
+
+
+def _count_once(item: CleanupItem, number: int, outcome: Outcome, counted: NumberSetAttribute,
+                log: MapAttribute[str, Any], guard: Condition) -> Cleanup | None:
+    """Add `outcome` and `number` to `counted` under `guard`, unless counted before; the cleanup after (or None).
+
+    Every count resets `reconcile_count`: the cleanup (or its restore) made progress.
+    """
+    model = type(item)
+    actions = [*outcome.counts, counted.add({number}), model.updated_at.set(outcome.updated_at),
+               model.reconcile_count.set(0)]
+    actions += [log[record_id].set(entry) for record_id, entry in outcome.errors_log.items()]
+    if not written(lambda: item.update(actions=actions, condition=guard & ~counted.contains(number))):
+        return None
+    return _to_domain(item)
+
+
 class DynamoCleanupRepository:
     """Implements `chalicelib.cleanups.ports.CleanupRepository`; stateless (tables are bound per call)."""
 
@@ -233,22 +264,16 @@ class DynamoCleanupRepository:
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         model = _cleanups()
-        item = model(_partition(tenant), cleanup_id)
-        return written(lambda: item.update(actions=[model.started.add({number})],
-                                           condition=model.sk.exists() & model.status.is_in(*sorted(ACTIVE))))
+        return _begin(model(_partition(tenant), cleanup_id), model.started, number,
+                      while_=model.sk.exists() & model.status.is_in(*sorted(ACTIVE)))
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
                         errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
         model = _cleanups()
-        actions: list[Action] = [model.processed_count.add(processed), model.errors_count.add(errors),
-                                 model.counted.add({number}), model.updated_at.set(updated_at),
-                                 model.reconcile_count.set(0)]
-        actions += [model.errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
-        item = model(_partition(tenant), cleanup_id)
-        if not written(lambda: item.update(actions=actions,
-                                           condition=model.sk.exists() & ~model.counted.contains(number))):
-            return None
-        return _to_domain(item)
+        outcome = Outcome([model.processed_count.add(processed), model.errors_count.add(errors)], errors_log,
+                          updated_at)
+        return _count_once(model(_partition(tenant), cleanup_id), number, outcome, model.counted, model.errors_log,
+                           guard=model.sk.exists())
 
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         model = _cleanups()
@@ -299,22 +324,16 @@ class DynamoCleanupRepository:
 
     def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         model = _cleanups()
-        item = model(_partition(tenant), cleanup_id)
-        return written(lambda: item.update(actions=[model.restore_started.add({number})],
-                                           condition=model.restore_status.is_in(*sorted(RESTORE_ACTIVE))))
+        return _begin(model(_partition(tenant), cleanup_id), model.restore_started, number,
+                      while_=model.restore_status.is_in(*sorted(RESTORE_ACTIVE)))
 
     def count_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, restored: int, errors: int,
                                 errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
         model = _cleanups()
-        actions: list[Action] = [model.restored_count.add(restored), model.restore_errors_count.add(errors),
-                                 model.restore_counted.add({number}), model.updated_at.set(updated_at),
-                                 model.reconcile_count.set(0)]
-        actions += [model.restore_errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
-        item = model(_partition(tenant), cleanup_id)
-        if not written(lambda: item.update(actions=actions, condition=model.restore_status.exists()
-                                           & ~model.restore_counted.contains(number))):
-            return None
-        return _to_domain(item)
+        outcome = Outcome([model.restored_count.add(restored), model.restore_errors_count.add(errors)], errors_log,
+                          updated_at)
+        return _count_once(model(_partition(tenant), cleanup_id), number, outcome, model.restore_counted,
+                           model.restore_errors_log, guard=model.restore_status.exists())
 
     def stale_restores(self, before: str) -> Iterator[Cleanup]:
         model = _cleanups()
