@@ -36,7 +36,9 @@ from chalicelib.dynamo import (
     ResourceItem,
     ServiceItem,
     Transaction,
+    get_item,
     in_cleanups_table,
+    partition_items,
     to_domain,
     to_item,
     written,
@@ -215,13 +217,10 @@ class DynamoCleanupRepository:
             raise RuntimeError(f"cleanup {cleanup.id} exists")  # a fresh random id: never in practice
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
-        try:
-            return _to_domain(_cleanups().get(_partition(tenant), cleanup_id, consistent_read=True))
-        except DoesNotExist:
-            raise _not_found(cleanup_id) from None
+        return _to_domain(get_item(_cleanups(), _partition(tenant), cleanup_id, f"No cleanup {cleanup_id}"))
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
-        return [_to_domain(item) for item in _cleanups().query(_partition(tenant), consistent_read=True)]
+        return [_to_domain(item) for item in partition_items(_cleanups(), _partition(tenant))]
 
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         try:

@@ -16,21 +16,21 @@ import functools
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.dynamo import (
     ActiveIndex,
     ResourceItem,
     TenantItem,
     Transaction,
+    get_item,
     in_cleanups_table,
+    partition_items,
     to_domain,
     to_item,
     written,
 )
 from chalicelib.events import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
-from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
 OUTBOX = "outbox"  # the `active` index's key for undispatched events
@@ -103,19 +103,15 @@ def mark_dispatched(event: Event) -> None:
 
 
 def get_event(tenant: Tenant, event_id: str) -> Event:
-    try:
-        return _event(_events().get(events_partition(tenant), event_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No event {event_id}") from None
+    return _event(get_item(_events(), events_partition(tenant), event_id, f"No event {event_id}"))
 
 
 def list_events(tenant: Tenant) -> list[Event]:
-    return [_event(item) for item in _events().query(events_partition(tenant), consistent_read=True)]
+    return [_event(item) for item in partition_items(_events(), events_partition(tenant))]
 
 
 def events_of(tenant: Tenant, cleanup_id: str) -> list[Event]:
-    return [_event(item) for item in _events().query(cleanup_events_partition(tenant, cleanup_id),
-                                                     consistent_read=True)]
+    return [_event(item) for item in partition_items(_events(), cleanup_events_partition(tenant, cleanup_id))]
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -129,19 +125,15 @@ def _version(item: VersionItem) -> Version:
 
 
 def get_version(tenant: Tenant, version_id: str) -> Version:
-    try:
-        return _version(_versions().get(versions_partition(tenant), version_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No version {version_id}") from None
+    return _version(get_item(_versions(), versions_partition(tenant), version_id, f"No version {version_id}"))
 
 
 def list_versions(tenant: Tenant) -> list[Version]:
-    return [_version(item) for item in _versions().query(versions_partition(tenant), consistent_read=True)]
+    return [_version(item) for item in partition_items(_versions(), versions_partition(tenant))]
 
 
 def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
-    return [_version(item) for item in _versions().query(cleanup_versions_partition(tenant, cleanup_id),
-                                                         consistent_read=True)]
+    return [_version(item) for item in partition_items(_versions(), cleanup_versions_partition(tenant, cleanup_id))]
 
 
 # --- what a cleanup write reports -----------------------------------------------------------------

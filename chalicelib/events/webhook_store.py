@@ -11,9 +11,18 @@ import functools
 import time
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.dynamo import ResourceItem, TenantItem, in_cleanups_table, stored_values, to_domain, to_item, written
+from chalicelib.dynamo import (
+    ResourceItem,
+    TenantItem,
+    get_item,
+    in_cleanups_table,
+    partition_items,
+    stored_values,
+    to_domain,
+    to_item,
+    written,
+)
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -80,14 +89,11 @@ def save_new_webhook(webhook: Webhook) -> None:
 
 
 def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
-    try:
-        return _webhook(_webhooks().get(webhooks_partition(tenant), webhook_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No webhook {webhook_id}") from None
+    return _webhook(get_item(_webhooks(), webhooks_partition(tenant), webhook_id, f"No webhook {webhook_id}"))
 
 
 def list_webhooks(tenant: Tenant) -> list[Webhook]:
-    return [_webhook(item) for item in _webhooks().query(webhooks_partition(tenant), consistent_read=True)]
+    return [_webhook(item) for item in partition_items(_webhooks(), webhooks_partition(tenant))]
 
 
 def update_webhook(before: Webhook, after: Webhook) -> Webhook:
@@ -154,14 +160,12 @@ def save_callback(callback: EventCallback) -> None:
 
 
 def get_callback(tenant: Tenant, callback_id: str) -> EventCallback:
-    try:
-        return _callback(_callbacks().get(callbacks_partition(tenant), callback_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No event callback {callback_id}") from None
+    return _callback(get_item(_callbacks(), callbacks_partition(tenant), callback_id,
+                              f"No event callback {callback_id}"))
 
 
 def list_callbacks(tenant: Tenant) -> list[EventCallback]:
-    return [_callback(item) for item in _callbacks().query(callbacks_partition(tenant), consistent_read=True)]
+    return [_callback(item) for item in partition_items(_callbacks(), callbacks_partition(tenant))]
 
 
 def last_callbacks(partition: str) -> list[EventCallback]:
