@@ -29,20 +29,10 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from chalicelib import dynamo
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
-from chalicelib.dynamo import (
-    ActiveIndex,
-    ResourceItem,
-    ServiceItem,
-    Transaction,
-    get_item,
-    in_cleanups_table,
-    partition_items,
-    to_domain,
-    to_item,
-    written,
-)
+from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
@@ -52,7 +42,7 @@ if TYPE_CHECKING:
 RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
 
 
-class CleanupItem(ResourceItem):
+class CleanupItem(dynamo.ResourceItem):
     """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
     the reconciler's work lists on the `active` index."""
 
@@ -82,7 +72,7 @@ class CleanupItem(ResourceItem):
     retry_of = UnicodeAttribute(null=True)
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
-    active_index = ActiveIndex()
+    active_index = dynamo.ActiveIndex()
 
 
 class BatchItem(ServiceItem):
@@ -98,9 +88,9 @@ class SlotsItem(ServiceItem):
     active_count = NumberAttribute(default=0)
 
 
-_cleanups = functools.partial(in_cleanups_table, CleanupItem)
-_batches = functools.partial(in_cleanups_table, BatchItem)
-_slots = functools.partial(in_cleanups_table, SlotsItem)
+_cleanups = functools.partial(dynamo.in_cleanups_table, CleanupItem)
+_batches = functools.partial(dynamo.in_cleanups_table, BatchItem)
+_slots = functools.partial(dynamo.in_cleanups_table, SlotsItem)
 
 
 RESTORING = "restore"  # `active` of a terminal cleanup whose restore is pending or in progress
@@ -217,10 +207,10 @@ class DynamoCleanupRepository:
             raise RuntimeError(f"cleanup {cleanup.id} exists")  # a fresh random id: never in practice
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
-        return _to_domain(get_item(_cleanups(), _partition(tenant), cleanup_id, f"No cleanup {cleanup_id}"))
+        return _to_domain(dynamo.get_item(_cleanups(), _partition(tenant), cleanup_id, f"No cleanup {cleanup_id}"))
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
-        return [_to_domain(item) for item in partition_items(_cleanups(), _partition(tenant))]
+        return [_to_domain(item) for item in dynamo.partition_items(_cleanups(), _partition(tenant))]
 
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         try:

@@ -13,36 +13,29 @@ dispatched, oldest first; dispatch removes both attributes.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
-from chalicelib.dynamo import (
-    ActiveIndex,
-    ResourceItem,
-    TenantItem,
-    Transaction,
-    get_item,
-    in_cleanups_table,
-    partition_items,
-    to_domain,
-    to_item,
-    written,
-)
+from chalicelib import dynamo
+from chalicelib.dynamo import TenantItem, Transaction, to_domain, to_item, written
 from chalicelib.events import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.tenancy import Tenant
 
+D = TypeVar("D", Event, Version)
 OUTBOX = "outbox"  # the `active` index's key for undispatched events
 
 
-class EventItem(ResourceItem):
+class EventItem(dynamo.ResourceItem):
     name = UnicodeAttribute()
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
-    outbox_index = ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
+    outbox_index = dynamo.ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
 
 
 class VersionItem(TenantItem):
@@ -57,83 +50,68 @@ class VersionItem(TenantItem):
     created_at = UnicodeAttribute()
 
 
-_events = functools.partial(in_cleanups_table, EventItem)
-_versions = functools.partial(in_cleanups_table, VersionItem)
+_events = functools.partial(dynamo.in_cleanups_table, EventItem)
+_versions = functools.partial(dynamo.in_cleanups_table, VersionItem)
 
 
-def events_partition(tenant: Tenant) -> str:
-    return f"{tenant.key}#events"
+@dataclass(frozen=True)
+class _Copies(Generic[D]):
+    """Events or versions: each stored in the tenant's partition and in its cleanup's, read from either."""
+
+    model: Callable[[], type[Any]]
+    domain: type[D]
+    name: str  # "events": partitions `{tenant}#events` and `{tenant}#cleanup-events#{cleanup id}`
+
+    def tenant_partition(self, tenant: Tenant) -> str:
+        return f"{tenant.key}#{self.name}"
+
+    def cleanup_partition(self, tenant: Tenant, cleanup_id: str) -> str:
+        return f"{tenant.key}#cleanup-{self.name}#{cleanup_id}"
+
+    def items(self, value: Any, **outbox: Any) -> tuple[Any, Any]:
+        """Its tenant copy (with `outbox` attributes) and its cleanup copy."""
+        model, tenant = self.model(), value.tenant
+        return (to_item(model, value, pk=self.tenant_partition(tenant), sk=value.id, **outbox),
+                to_item(model, value, pk=self.cleanup_partition(tenant, value.resource_id), sk=value.id))
+
+    def of_item(self, item: Any) -> D:
+        return to_domain(self.domain, item, id=item.sk)
+
+    def get(self, tenant: Tenant, item_id: str) -> D:
+        missing = f"No {self.name.removesuffix('s')} {item_id}"
+        return self.of_item(dynamo.get_item(self.model(), self.tenant_partition(tenant), item_id, missing))
+
+    def of_tenant(self, tenant: Tenant) -> list[D]:
+        return [self.of_item(item) for item in dynamo.partition_items(self.model(), self.tenant_partition(tenant))]
+
+    def of_cleanup(self, tenant: Tenant, cleanup_id: str) -> list[D]:
+        pk = self.cleanup_partition(tenant, cleanup_id)
+        return [self.of_item(item) for item in dynamo.partition_items(self.model(), pk)]
 
 
-def cleanup_events_partition(tenant: Tenant, cleanup_id: str) -> str:
-    return f"{tenant.key}#cleanup-events#{cleanup_id}"
-
-
-def versions_partition(tenant: Tenant) -> str:
-    return f"{tenant.key}#versions"
-
-
-def cleanup_versions_partition(tenant: Tenant, cleanup_id: str) -> str:
-    return f"{tenant.key}#cleanup-versions#{cleanup_id}"
+_EVENTS = _Copies(_events, Event, "events")
+_VERSIONS = _Copies(_versions, Version, "versions")
 
 
 # --- events ------------------------------------------------------------------------------------
 
-def _event_item(event: Event, pk: str, **outbox: Any) -> EventItem:
-    return to_item(_events(), event, pk=pk, sk=event.id, **outbox)
-
-
-def _event(item: EventItem) -> Event:
-    return to_domain(Event, item, id=item.sk)
-
-
 def undispatched(before: str) -> list[Outgoing]:
     """Events of every tenant in the outbox since before `before` (ISO), oldest first."""
     model = _events()
-    return [Outgoing(_event(item), dict(item.outbox or {}))
+    return [Outgoing(_EVENTS.of_item(item), dict(item.outbox or {}))
             for item in model.outbox_index.query(OUTBOX, model.updated_at < before)]
 
 
 def mark_dispatched(event: Event) -> None:
     """Out of the outbox; nothing to do if it left already."""
     model = _events()
-    item = model(events_partition(event.tenant), event.id)
+    item = model(_EVENTS.tenant_partition(event.tenant), event.id)
     written(lambda: item.update(actions=[model.active.remove(), model.outbox.remove()],
                                 condition=model.active.exists()))
 
 
-def get_event(tenant: Tenant, event_id: str) -> Event:
-    return _event(get_item(_events(), events_partition(tenant), event_id, f"No event {event_id}"))
-
-
-def list_events(tenant: Tenant) -> list[Event]:
-    return [_event(item) for item in partition_items(_events(), events_partition(tenant))]
-
-
-def events_of(tenant: Tenant, cleanup_id: str) -> list[Event]:
-    return [_event(item) for item in partition_items(_events(), cleanup_events_partition(tenant, cleanup_id))]
-
-
-# --- versions ----------------------------------------------------------------------------------
-
-def _version_item(version: Version, pk: str) -> VersionItem:
-    return to_item(_versions(), version, pk=pk, sk=version.id)
-
-
-def _version(item: VersionItem) -> Version:
-    return to_domain(Version, item, id=item.sk)
-
-
-def get_version(tenant: Tenant, version_id: str) -> Version:
-    return _version(get_item(_versions(), versions_partition(tenant), version_id, f"No version {version_id}"))
-
-
-def list_versions(tenant: Tenant) -> list[Version]:
-    return [_version(item) for item in partition_items(_versions(), versions_partition(tenant))]
-
-
-def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
-    return [_version(item) for item in partition_items(_versions(), cleanup_versions_partition(tenant, cleanup_id))]
+get_event, list_events, events_of = _EVENTS.get, _EVENTS.of_tenant, _EVENTS.of_cleanup
+get_version, list_versions, versions_of = _VERSIONS.get, _VERSIONS.of_tenant, _VERSIONS.of_cleanup
 
 
 # --- what a cleanup write reports -----------------------------------------------------------------
@@ -141,12 +119,10 @@ def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
 def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
     """Into a cleanup write's transaction: both copies of each event (the tenant's in the outbox) and version."""
     resource = recorded.cleanup.attributes()
-    for event in recorded.events:
-        transaction.put(_event_item(event, events_partition(event.tenant), active=OUTBOX, outbox=resource))
-        transaction.put(_event_item(event, cleanup_events_partition(event.tenant, event.resource_id)))
-    for version in recorded.versions:
-        transaction.put(_version_item(version, versions_partition(version.tenant)))
-        transaction.put(_version_item(version, cleanup_versions_partition(version.tenant, version.resource_id)))
+    items = [item for event in recorded.events for item in _EVENTS.items(event, active=OUTBOX, outbox=resource)]
+    items += [item for version in recorded.versions for item in _VERSIONS.items(version)]
+    for item in items:
+        transaction.put(item)
 
 
 class DynamoEventLog:

@@ -12,17 +12,8 @@ import time
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.dynamo import (
-    ResourceItem,
-    TenantItem,
-    get_item,
-    in_cleanups_table,
-    partition_items,
-    stored_values,
-    to_domain,
-    to_item,
-    written,
-)
+from chalicelib import dynamo
+from chalicelib.dynamo import TenantItem, stored_values, to_domain, to_item, written
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -32,7 +23,7 @@ LAST_CALLBACKS = 100
 _FIXED = frozenset({"organization_id", "mode", "created_at"})
 
 
-class WebhookItem(ResourceItem):
+class WebhookItem(dynamo.ResourceItem):
     topic = UnicodeAttribute()
     callback_url = UnicodeAttribute()
     shared_secret = UnicodeAttribute()
@@ -56,8 +47,8 @@ class CallbackItem(TenantItem):
     expires_at = NumberAttribute()
 
 
-_webhooks = functools.partial(in_cleanups_table, WebhookItem)
-_callbacks = functools.partial(in_cleanups_table, CallbackItem)
+_webhooks = functools.partial(dynamo.in_cleanups_table, WebhookItem)
+_callbacks = functools.partial(dynamo.in_cleanups_table, CallbackItem)
 
 
 def webhooks_partition(tenant: Tenant) -> str:
@@ -89,11 +80,11 @@ def save_new_webhook(webhook: Webhook) -> None:
 
 
 def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
-    return _webhook(get_item(_webhooks(), webhooks_partition(tenant), webhook_id, f"No webhook {webhook_id}"))
+    return _webhook(dynamo.get_item(_webhooks(), webhooks_partition(tenant), webhook_id, f"No webhook {webhook_id}"))
 
 
 def list_webhooks(tenant: Tenant) -> list[Webhook]:
-    return [_webhook(item) for item in partition_items(_webhooks(), webhooks_partition(tenant))]
+    return [_webhook(item) for item in dynamo.partition_items(_webhooks(), webhooks_partition(tenant))]
 
 
 def update_webhook(before: Webhook, after: Webhook) -> Webhook:
@@ -160,12 +151,12 @@ def save_callback(callback: EventCallback) -> None:
 
 
 def get_callback(tenant: Tenant, callback_id: str) -> EventCallback:
-    return _callback(get_item(_callbacks(), callbacks_partition(tenant), callback_id,
+    return _callback(dynamo.get_item(_callbacks(), callbacks_partition(tenant), callback_id,
                               f"No event callback {callback_id}"))
 
 
 def list_callbacks(tenant: Tenant) -> list[EventCallback]:
-    return [_callback(item) for item in partition_items(_callbacks(), callbacks_partition(tenant))]
+    return [_callback(item) for item in dynamo.partition_items(_callbacks(), callbacks_partition(tenant))]
 
 
 def last_callbacks(partition: str) -> list[EventCallback]:
