@@ -12,7 +12,14 @@ from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.records import RecordsStore
 from chalicelib.tenancy import Tenant
-from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, drain, ports
+from tests.integration.cleanup_helpers import (
+    APP_ACTOR,
+    RecordingEvents,
+    create,
+    drain,
+    drain_interrupted_in_first_sub_batch,
+    ports,
+)
 from tests.integration.records_helpers import WrappedClient, scan
 
 store = DynamoCleanupRepository(add_recorded)
@@ -22,19 +29,8 @@ def interrupted_after_first_sub_batch(tenant: Tenant, events: RecordingEvents,
                                       monkeypatch: pytest.MonkeyPatch) -> Any:
     """A cleanup of every sku, interrupted by a client while its first sub-batch (two skus) was deleting."""
     cleanup = create(tenant, events)
-    real = bootstrap.HostedRecords.delete_sub_batch
-    seen = {"n": 0}
-
-    def interrupt_after_first(*args: Any, **kwargs: Any) -> Any:
-        outcome = real(*args, **kwargs)
-        seen["n"] += 1
-        if seen["n"] == 1:
-            cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
-        return outcome
-
     with monkeypatch.context() as patch:
-        patch.setattr(bootstrap.HostedRecords, "delete_sub_batch", interrupt_after_first)
-        drain(events)
+        drain_interrupted_in_first_sub_batch(cleanup, events, patch)
     return store.get(tenant, cleanup.id)
 
 

@@ -32,6 +32,15 @@ def touch(world: World, record_id: str) -> None:
     world.records.records[(TENANT.key, "skus", record_id)]["updated_at"] = iso(world.clock.now())
 
 
+def completed_with_an_error(world: World) -> tuple[list[str], Cleanup]:
+    """Ten skus and a completed cleanup of them whose second sku was modified after it was created."""
+    doomed = skus(world, 10)
+    original = create(world, resource_type="skus")
+    touch(world, doomed[1])
+    world.drain()
+    return doomed, original
+
+
 def interrupted_after_first_batch(world: World) -> Cleanup:
     """A cleanup of every DEL sku whose first batch (of four) was deleted before a client interrupted it."""
     cleanup = create(world, resource_type="skus", filters={"code_start": "DEL"})
@@ -61,10 +70,7 @@ def test_retry_of_an_interrupted_cleanup_selects_and_deletes_what_the_interrupt_
 def test_retry_of_a_cleanup_with_errors_deletes_them_from_its_own_created_at() -> None:
     # Given a completed cleanup of ten skus whose second was modified after the cleanup was created (within budget)
     world = World()
-    doomed = skus(world, 10)
-    original = create(world, resource_type="skus")
-    touch(world, doomed[1])
-    world.drain()
+    doomed, original = completed_with_an_error(world)
     assert cleanups.get_cleanup(world.ports, TENANT, original.id).errors_log.keys() == {doomed[1]}
     # When it is retried (same resource_type given) and drained
     retry = create(world, retry_of=original.id, resource_type="skus")
@@ -78,18 +84,15 @@ def test_retry_of_a_cleanup_with_errors_deletes_them_from_its_own_created_at() -
 def test_retry_keeps_a_record_modified_after_the_retry_was_created() -> None:
     # Given a completed cleanup of ten skus with one error, and its retry created
     world = World()
-    doomed = skus(world, 10)
-    original = create(world, resource_type="skus")
-    touch(world, doomed[0])
-    world.drain()
+    doomed, original = completed_with_an_error(world)
     retry = create(world, retry_of=original.id)
     # When the record is modified again after the retry was created, and the retry runs
-    touch(world, doomed[0])
+    touch(world, doomed[1])
     world.drain()
     # Then the snapshot rule applies from the retry's created_at: the record is its error, not deleted
     done = cleanups.get_cleanup(world.ports, TENANT, retry.id)
     assert (done.status, done.records_count, done.processed_count, done.errors_count) == ("interrupted", 1, 0, 1)
-    assert doomed[0] in done.errors_log and world.records.ids(TENANT, "skus") == {doomed[0]}
+    assert doomed[1] in done.errors_log and world.records.ids(TENANT, "skus") == {doomed[1]}
 
 
 def test_retry_counts_only_the_records_that_still_exist() -> None:
