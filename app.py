@@ -67,8 +67,9 @@ def list_cleanups(call: ApiRequest) -> dict[str, Any]:
 
 @api.route("/api/cleanups", methods=["POST"], status=201)
 def create_cleanup(call: ApiRequest) -> dict[str, Any]:
-    body = parse_resource(call.raw_body, "cleanups")
-    cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call))
+    body = parse_resource(call.raw_body, "cleanups", relationships=("retry_of",))
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call),
+                                      retry_of=body.relationships.get("retry_of"))
     return cleanup_views.render(cleanup, call)
 
 
@@ -101,6 +102,16 @@ def create_cleanup_preview(call: ApiRequest) -> dict[str, Any]:
 @api.route("/api/cleanup_previews/{preview_id}", methods=["GET"])
 def show_cleanup_preview(call: ApiRequest, preview_id: str) -> dict[str, Any]:
     return preview_views.render(previews.get_preview(bootstrap.preview_ports(), call.tenant, preview_id), call)
+
+
+@api.route("/api/cleanups/{cleanup_id}/retry_of", methods=["GET"])
+def show_retried_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return cleanup_views.render_retried(cleanups.retried_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
+
+
+@api.route("/api/cleanups/{cleanup_id}/relationships/retry_of", methods=["GET"])
+def cleanup_retry_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return cleanup_views.render_retry_linkage(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
 
 
 # --- the worker and the schedule ----------------------------------------------------------------

@@ -41,6 +41,9 @@ class HostedRecords:
                    limit: int) -> list[str]:
         return records.select_ids(tenant, resource_type, conditions, limit=limit)
 
+    def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
+        return records.existing_ids(tenant, resource_type, ids)
+
     def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
                          not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         key = records.archive_key(tenant, cleanup_id, number) if self.archive is not None else None

@@ -23,11 +23,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.config import get_settings
+from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
 M = TypeVar("M", bound=type[Model])
@@ -65,6 +68,50 @@ class TenantItem(ServiceItem):
 
     organization_id = UnicodeAttribute()
     mode = UnicodeAttribute()
+
+
+class ResourceItem(TenantItem):
+    """A tenant item of a JSON:API resource: the attributes every one has (timestamps and details)."""
+
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)
+    reference_origin = UnicodeAttribute(null=True)
+    metadata = JSONAttribute(null=True)
+
+
+class ActiveIndex(GlobalSecondaryIndex[Any]):
+    """The cleanups table's `active` index: work lists by the value of `active`, oldest `updated_at` first.
+
+    Each model declares its own instance (its queries return that model's items).
+    """
+
+    class Meta:
+        index_name = "active"
+        projection = AllProjection()
+
+    active = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+def in_cleanups_table(model: M) -> M:
+    """`model` bound to the cleanups table (every service item lives there), as configured now."""
+    return bind(model, get_settings().cleanups_table)
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+def get_item(model: type[ItemT], pk: str, sk: str, missing: str) -> ItemT:
+    """The item at (`pk`, `sk`), read consistently; `RecordNotFoundError(missing)` when there is none."""
+    try:
+        return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        raise RecordNotFoundError(missing) from None
+
+
+def partition_items(model: type[ItemT], pk: str) -> list[ItemT]:
+    """Every item of partition `pk`, in `sk` order, read consistently."""
+    return list(model.query(pk, consistent_read=True))
 
 
 # --- conditional writes --------------------------------------------------------------------------

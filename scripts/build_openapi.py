@@ -239,6 +239,8 @@ def relationships_schema(spec: dict[str, dict[str, str]]) -> Schema:
         entry: Schema = {"type": "object", "required": ["links"], "additionalProperties": False,
                          "properties": {"links": ref("schemas", "RelationshipLinks")}}
         linkage = identifier(relationship["target"])
+        if relationship.get("nullable"):
+            linkage = nullable(linkage)
         if relationship["data"] != "never":
             many = relationship["to"] == "many"
             entry["properties"]["data"] = {"type": "array", "items": linkage} if many else linkage

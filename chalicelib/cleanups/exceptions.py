@@ -55,3 +55,10 @@ class ThrottleFinishedError(ValidationError):
     def __init__(self, status: str) -> None:
         super().__init__(f"The cleanup is already {status}: its throttle no longer applies",
                          pointer="/data/attributes/max_records_per_second")
+
+
+class RetryNotAllowedError(ValidationError):
+    """A retry naming no finished cleanup of the tenant, or saying what only its original may say."""
+
+    def __init__(self, detail: str, pointer: str = "/data/relationships/retry_of") -> None:
+        super().__init__(detail, pointer=pointer)

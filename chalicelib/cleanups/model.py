@@ -57,6 +57,7 @@ class Cleanup:
     paced_until: float | None = None  # epoch seconds when the throttle's next free slot begins
     counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
     progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
+    retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
 
     @property
     def active(self) -> bool:
@@ -131,13 +132,13 @@ def _check_strings(attributes: dict[str, Any]) -> None:
         raise ValidationError("metadata must be an object", pointer="/data/attributes/metadata")
 
 
-def validate_create(attributes: dict[str, Any]) -> None:
-    """422 with a pointer for anything a create may not say."""
+def validate_create(attributes: dict[str, Any], retrying: bool = False) -> None:
+    """422 with a pointer for anything a create may not say; a retry may omit resource_type."""
     _refuse_unknown(attributes, service_type("cleanups").creatable(), "creatable")
     resource_type = attributes.get("resource_type")
-    if resource_type is None:
+    if resource_type is None and not retrying:
         raise ValidationError("resource_type is required", pointer="/data/attributes/resource_type")
-    if resource_type not in cleanable_types():
+    if resource_type is not None and resource_type not in cleanable_types():
         raise ValidationError(f"resource_type must be one of {', '.join(cleanable_types())}",
                               pointer="/data/attributes/resource_type")
     if not isinstance(attributes.get("filters", {}), dict):

@@ -144,6 +144,9 @@ class RecordStore(Protocol):
                    limit: int) -> list[str]:
         """Ids matching `conditions` in id order; at most `limit + 1`, so an excess is seen."""
 
+    def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
+        """Those of `ids` that exist, in id order; read by key (never a scan)."""
+
     def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
                          not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         """Delete `ids` with their associated records, except those modified after the cutoff.

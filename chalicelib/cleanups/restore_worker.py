@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_model import NO_ARCHIVE, begun, finished, restore_messages
-from chalicelib.cleanups.transitions import commit_restore_transition
+from chalicelib.cleanups.transitions import commit_restore_transition, moved_once
 from chalicelib.cleanups.worker import bounded_log
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
@@ -55,12 +55,7 @@ def _restore(ports: Ports, cleanup: Cleanup, number: int) -> None:
 
 def _begun(ports: Ports, cleanup: Cleanup) -> Cleanup:
     """restore pending -> in_progress exactly once: the writer that wins reports it."""
-    while cleanup.restore_status == PENDING:
-        after = begun(cleanup, ports.clock.now())
-        if commit_restore_transition(ports, cleanup, after, WORKER):
-            return after
-        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
-    return cleanup
+    return moved_once(ports, cleanup, lambda c: c.restore_status == PENDING, begun, commit_restore_transition)
 
 
 def deleted_ids(ports: Ports, cleanup: Cleanup, number: int) -> list[str]:

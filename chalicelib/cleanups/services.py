@@ -30,6 +30,7 @@ from chalicelib.cleanups.model import (
 from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
+from chalicelib.cleanups.retry import retry_selection
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import Condition, parse_filters
 from chalicelib.tenancy import Tenant, iso, new_id
@@ -51,19 +52,25 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
     return ids
 
 
-def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor) -> Cleanup:
-    validate_create(attributes)
+def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor,
+                   retry_of: str | None = None) -> Cleanup:
+    """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (chalicelib.cleanups.retry)."""
+    validate_create(attributes, retrying=retry_of is not None)
     settings = ports.settings
     moment = ports.clock.now()  # before selecting: a record changed from here on is not deleted
     filters = attributes.get("filters") or {}
-    ids = _selection(ports, tenant, attributes["resource_type"], filters)
+    if retry_of is None:
+        resource_type = attributes["resource_type"]
+        ids = _selection(ports, tenant, resource_type, filters)
+    else:
+        resource_type, ids = retry_selection(ports, tenant, retry_of, attributes)
     check_expected_count(attributes, len(ids))
     rate = attributes.get("max_records_per_second")
     sub_batch_size = pacing.sub_batch_size(settings.sub_batch_size, rate)
     batch_size = aligned_batch_size(settings.batch_size, sub_batch_size)
     batches = plan_batches(ids, batch_size)
     cleanup = Cleanup(
-        tenant=tenant, id=new_id(), resource_type=attributes["resource_type"], filters=filters,
+        tenant=tenant, id=new_id(), resource_type=resource_type, filters=filters, retry_of=retry_of,
         created_at=iso(moment), updated_at=iso(moment), records_count=len(ids),
         batch_size=batch_size, sub_batch_size=sub_batch_size, batch_count=len(batches),
         sub_batch_count=-(-len(ids) // sub_batch_size), reference=attributes.get("reference"),

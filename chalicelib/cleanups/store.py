@@ -14,8 +14,10 @@ TTL, `retention`) on what a finished cleanup leaves; list pages are read by key 
 """
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
@@ -27,9 +29,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 
+from chalicelib import dynamo
 from chalicelib.cleanups import count_store
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
@@ -37,7 +41,7 @@ from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Listing, Tally
 from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, bind, to_domain, to_item, written
+from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
@@ -46,17 +50,6 @@ if TYPE_CHECKING:
 
 RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
 ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.store.expire_recorded`
-
-
-class ActiveIndex(GlobalSecondaryIndex["CleanupItem"]):
-    """Only active cleanups (`1`) and active restores (`restore`) carry `active`: the reconciler's work lists."""
-
-    class Meta:
-        index_name = "active"
-        projection = AllProjection()
-
-    active = UnicodeAttribute(hash_key=True)
-    updated_at = UnicodeAttribute(range_key=True)
 
 
 class StatusIndex(LocalSecondaryIndex["CleanupItem"]):
@@ -81,7 +74,10 @@ class ReferenceIndex(LocalSecondaryIndex["CleanupItem"]):
     by_reference = UnicodeAttribute(range_key=True)
 
 
-class CleanupItem(TenantItem):
+class CleanupItem(dynamo.ResourceItem):
+    """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
+    the reconciler's work lists on the `active` index."""
+
     resource_type = UnicodeAttribute()
     status = UnicodeAttribute()
     filters = JSONAttribute()
@@ -98,11 +94,6 @@ class CleanupItem(TenantItem):
     started_at = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     interrupted_at = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
     restore_window_days = NumberAttribute(null=True)
     restore_status = UnicodeAttribute(null=True)
     restored_count = NumberAttribute(null=True)
@@ -110,6 +101,7 @@ class CleanupItem(TenantItem):
     restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
     restore_started = NumberSetAttribute(null=True)
     restore_counted = NumberSetAttribute(null=True)
+    retry_of = UnicodeAttribute(null=True)
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
     by_status = UnicodeAttribute(null=True)
@@ -119,7 +111,7 @@ class CleanupItem(TenantItem):
     paced_until = NumberAttribute(null=True)
     counted_records = NumberAttribute(null=True)
     progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]
-    active_index = ActiveIndex()
+    active_index = dynamo.ActiveIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()
 
@@ -138,16 +130,9 @@ class SlotsItem(ServiceItem):
     active_count = NumberAttribute(default=0)
 
 
-def _cleanups() -> type[CleanupItem]:
-    return bind(CleanupItem, get_settings().cleanups_table)
-
-
-def _batches() -> type[BatchItem]:
-    return bind(BatchItem, get_settings().cleanups_table)
-
-
-def _slots() -> type[SlotsItem]:
-    return bind(SlotsItem, get_settings().cleanups_table)
+_cleanups = functools.partial(dynamo.in_cleanups_table, CleanupItem)
+_batches = functools.partial(dynamo.in_cleanups_table, BatchItem)
+_slots = functools.partial(dynamo.in_cleanups_table, SlotsItem)
 
 
 RESTORING = "restore"  # `active` of a terminal cleanup whose restore is pending or in progress
@@ -227,6 +212,36 @@ def _counted_within(model: type[CleanupItem], within: tuple[int, int]) -> Any:
     return inside | model.counted_records.does_not_exist() if low == 0 else inside
 
 
+def _begin(item: CleanupItem, begun: NumberSetAttribute, number: int, while_: Condition,
+           also: Sequence[Action] = ()) -> bool:
+    """Add sub-batch `number` to the `begun` set (and do `also`), only `while_` holds (the interrupt check)."""
+    return written(lambda: item.update(actions=[begun.add({number}), *also], condition=while_))
+
+
+@dataclass
+class Outcome:
+    """What one sub-batch did, for `_count_once`: its counters' ADDs, its errors by id, and when."""
+
+    counts: list[Action]
+    errors_log: dict[str, Any]
+    updated_at: str
+
+
+def _count_once(item: CleanupItem, number: int, outcome: Outcome, counted: NumberSetAttribute,
+                log: MapAttribute[str, Any], guard: Condition) -> Cleanup | None:
+    """Add `outcome` and `number` to `counted` under `guard`, unless counted before; the cleanup after (or None).
+
+    Every count resets `reconcile_count`: the cleanup (or its restore) made progress.
+    """
+    model = type(item)
+    actions = [*outcome.counts, counted.add({number}), model.updated_at.set(outcome.updated_at),
+               model.reconcile_count.set(0)]
+    actions += [log[record_id].set(entry) for record_id, entry in outcome.errors_log.items()]
+    if not written(lambda: item.update(actions=actions, condition=guard & ~counted.contains(number))):
+        return None
+    return _to_domain(item)
+
+
 class DynamoCleanupRepository:
     """Implements `chalicelib.cleanups.ports.CleanupRepository`; stateless (tables are bound per call)."""
 
@@ -274,13 +289,10 @@ class DynamoCleanupRepository:
             raise RuntimeError(f"cleanup {cleanup.id} exists")  # a fresh random id: never in practice
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
-        try:
-            return _to_domain(_cleanups().get(_partition(tenant), cleanup_id, consistent_read=True))
-        except DoesNotExist:
-            raise _not_found(cleanup_id) from None
+        return _to_domain(dynamo.get_item(_cleanups(), _partition(tenant), cleanup_id, f"No cleanup {cleanup_id}"))
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
-        return [_to_domain(item) for item in _cleanups().query(_partition(tenant), consistent_read=True)]
+        return [_to_domain(item) for item in dynamo.partition_items(_cleanups(), _partition(tenant))]
 
     def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
         """At most offset + limit unexpired items read (plus those expired but not yet removed)."""
@@ -360,13 +372,12 @@ class DynamoCleanupRepository:
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
         model = _cleanups()
-        item = model(_partition(tenant), cleanup_id)
-        actions: list[Action] = [model.started.add({number})]
         condition = model.sk.exists() & model.status.is_in(*sorted(ACTIVE))
+        also: list[Action] = []
         if pace is not None:
-            actions += _paced(model, pace)
+            also = _paced(model, pace)
             condition &= _unchanged(model.max_records_per_second, pace.rate) & _unchanged(model.paced_until, pace.was)
-        return written(lambda: item.update(actions=actions, condition=condition))
+        return _begin(model(_partition(tenant), cleanup_id), model.started, number, while_=condition, also=also)
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
                         errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
@@ -404,7 +415,7 @@ class DynamoCleanupRepository:
             yield _to_domain(item)
 
     def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
-        """Snapshot first: only a finished cleanup is deleted, and none reads a finished one's snapshot."""
+        """Snapshot first: only a finished cleanup is deleted; a retry reading it takes a missing batch as gone."""
         if cleanup.status not in TERMINAL:
             return False
         self._delete_batches(cleanup, cleanup.batch_count)
@@ -439,22 +450,16 @@ class DynamoCleanupRepository:
 
     def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         model = _cleanups()
-        item = model(_partition(tenant), cleanup_id)
-        return written(lambda: item.update(actions=[model.restore_started.add({number})],
-                                           condition=model.restore_status.is_in(*sorted(RESTORE_ACTIVE))))
+        return _begin(model(_partition(tenant), cleanup_id), model.restore_started, number,
+                      while_=model.restore_status.is_in(*sorted(RESTORE_ACTIVE)))
 
     def count_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, restored: int, errors: int,
                                 errors_log: dict[str, Any], updated_at: str) -> Cleanup | None:
         model = _cleanups()
-        actions: list[Action] = [model.restored_count.add(restored), model.restore_errors_count.add(errors),
-                                 model.restore_counted.add({number}), model.updated_at.set(updated_at),
-                                 model.reconcile_count.set(0)]
-        actions += [model.restore_errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
-        item = model(_partition(tenant), cleanup_id)
-        if not written(lambda: item.update(actions=actions, condition=model.restore_status.exists()
-                                           & ~model.restore_counted.contains(number))):
-            return None
-        return _to_domain(item)
+        outcome = Outcome([model.restored_count.add(restored), model.restore_errors_count.add(errors)], errors_log,
+                          updated_at)
+        return _count_once(model(_partition(tenant), cleanup_id), number, outcome, model.restore_counted,
+                           model.restore_errors_log, guard=model.restore_status.exists())
 
     def stale_restores(self, before: str) -> Iterator[Cleanup]:
         model = _cleanups()

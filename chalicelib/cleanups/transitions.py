@@ -5,9 +5,14 @@ and interrupt, the reconciler's settling) goes through `commit_transition`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from chalicelib import telemetry
-from chalicelib.cleanups.model import Actor, Cleanup
+from chalicelib.cleanups.model import WORKER, Actor, Cleanup
 from chalicelib.cleanups.ports import Ports
+
+Commit = Callable[[Ports, Cleanup, Cleanup, Actor], bool]
 
 
 def commit_transition(ports: Ports, before: Cleanup, after: Cleanup, actor: Actor) -> bool:
@@ -27,3 +32,15 @@ def commit_restore_transition(ports: Ports, before: Cleanup, after: Cleanup, act
         return False
     ports.events.dispatch(recorded)
     return True
+
+
+def moved_once(ports: Ports, cleanup: Cleanup, waiting: Callable[[Cleanup], bool],
+               move: Callable[[Cleanup, datetime], Cleanup], commit: Commit) -> Cleanup:
+    """The worker's pending -> in_progress (of the cleanup or its restore) exactly once: while `cleanup`
+    is `waiting`, `move` it and `commit`; the writer that wins reports it, a loser reads the cleanup again."""
+    while waiting(cleanup):
+        after = move(cleanup, ports.clock.now())
+        if commit(ports, cleanup, after, WORKER):
+            return after
+        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
+    return cleanup

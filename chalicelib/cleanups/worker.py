@@ -49,19 +49,14 @@ from chalicelib.cleanups.model import (
     sub_batches_of,
 )
 from chalicelib.cleanups.ports import Ports, Tally
-from chalicelib.cleanups.transitions import commit_transition
+from chalicelib.cleanups.transitions import commit_transition, moved_once
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
 
 
 def _started(ports: Ports, cleanup: Cleanup) -> Cleanup:
     """pending -> in_progress exactly once: the writer that wins dispatches its event."""
-    while cleanup.status == PENDING:
-        after = start(cleanup, ports.clock.now())
-        if commit_transition(ports, cleanup, after, WORKER):
-            return after
-        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
-    return cleanup
+    return moved_once(ports, cleanup, lambda c: c.status == PENDING, start, commit_transition)
 
 
 def bounded_log(ports: Ports, errors: dict[str, Any], logged: dict[str, Any]) -> dict[str, Any]:

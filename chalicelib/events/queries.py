@@ -14,13 +14,10 @@ from chalicelib.tenancy import Tenant
 
 T = TypeVar("T")
 
-
-def list_events(tenant: Tenant) -> list[Event]:
-    return store.list_events(tenant)
-
-
-def get_event(tenant: Tenant, event_id: str) -> Event:
-    return store.get_event(tenant, event_id)
+# The tenant's events, versions and callbacks, one or all: the store's reads as they are.
+list_events, get_event = store.list_events, store.get_event
+list_versions, get_version = store.list_versions, store.get_version
+list_event_callbacks, get_event_callback = webhook_store.list_callbacks, webhook_store.get_callback
 
 
 def _outliving(found: list[T], tenant: Tenant, cleanup_id: str) -> list[T]:
@@ -34,25 +31,9 @@ def events_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Event]:
     return _outliving(store.events_of(tenant, cleanup_id), tenant, cleanup_id)
 
 
-def list_versions(tenant: Tenant) -> list[Version]:
-    return store.list_versions(tenant)
-
-
-def get_version(tenant: Tenant, version_id: str) -> Version:
-    return store.get_version(tenant, version_id)
-
-
 def versions_of_cleanup(tenant: Tenant, cleanup_id: str) -> list[Version]:
     """A cleanup's versions (its destroy version included, after it is gone)."""
     return _outliving(store.versions_of(tenant, cleanup_id), tenant, cleanup_id)
-
-
-def list_event_callbacks(tenant: Tenant) -> list[EventCallback]:
-    return webhook_store.list_callbacks(tenant)
-
-
-def get_event_callback(tenant: Tenant, callback_id: str) -> EventCallback:
-    return webhook_store.get_callback(tenant, callback_id)
 
 
 def last_event_callbacks(tenant: Tenant, webhook_id: str) -> list[EventCallback]:

@@ -12,48 +12,33 @@ dispatched, oldest first; dispatch removes both attributes.
 """
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib import dynamo
 from chalicelib.cleanups.retention import written_expiry
 from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, Transaction, bind, to_domain, to_item, written
+from chalicelib.dynamo import TenantItem, Transaction, to_domain, to_item, written
 from chalicelib.events import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
-from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
+D = TypeVar("D", Event, Version)
 OUTBOX = "outbox"  # the `active` index's key for undispatched events
 
 
-class OutboxIndex(GlobalSecondaryIndex["EventItem"]):
-    """The `active` index as the outbox: events whose `active` is OUTBOX, oldest first."""
-
-    class Meta:
-        index_name = "active"
-        projection = AllProjection()
-
-    active = UnicodeAttribute(hash_key=True)
-    updated_at = UnicodeAttribute(range_key=True)
-
-
-class EventItem(TenantItem):
+class EventItem(dynamo.ResourceItem):
     name = UnicodeAttribute()
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
     expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
-    outbox_index = OutboxIndex()
+    outbox_index = dynamo.ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
 
 
 class VersionItem(TenantItem):
@@ -69,95 +54,69 @@ class VersionItem(TenantItem):
     expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
 
 
-def _events() -> type[EventItem]:
-    return bind(EventItem, get_settings().cleanups_table)
+_events = functools.partial(dynamo.in_cleanups_table, EventItem)
+_versions = functools.partial(dynamo.in_cleanups_table, VersionItem)
 
 
-def _versions() -> type[VersionItem]:
-    return bind(VersionItem, get_settings().cleanups_table)
+@dataclass(frozen=True)
+class _Copies(Generic[D]):
+    """Events or versions: each stored in the tenant's partition and in its cleanup's, read from either."""
+
+    model: Callable[[], type[Any]]
+    domain: type[D]
+    name: str  # "events": partitions `{tenant}#events` and `{tenant}#cleanup-events#{cleanup id}`
+
+    def tenant_partition(self, tenant: Tenant) -> str:
+        return f"{tenant.key}#{self.name}"
+
+    def cleanup_partition(self, tenant: Tenant, cleanup_id: str) -> str:
+        return f"{tenant.key}#cleanup-{self.name}#{cleanup_id}"
+
+    def items(self, value: Any, expires_at: int, **outbox: Any) -> tuple[Any, Any]:
+        """Its tenant copy (with `outbox` attributes) and its cleanup copy, both expiring at `expires_at`."""
+        model, tenant = self.model(), value.tenant
+        return (to_item(model, value, pk=self.tenant_partition(tenant), sk=value.id, expires_at=expires_at, **outbox),
+                to_item(model, value, pk=self.cleanup_partition(tenant, value.resource_id), sk=value.id,
+                        expires_at=expires_at))
+
+    def of_item(self, item: Any) -> D:
+        return to_domain(self.domain, item, id=item.sk)
+
+    def get(self, tenant: Tenant, item_id: str) -> D:
+        missing = f"No {self.name.removesuffix('s')} {item_id}"
+        return self.of_item(dynamo.get_item(self.model(), self.tenant_partition(tenant), item_id, missing))
+
+    def of_tenant(self, tenant: Tenant) -> list[D]:
+        return [self.of_item(item) for item in dynamo.partition_items(self.model(), self.tenant_partition(tenant))]
+
+    def of_cleanup(self, tenant: Tenant, cleanup_id: str) -> list[D]:
+        pk = self.cleanup_partition(tenant, cleanup_id)
+        return [self.of_item(item) for item in dynamo.partition_items(self.model(), pk)]
 
 
-def events_partition(tenant: Tenant) -> str:
-    return f"{tenant.key}#events"
-
-
-def cleanup_events_partition(tenant: Tenant, cleanup_id: str) -> str:
-    return f"{tenant.key}#cleanup-events#{cleanup_id}"
-
-
-def versions_partition(tenant: Tenant) -> str:
-    return f"{tenant.key}#versions"
-
-
-def cleanup_versions_partition(tenant: Tenant, cleanup_id: str) -> str:
-    return f"{tenant.key}#cleanup-versions#{cleanup_id}"
+_EVENTS = _Copies(_events, Event, "events")
+_VERSIONS = _Copies(_versions, Version, "versions")
 
 
 # --- events ------------------------------------------------------------------------------------
 
-def _event_item(event: Event, pk: str, **outbox: Any) -> EventItem:
-    return to_item(_events(), event, pk=pk, sk=event.id, **outbox)
-
-
-def _event(item: EventItem) -> Event:
-    return to_domain(Event, item, id=item.sk)
-
-
 def undispatched(before: str) -> list[Outgoing]:
     """Events of every tenant in the outbox since before `before` (ISO), oldest first."""
     model = _events()
-    return [Outgoing(_event(item), dict(item.outbox or {}))
+    return [Outgoing(_EVENTS.of_item(item), dict(item.outbox or {}))
             for item in model.outbox_index.query(OUTBOX, model.updated_at < before)]
 
 
 def mark_dispatched(event: Event) -> None:
     """Out of the outbox; nothing to do if it left already."""
     model = _events()
-    item = model(events_partition(event.tenant), event.id)
+    item = model(_EVENTS.tenant_partition(event.tenant), event.id)
     written(lambda: item.update(actions=[model.active.remove(), model.outbox.remove()],
                                 condition=model.active.exists()))
 
 
-def get_event(tenant: Tenant, event_id: str) -> Event:
-    try:
-        return _event(_events().get(events_partition(tenant), event_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No event {event_id}") from None
-
-
-def list_events(tenant: Tenant) -> list[Event]:
-    return [_event(item) for item in _events().query(events_partition(tenant), consistent_read=True)]
-
-
-def events_of(tenant: Tenant, cleanup_id: str) -> list[Event]:
-    return [_event(item) for item in _events().query(cleanup_events_partition(tenant, cleanup_id),
-                                                     consistent_read=True)]
-
-
-# --- versions ----------------------------------------------------------------------------------
-
-def _version_item(version: Version, pk: str, **ttl: Any) -> VersionItem:
-    return to_item(_versions(), version, pk=pk, sk=version.id, **ttl)
-
-
-def _version(item: VersionItem) -> Version:
-    return to_domain(Version, item, id=item.sk)
-
-
-def get_version(tenant: Tenant, version_id: str) -> Version:
-    try:
-        return _version(_versions().get(versions_partition(tenant), version_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No version {version_id}") from None
-
-
-def list_versions(tenant: Tenant) -> list[Version]:
-    return [_version(item) for item in _versions().query(versions_partition(tenant), consistent_read=True)]
-
-
-def versions_of(tenant: Tenant, cleanup_id: str) -> list[Version]:
-    return [_version(item) for item in _versions().query(cleanup_versions_partition(tenant, cleanup_id),
-                                                         consistent_read=True)]
+get_event, list_events, events_of = _EVENTS.get, _EVENTS.of_tenant, _EVENTS.of_cleanup
+get_version, list_versions, versions_of = _VERSIONS.get, _VERSIONS.of_tenant, _VERSIONS.of_cleanup
 
 
 # --- what a cleanup write reports -----------------------------------------------------------------
@@ -166,29 +125,23 @@ def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
     """Into a cleanup write's transaction: both copies of each event (the tenant's in the outbox) and version."""
     resource = recorded.cleanup.attributes()
     days = max(get_settings().cleanup_retention_days, recorded.cleanup.restore_window_days)
-    for event in recorded.events:
-        ttl = {"expires_at": written_expiry(event.created_at, days)}
-        transaction.put(_event_item(event, events_partition(event.tenant), active=OUTBOX, outbox=resource, **ttl))
-        transaction.put(_event_item(event, cleanup_events_partition(event.tenant, event.resource_id), **ttl))
-    for version in recorded.versions:
-        ttl = {"expires_at": written_expiry(version.created_at, days)}
-        transaction.put(_version_item(version, versions_partition(version.tenant), **ttl))
-        transaction.put(_version_item(version, cleanup_versions_partition(version.tenant, version.resource_id),
-                                      **ttl))
+    items = [item for event in recorded.events
+             for item in _EVENTS.items(event, written_expiry(event.created_at, days), active=OUTBOX, outbox=resource)]
+    items += [item for version in recorded.versions
+              for item in _VERSIONS.items(version, written_expiry(version.created_at, days))]
+    for item in items:
+        transaction.put(item)
 
 
 def expire_recorded(tenant: Tenant, cleanup_id: str, expires_at: int) -> None:
     """Both copies of a finished cleanup's events and versions expire with it (those written while it ran)."""
-    _expire(_events(), cleanup_events_partition(tenant, cleanup_id), events_partition(tenant), expires_at)
-    _expire(_versions(), cleanup_versions_partition(tenant, cleanup_id), versions_partition(tenant), expires_at)
-
-
-def _expire(model: type[EventItem] | type[VersionItem], own: str, tenants: str, expires_at: int) -> None:
-    for item in model.query(own, attributes_to_get=["sk"]):
-        for pk in (own, tenants):
-            # Conditional: an update never recreates a copy deleted meanwhile.
-            written(partial(model(pk, item.sk).update, actions=[model.expires_at.set(expires_at)],
-                            condition=model.sk.exists()))
+    for copies in (_EVENTS, _VERSIONS):
+        model, own = copies.model(), copies.cleanup_partition(tenant, cleanup_id)
+        for item in model.query(own, attributes_to_get=["sk"]):
+            for pk in (own, copies.tenant_partition(tenant)):
+                # Conditional: an update never recreates a copy deleted meanwhile.
+                written(functools.partial(model(pk, item.sk).update, actions=[model.expires_at.set(expires_at)],
+                                          condition=model.sk.exists()))
 
 
 class DynamoEventLog:

@@ -7,13 +7,13 @@ under their webhook and their event; they expire with the table's TTL.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind, stored_values, to_domain, to_item, written
+from chalicelib import dynamo
+from chalicelib.dynamo import TenantItem, stored_values, to_domain, to_item, written
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -23,7 +23,7 @@ LAST_CALLBACKS = 100
 _FIXED = frozenset({"organization_id", "mode", "created_at"})
 
 
-class WebhookItem(TenantItem):
+class WebhookItem(dynamo.ResourceItem):
     topic = UnicodeAttribute()
     callback_url = UnicodeAttribute()
     shared_secret = UnicodeAttribute()
@@ -32,11 +32,6 @@ class WebhookItem(TenantItem):
     circuit_state = UnicodeAttribute()
     circuit_failure_count = NumberAttribute(default=0)
     disabled_at = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    reference = UnicodeAttribute(null=True)
-    reference_origin = UnicodeAttribute(null=True)
-    metadata = JSONAttribute(null=True)
 
 
 class CallbackItem(TenantItem):
@@ -52,12 +47,8 @@ class CallbackItem(TenantItem):
     expires_at = NumberAttribute()
 
 
-def _webhooks() -> type[WebhookItem]:
-    return bind(WebhookItem, get_settings().cleanups_table)
-
-
-def _callbacks() -> type[CallbackItem]:
-    return bind(CallbackItem, get_settings().cleanups_table)
+_webhooks = functools.partial(dynamo.in_cleanups_table, WebhookItem)
+_callbacks = functools.partial(dynamo.in_cleanups_table, CallbackItem)
 
 
 def webhooks_partition(tenant: Tenant) -> str:
@@ -89,14 +80,11 @@ def save_new_webhook(webhook: Webhook) -> None:
 
 
 def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
-    try:
-        return _webhook(_webhooks().get(webhooks_partition(tenant), webhook_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No webhook {webhook_id}") from None
+    return _webhook(dynamo.get_item(_webhooks(), webhooks_partition(tenant), webhook_id, f"No webhook {webhook_id}"))
 
 
 def list_webhooks(tenant: Tenant) -> list[Webhook]:
-    return [_webhook(item) for item in _webhooks().query(webhooks_partition(tenant), consistent_read=True)]
+    return [_webhook(item) for item in dynamo.partition_items(_webhooks(), webhooks_partition(tenant))]
 
 
 def update_webhook(before: Webhook, after: Webhook) -> Webhook:
@@ -163,14 +151,12 @@ def save_callback(callback: EventCallback) -> None:
 
 
 def get_callback(tenant: Tenant, callback_id: str) -> EventCallback:
-    try:
-        return _callback(_callbacks().get(callbacks_partition(tenant), callback_id, consistent_read=True))
-    except DoesNotExist:
-        raise RecordNotFoundError(f"No event callback {callback_id}") from None
+    return _callback(dynamo.get_item(_callbacks(), callbacks_partition(tenant), callback_id,
+                              f"No event callback {callback_id}"))
 
 
 def list_callbacks(tenant: Tenant) -> list[EventCallback]:
-    return [_callback(item) for item in _callbacks().query(callbacks_partition(tenant), consistent_read=True)]
+    return [_callback(item) for item in dynamo.partition_items(_callbacks(), callbacks_partition(tenant))]
 
 
 def last_callbacks(partition: str) -> list[EventCallback]:

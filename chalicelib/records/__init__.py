@@ -14,6 +14,7 @@ from chalicelib.records.restore import RestoreOutcome, restore_batch
 from chalicelib.records.service import (
     create_record,
     delete_record,
+    existing_ids,
     get_record,
     list_records,
     select_ids,
@@ -24,5 +25,6 @@ from chalicelib.records.store import RecordsStore
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
     "SelectionPreview", "SelectionStats", "archive_key", "count_associated", "create_record", "delete_batch",
-    "delete_record", "get_record", "list_records", "preview", "restore_batch", "select_ids", "update_record",
+    "delete_record", "existing_ids", "get_record", "list_records", "preview", "restore_batch", "select_ids",
+    "update_record",
 ]

@@ -168,3 +168,9 @@ def select_ids(tenant: Tenant, type_name: str, conditions: Sequence[Condition], 
     rtype = get_type(type_name)
     items = read_matching(store or RecordsStore(), tenant, rtype, conditions, limit=limit, stats=stats)
     return sorted(i["sk"]["S"] for i in items)
+
+
+def existing_ids(tenant: Tenant, type_name: str, ids: Sequence[str], *, store: RecordsStore | None = None) -> list[str]:
+    """Those of `ids` that exist, in id order: their keys only, read by key (BatchGetItem)."""
+    keys = [record_key(tenant, get_type(type_name).name, i) for i in ids]
+    return sorted(item["sk"]["S"] for item in (store or RecordsStore()).batch_get(keys, "#sk", {"#sk": "sk"}))

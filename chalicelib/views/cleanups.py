@@ -21,9 +21,14 @@ KEYED_FILTERS = ("status", "reference")  # `<name>_eq` alone is answered by key
 _ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", True)])  # the default sort is by id
 
 
+def retry_linkage(cleanup: Cleanup) -> dict[str, Any]:
+    """`retry_of`'s data member: the retried cleanup, or null."""
+    return {"retry_of": None if cleanup.retry_of is None else {"type": TYPE, "id": cleanup.retry_of}}
+
+
 def resource(cleanup: Cleanup) -> Resource:
     return Resource(type=TYPE, id=cleanup.id, attributes=cleanup.attributes(), mode=cleanup.tenant.mode,
-                    relationships=RELATIONSHIPS)
+                    relationships=(*RELATIONSHIPS, "retry_of"), linkage=retry_linkage(cleanup))
 
 
 def actor(call: ApiRequest) -> Actor:
@@ -74,6 +79,20 @@ def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, include
     included: list[Resource] = []
     for main in page:
         if query.include:
-            main.linkage, found = included_of(by_id[main.id], query.include)
+            linkage, found = included_of(by_id[main.id], query.include)
+            main.linkage.update(linkage)
             included += found  # events and versions belong to one cleanup: no duplicates
     return render_list(page, total, call.base_url, f"/api/{TYPE}", query, included)
+
+
+def render_retried(retried: Cleanup | None, call: ApiRequest) -> dict[str, Any]:
+    """`/api/cleanups/{id}/retry_of`: the retried cleanup, or null data."""
+    return {"data": None} if retried is None else render(retried, call)
+
+
+def render_retry_linkage(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
+    """`/api/cleanups/{id}/relationships/retry_of`: the retried cleanup's identifier (or null) and the links."""
+    parse_show_query(call.params)
+    base = f"{call.base_url}/api/{TYPE}/{cleanup.id}"
+    return {"data": retry_linkage(cleanup)["retry_of"],
+            "links": {"self": f"{base}/relationships/retry_of", "related": f"{base}/retry_of"}}

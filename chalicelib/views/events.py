@@ -74,5 +74,6 @@ def render_cleanup(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
     """`GET /api/cleanups/{id}`, honouring `include=events,versions`."""
     query = cleanup_views.show_query(call)
     main = cleanup_views.resource(cleanup)
-    main.linkage, included = cleanup_included(cleanup, query.include)
+    linkage, included = cleanup_included(cleanup, query.include)
+    main.linkage.update(linkage)
     return render_one(main, call.base_url, query, included)

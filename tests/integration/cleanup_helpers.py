@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
+import pytest
 
 from chalicelib import bootstrap, cleanups, messages
 from chalicelib.cleanups import Actor, Cleanup, Ports
@@ -106,6 +107,23 @@ def create(tenant: Tenant, events: RecordingEvents, resource_type: str = "skus",
            filters: dict[str, Any] | None = None) -> Cleanup:
     return cleanups.create_cleanup(ports(events), tenant, {"resource_type": resource_type, "filters": filters or {}},
                                    APP_ACTOR)
+
+
+def drain_interrupted_in_first_sub_batch(cleanup: Cleanup, events: RecordingEvents,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drain the queue, the client's `_interrupt` landing while the first sub-batch is in flight."""
+    real = bootstrap.HostedRecords.delete_sub_batch
+    seen = {"n": 0}
+
+    def interrupt_after_first(*args: Any, **kwargs: Any) -> Any:
+        outcome = real(*args, **kwargs)
+        seen["n"] += 1
+        if seen["n"] == 1:
+            cleanups.interrupt_cleanup(ports(events), cleanup.tenant, cleanup.id, APP_ACTOR)
+        return outcome
+
+    monkeypatch.setattr(bootstrap.HostedRecords, "delete_sub_batch", interrupt_after_first)
+    drain(events)
 
 
 def body_of(message: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from chalicelib.events import add_recorded
 from chalicelib.records import Record, S3Archive, create_record
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
+from tests.integration.cleanup_helpers import RecordingEvents
 from tests.unit.fakes import InMemoryCleanupRepository
 
 
@@ -107,3 +108,16 @@ def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
     else:
         request.getfixturevalue("tables")
         yield DynamoCleanupRepository(add_recorded)
+
+
+@pytest.fixture
+def work_queue(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches, so a handful of records makes several messages and sub-batches."""
+    monkeypatch.setenv("BATCH_SIZE", "4")
+    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
+
+
+@pytest.fixture
+def events() -> RecordingEvents:
+    """The real events port, noting what each winning write dispatched."""
+    return RecordingEvents()

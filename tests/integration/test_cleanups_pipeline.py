@@ -25,23 +25,12 @@ from tests.integration.cleanup_helpers import (
     create,
     deliver,
     drain,
+    drain_interrupted_in_first_sub_batch,
     ports,
     receive_all,
 )
 
 store = DynamoCleanupRepository(add_recorded)
-
-
-@pytest.fixture
-def work_queue(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small batches, so a handful of records makes several messages and sub-batches."""
-    monkeypatch.setenv("BATCH_SIZE", "4")
-    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
 
 
 def remaining(tenant: Tenant, type_name: str) -> set[str]:
@@ -189,18 +178,7 @@ def test_interrupt_stops_new_sub_batches(records: Any, tenant: Tenant, work_queu
                                          events: RecordingEvents, monkeypatch: pytest.MonkeyPatch) -> None:
     make_skus(records, 8)
     cleanup = create(tenant, events)
-    real = bootstrap.HostedRecords.delete_sub_batch
-    seen = {"n": 0}
-
-    def interrupt_after_first(*args: Any, **kwargs: Any) -> Any:
-        outcome = real(*args, **kwargs)
-        seen["n"] += 1
-        if seen["n"] == 1:  # the client's PATCH lands while the first sub-batch is in flight
-            cleanups.interrupt_cleanup(ports(events), tenant, cleanup.id, APP_ACTOR)
-        return outcome
-
-    monkeypatch.setattr(bootstrap.HostedRecords, "delete_sub_batch", interrupt_after_first)
-    drain(events)
+    drain_interrupted_in_first_sub_batch(cleanup, events, monkeypatch)
     final = store.get(tenant, cleanup.id)
     assert final.status == "interrupted"
     # Only the in-flight sub-batch (2 records) was deleted, and counted

@@ -24,18 +24,6 @@ from tests.integration.records_helpers import scan
 store = DynamoCleanupRepository(add_recorded)
 
 
-@pytest.fixture
-def work_queue(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small batches, so a handful of records makes several messages and sub-batches."""
-    monkeypatch.setenv("BATCH_SIZE", "4")
-    monkeypatch.setenv("SUB_BATCH_SIZE", "2")
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
 def cleaned(records: Any, tenant: Tenant, events: RecordingEvents, n: int) -> tuple[Cleanup, dict[Any, Any]]:
     """A completed cleanup of `n` full skus, and the raw records table before it."""
     for i in range(n):

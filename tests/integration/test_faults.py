@@ -225,11 +225,6 @@ def small_batches(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
-@pytest.fixture
 def faults() -> Iterator[list[DynamoFaults]]:
     installed: list[DynamoFaults] = []
     yield installed

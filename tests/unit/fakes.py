@@ -321,6 +321,9 @@ class InMemoryRecords:
                        if matches(conditions, self.records[(tenant.key, resource_type, i)]))
         return found[:limit + 1]
 
+    def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
+        return sorted(set(ids) & self.ids(tenant, resource_type))
+
     def delete_sub_batch(self, tenant: Tenant, resource_type: str, ids: Sequence[str], *,
                          not_modified_after: str, cleanup_id: str, number: int) -> Deletion:
         self.calls.append(list(ids))
