@@ -11,6 +11,8 @@ from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
 from chalicelib.http import ApiRequest, JsonApi, head_as_get, jsonapi_framework_errors, plain_route
+from chalicelib.idempotency import Claim
+from chalicelib.idempotency.web import idempotent
 from chalicelib.jsonapi import parse_resource
 from chalicelib.views import applications as application_views
 from chalicelib.views import cleanups as cleanup_views
@@ -53,10 +55,17 @@ def list_cleanups(call: ApiRequest) -> dict[str, Any]:
     return cleanup_views.render_page(found, call, event_views.cleanup_included)
 
 
+def show_created_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    """What a create repeated with its `Idempotency-Key` answers: that cleanup as it is now."""
+    return cleanup_views.render(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
+
+
 @api.route("/api/cleanups", methods=["POST"], status=201)
-def create_cleanup(call: ApiRequest) -> dict[str, Any]:
+@idempotent("cleanups", replay=show_created_cleanup)
+def create_cleanup(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups")
-    cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call))
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call),
+                                      claim)
     return cleanup_views.render(cleanup, call)
 
 

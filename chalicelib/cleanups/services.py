@@ -28,6 +28,7 @@ from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import parse_filters
+from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata")
@@ -47,7 +48,10 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
     return ids
 
 
-def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor) -> Cleanup:
+def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor,
+                   claim: Claim | None = None) -> Cleanup:
+    """Select, snapshot and save a new cleanup; with a `claim`, only if its idempotency key is free
+    (`IdempotencyKeyTakenError` otherwise: see `chalicelib.idempotency.once`)."""
     validate_create(attributes)
     settings = ports.settings
     moment = ports.clock.now()  # before selecting: a record changed from here on is not deleted
@@ -66,7 +70,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     if not batches:
         cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
     recorded = ports.events.recorded_create(cleanup, actor)
-    ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups)
+    ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups, claim)
     ports.events.dispatch(recorded)
     telemetry.created(cleanup)
     if batches:
