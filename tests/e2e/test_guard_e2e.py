@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -47,24 +48,24 @@ def cleanups_with(stack: RunningStack, token: str, reference: str) -> list[str]:
     return [c["id"] for c in listed.json()["data"]]
 
 
+def race(stack: RunningStack, token: str, reference: str) -> list[requests.Response]:
+    """The same create with one key from two threads released together."""
+    barrier = threading.Barrier(2)
+
+    def send() -> requests.Response:
+        barrier.wait()
+        return call(stack, token, "POST", "/api/cleanups", cleanup_body(reference), **{"Idempotency-Key": reference})
+
+    with ThreadPoolExecutor(2) as pool:
+        return [future.result() for future in [pool.submit(send), pool.submit(send)]]
+
+
 def test_two_racing_creates_with_one_key_make_one_cleanup_and_both_answer_it(stack: RunningStack) -> None:
-    # Given one token, and per round a key and a body sent by two threads released together
     token = stack.token()
     for round_number in range(5):
+        # Given a key and a body / When two threads send them at once
         reference = f"race-{time.time_ns()}-{round_number}"
-        barrier = threading.Barrier(2)
-        answers: list[requests.Response] = []
-
-        def send(key: str = reference, ref: str = reference, gate: threading.Barrier = barrier) -> None:
-            gate.wait()
-            answers.append(call(stack, token, "POST", "/api/cleanups", cleanup_body(ref), **{"Idempotency-Key": key}))
-
-        # When both are sent at once
-        threads = [threading.Thread(target=send) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = race(stack, token, reference)
 
         # Then both are 201 with the same cleanup, exactly one of them a replay, and one cleanup exists
         assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
