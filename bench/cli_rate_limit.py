@@ -1,0 +1,93 @@
+"""Row `cli_rate_limit`: the official CLI's chunked cleanup under the default rate limit, and with none.
+
+The Commerce Layer CLI (`cleanups:create`, unmodified, through tests/node's preload) cleans up
+BENCH_CLI_SKUS seeded skus (20,150 by default: chunks of 10,000, 10,000 and 150) against the
+local stack, once with the default budget (RATE_LIMIT_REQUESTS) and once with the limit off.
+The row gives each run's duration, requests, 429s and whether it completed. BENCH_CLI_CHUNK
+lowers the CLI's 10,000-record chunk (tests/node/small-chunks.mjs) to run its parallel chunks
+over fewer skus. `python -m bench.cli_rate_limit` runs this row alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from bench.stack import DEV_TEST_CLIENT, BenchStack, progress, tenant_of
+from chalicelib.config import SETTINGS, get_settings
+from chalicelib.records.store import RecordsStore
+from devstack.dev_applications import DEV_SECRET
+from tools.seed import seed
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "tests" / "node"
+CLI_CHUNK = 10_000  # cli-core's clConfig.cleanups.max_size
+
+
+def _token(api_url: str) -> str:
+    response = requests.post(f"{api_url}/oauth/token", timeout=30, json={
+        "grant_type": "client_credentials", "client_id": DEV_TEST_CLIENT, "client_secret": DEV_SECRET})
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def run_cli(api_url: str, skus: int, chunk: int) -> dict[str, Any]:
+    """Seed `skus` skus, run `cleanups:create` over them; its duration, requests, 429s and outcome."""
+    store = RecordsStore(boto3.client("dynamodb"), get_settings().records_table)
+    prefix = f"SEED-{seed(tenant_of(DEV_TEST_CLIENT), skus=skus, store=store).tag}-"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    statuses = workdir / "statuses.txt"
+    preloads = ["--import", "./preload.mjs"] + (["--import", "./small-chunks.mjs"] if chunk != CLI_CHUNK else [])
+    env = {**os.environ, "CL_LOCAL_API_URL": api_url, "CL_LOCAL_STATUS_JOURNAL": str(statuses),
+           "CL_CLI_ORGANIZATION": "demo", "CL_CLI_ACCESS_TOKEN": _token(api_url),
+           "CL_TEST_MAX_CLEANUP_SIZE": str(chunk), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
+    node = shutil.which("node") or "node"
+    started = time.monotonic()
+    done = subprocess.run([node, *preloads, "cli.mjs", "cleanups:create", "-t", "skus", "-w", f"code_start={prefix}"],
+                          cwd=NODE_DIR, env=env, input="y\n", capture_output=True, text=True, timeout=3600)
+    seconds = time.monotonic() - started
+    codes = statuses.read_text().split() if statuses.exists() else []
+    shutil.rmtree(workdir, ignore_errors=True)
+    completed = done.returncode == 0 and f"Cleanup of {skus} skus completed." in done.stdout
+    if not completed:
+        progress(f"the CLI did not complete: exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 1), "requests": len(codes), "status_429": codes.count("429"),
+            "completed": completed, "chunks": -(-skus // chunk)}
+
+
+def run(stack: BenchStack, skus: int, chunk: int) -> dict[str, Any]:
+    default = int(SETTINGS["rate_limit_requests"].default or 0)
+    runs: dict[str, dict[str, Any]] = {}
+    for label, budget in (("limit_off", "0"), ("limit_on", str(default))):
+        os.environ["RATE_LIMIT_REQUESTS"] = budget  # read per request by the API in this process
+        progress(f"[cli_rate_limit] {label}: the CLI over {skus} skus in chunks of {chunk}")
+        runs[label] = run_cli(stack.api_url, skus, chunk)
+    os.environ.pop("RATE_LIMIT_REQUESTS")
+    return {"row": "cli_rate_limit", "skus": skus, "cli_chunk": chunk, "rate_limit_requests": default,
+            "rate_limit_window_seconds": get_settings().rate_limit_window_seconds, **runs,
+            "ratio_on_vs_off_seconds": round(runs["limit_on"]["seconds"] / runs["limit_off"]["seconds"], 2)}
+
+
+def main() -> int:
+    skus = int(os.environ.get("BENCH_CLI_SKUS") or 2 * CLI_CHUNK + 150)
+    chunk = int(os.environ.get("BENCH_CLI_CHUNK") or CLI_CHUNK)
+    stack = BenchStack("dynamodb-local", workers=int(os.environ.get("WORKERS") or 2)).start()
+    try:
+        row = run(stack, skus, chunk)
+    finally:
+        stack.stop()
+    print(json.dumps(row), flush=True)
+    return 0 if row["limit_on"]["completed"] and row["limit_off"]["completed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
