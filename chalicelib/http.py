@@ -1,8 +1,10 @@
 """The web adapter: registers JSON:API routes on the Chalice app.
 
-Every `/api` view goes through `JsonApi.route`, which negotiates media types,
-authenticates, calls the view and hands every error to `chalicelib.jsonapi.errors`
-(Chalice catches view exceptions itself, so this must happen inside the view).
+Every `/api` view goes through `JsonApi.route`, which counts the request against its
+application's rate limit (`chalicelib.ratelimit`: 429 over it, `RateLimit-*` headers on
+every answer), negotiates media types, authenticates, calls the view and hands every error
+to `chalicelib.jsonapi.errors` (Chalice catches view exceptions itself, so this must happen
+inside the view).
 """
 from __future__ import annotations
 
