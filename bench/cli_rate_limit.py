@@ -2,7 +2,9 @@
 
 The Commerce Layer CLI (`cleanups:create`, unmodified, through tests/node's preload) cleans up
 BENCH_CLI_SKUS seeded skus (20,150 by default: chunks of 10,000, 10,000 and 150) against the
-local stack, once with the default budget (RATE_LIMIT_REQUESTS) and once with the limit off.
+local stack (`python -m devstack` on free ports, as the official clients' tests start it; its HTTP
+server takes the CLI's bursts of parallel connections), once with the limit off and once with
+the default budget (RATE_LIMIT_REQUESTS).
 The row gives each run's duration, requests, 429s and whether it completed. BENCH_CLI_CHUNK
 lowers the CLI's 10,000-record chunk (tests/node/small-chunks.mjs) to run its parallel chunks
 over fewer skus. `python -m bench.cli_rate_limit` runs this row alone.
@@ -19,37 +21,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-import requests
-
 from bench.__main__ import rows_stream
-from bench.stack import DEV_TEST_CLIENT, BenchStack, progress, tenant_of
+from bench.stack import DEV_TEST_CLIENT, progress, tenant_of
 from chalicelib.config import SETTINGS, get_settings
 from chalicelib.records.store import RecordsStore
-from devstack.dev_applications import DEV_SECRET
+from tests.e2e import RunningStack, start_stack  # the stack the official clients' tests run, on free ports
 from tools.seed import seed
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "tests" / "node"
 CLI_CHUNK = 10_000  # cli-core's clConfig.cleanups.max_size
+DEV_TENANT = tenant_of(DEV_TEST_CLIENT)
 
 
-def _token(api_url: str) -> str:
-    response = requests.post(f"{api_url}/oauth/token", timeout=30, json={
-        "grant_type": "client_credentials", "client_id": DEV_TEST_CLIENT, "client_secret": DEV_SECRET})
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
-
-
-def run_cli(api_url: str, skus: int, chunk: int) -> dict[str, Any]:
+def run_cli(stack: RunningStack, skus: int, chunk: int) -> dict[str, Any]:
     """Seed `skus` skus, run `cleanups:create` over them; its duration, requests, 429s and outcome."""
-    store = RecordsStore(boto3.client("dynamodb"), get_settings().records_table)
-    prefix = f"SEED-{seed(tenant_of(DEV_TEST_CLIENT), skus=skus, store=store).tag}-"
+    store = RecordsStore(stack.client("dynamodb"), get_settings().records_table)
+    prefix = f"SEED-{seed(DEV_TENANT, skus=skus, store=store).tag}-"
     workdir = Path(tempfile.mkdtemp(prefix="bench-cli-"))
     statuses = workdir / "statuses.txt"
     preloads = ["--import", "./preload.mjs"] + (["--import", "./small-chunks.mjs"] if chunk != CLI_CHUNK else [])
-    env = {**os.environ, "CL_LOCAL_API_URL": api_url, "CL_LOCAL_STATUS_JOURNAL": str(statuses),
-           "CL_CLI_ORGANIZATION": "demo", "CL_CLI_ACCESS_TOKEN": _token(api_url),
+    env = {**os.environ, "CL_LOCAL_API_URL": stack.api_url, "CL_LOCAL_STATUS_JOURNAL": str(statuses),
+           "CL_CLI_ORGANIZATION": "demo", "CL_CLI_ACCESS_TOKEN": stack.token(),
            "CL_TEST_MAX_CLEANUP_SIZE": str(chunk), "NO_UPDATE_NOTIFIER": "1", "FORCE_COLOR": "0"}
     node = shutil.which("node") or "node"
     started = time.monotonic()
@@ -65,14 +57,17 @@ def run_cli(api_url: str, skus: int, chunk: int) -> dict[str, Any]:
             "completed": completed, "chunks": -(-skus // chunk)}
 
 
-def run(stack: BenchStack, skus: int, chunk: int) -> dict[str, Any]:
+def run(skus: int, chunk: int, workers: int) -> dict[str, Any]:
+    """Each run on a fresh local stack (`python -m devstack`, as `make run`), the limit off, then the default."""
     default = int(SETTINGS["rate_limit_requests"].default or 0)
     runs: dict[str, dict[str, Any]] = {}
-    for label, budget in (("limit_off", "0"), ("limit_on", str(default))):
-        os.environ["RATE_LIMIT_REQUESTS"] = budget  # read per request by the API in this process
-        progress(f"[cli_rate_limit] {label}: the CLI over {skus} skus in chunks of {chunk}")
-        runs[label] = run_cli(stack.api_url, skus, chunk)
-    os.environ.pop("RATE_LIMIT_REQUESTS")
+    for label, env in (("limit_off", {"RATE_LIMIT_REQUESTS": "0"}), ("limit_on", {})):
+        stack = start_stack({"WORKERS": str(workers), **env})
+        try:
+            progress(f"[cli_rate_limit] {label}: the CLI over {skus} skus in chunks of {chunk}")
+            runs[label] = run_cli(stack, skus, chunk)
+        finally:
+            stack.stop()
     return {"row": "cli_rate_limit", "skus": skus, "cli_chunk": chunk, "rate_limit_requests": default,
             "rate_limit_window_seconds": get_settings().rate_limit_window_seconds, **runs,
             "ratio_on_vs_off_seconds": round(runs["limit_on"]["seconds"] / runs["limit_off"]["seconds"], 2)}
@@ -81,12 +76,8 @@ def run(stack: BenchStack, skus: int, chunk: int) -> dict[str, Any]:
 def main() -> int:
     skus = int(os.environ.get("BENCH_CLI_SKUS") or 2 * CLI_CHUNK + 150)
     chunk = int(os.environ.get("BENCH_CLI_CHUNK") or CLI_CHUNK)
-    rows = rows_stream()  # stdout carries the row alone; the stack's log lines go to stderr
-    stack = BenchStack("dynamodb-local", workers=int(os.environ.get("WORKERS") or 2)).start()
-    try:
-        row = run(stack, skus, chunk)
-    finally:
-        stack.stop()
+    rows = rows_stream()  # stdout carries the row alone
+    row = run(skus, chunk, int(os.environ.get("WORKERS") or 2))
     rows.write(json.dumps(row) + "\n")
     return 0 if row["limit_on"]["completed"] and row["limit_off"]["completed"] else 1
 
