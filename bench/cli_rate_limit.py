@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from bench.__main__ import rows_stream
 from bench.stack import DEV_TEST_CLIENT, progress, tenant_of
 from chalicelib.config import SETTINGS, get_settings
@@ -51,10 +53,24 @@ def run_cli(stack: RunningStack, skus: int, chunk: int) -> dict[str, Any]:
     codes = statuses.read_text().split() if statuses.exists() else []
     shutil.rmtree(workdir, ignore_errors=True)
     completed = done.returncode == 0 and f"Cleanup of {skus} skus completed." in done.stdout
+    found = _chunk_cleanups(stack, prefix)
     if not completed:
-        progress(f"the CLI did not complete: exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        progress(f"the CLI did not complete: exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n"
+                 f"its cleanups: {found}")
     return {"seconds": round(seconds, 1), "requests": len(codes), "status_429": codes.count("429"),
-            "completed": completed, "chunks": -(-skus // chunk)}
+            "completed": completed, "chunks": -(-skus // chunk), "cleanups": len(found),
+            "processed": sum(c["processed_count"] for c in found), "errors": sum(c["errors_count"] for c in found)}
+
+
+def _chunk_cleanups(stack: RunningStack, prefix: str) -> list[dict[str, Any]]:
+    """The cleanups the CLI created for `prefix`: status and counts."""
+    response = requests.get(f"{stack.api_url}/api/cleanups", timeout=60, params={
+        "filter[q][reference_origin_eq]": "cli-plugin-cleanups", "page[size]": "25"}, headers={
+        "Authorization": f"Bearer {stack.token()}", "Accept": "application/vnd.api+json"})
+    mine = [c["attributes"] for c in response.json().get("data", [])
+            if c["attributes"]["filters"].get("code_start") == prefix]
+    return [{k: c[k] for k in ("status", "records_count", "processed_count", "errors_count")} | {
+        "errors_log": dict(list(c["errors_log"].items())[:2])} for c in mine]
 
 
 def run(skus: int, chunk: int, workers: int) -> dict[str, Any]:
