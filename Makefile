@@ -76,10 +76,12 @@ seed: $(BIN)/.installed
 	AWS_ACCESS_KEY_ID=dev AWS_SECRET_ACCESS_KEY=dev AWS_DEFAULT_REGION=us-east-1 \
 	$(BIN)/python -m tools.seed --tenant-org DemoOrg001 --mode test --skus $(SKUS)
 
-# The benchmark rows (JSON lines on stdout), then the CLI's real 10,000-record chunking over 20,000 skus.
+# The benchmark rows (JSON lines on stdout), the CLI under the default rate limit and without (row
+# cli_rate_limit), then the CLI's real 10,000-record chunking over 20,000 skus.
 # stdout carries only the JSON rows; everything else goes to stderr.
 bench: $(BIN)/.installed $(NODE_DEPS)
 	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench.cli_rate_limit
 	@$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider 1>&2
 
 clean:

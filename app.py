@@ -11,6 +11,8 @@ from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
 from chalicelib.http import ApiRequest, JsonApi, head_as_get, jsonapi_framework_errors, plain_route
+from chalicelib.idempotency import Claim
+from chalicelib.idempotency.web import idempotent
 from chalicelib.jsonapi import parse_resource
 from chalicelib.views import applications as application_views
 from chalicelib.views import cleanups as cleanup_views
@@ -65,11 +67,17 @@ def list_cleanups(call: ApiRequest) -> dict[str, Any]:
                                      lambda: cleanups.list_cleanups(ports, call.tenant), event_views.cleanup_included)
 
 
+def show_created_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    """What a create repeated with its `Idempotency-Key` answers: that cleanup as it is now."""
+    return cleanup_views.render(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
+
+
 @api.route("/api/cleanups", methods=["POST"], status=201)
-def create_cleanup(call: ApiRequest) -> dict[str, Any]:
+@idempotent("cleanups", replay=show_created_cleanup)
+def create_cleanup(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups", relationships=("retry_of",))
     cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call),
-                                      retry_of=body.relationships.get("retry_of"))
+                                      retry_of=body.relationships.get("retry_of"), claim=claim)
     return cleanup_views.render(cleanup, call)
 
 
@@ -93,10 +101,17 @@ def delete_cleanup(call: ApiRequest, cleanup_id: str) -> None:
 
 # --- cleanup previews (dry runs) ----------------------------------------------------------------
 
+def show_created_preview(call: ApiRequest, preview_id: str) -> dict[str, Any]:
+    """What a preview repeated with its `Idempotency-Key` answers: that preview."""
+    return preview_views.render(previews.get_preview(bootstrap.preview_ports(), call.tenant, preview_id), call)
+
+
 @api.route("/api/cleanup_previews", methods=["POST"], status=201)
-def create_cleanup_preview(call: ApiRequest) -> dict[str, Any]:
+@idempotent("cleanup_previews", replay=show_created_preview)
+def create_cleanup_preview(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, previews.TYPE)
-    return preview_views.render(previews.create_preview(bootstrap.preview_ports(), call.tenant, body.attributes), call)
+    preview = previews.create_preview(bootstrap.preview_ports(), call.tenant, body.attributes, claim)
+    return preview_views.render(preview, call)
 
 
 @api.route("/api/cleanup_previews/{preview_id}", methods=["GET"])

@@ -15,6 +15,7 @@ from chalicelib.cleanups import Deletion, Ports, Restoration
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.filters import Condition
+from chalicelib.idempotency.store import DynamoClaims
 from chalicelib.messages import Handler, tenant_of
 from chalicelib.previews.store import DynamoPreviewRepository
 from chalicelib.queue import SqsWorkQueue
@@ -83,6 +84,11 @@ def ports() -> Ports:
     return Ports(cleanups=repository, records=HostedRecords(archive), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
                  settings=settings)
+
+
+def claims() -> DynamoClaims:
+    """The idempotency claims store (`chalicelib.idempotency.ClaimStore`)."""
+    return DynamoClaims()
 
 
 def _cleanup_batch(body: dict[str, Any]) -> None:

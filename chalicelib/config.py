@@ -46,6 +46,9 @@ class Settings:
     archive_bucket: str
     restore_window_days: int
     cleanup_retention_days: int
+    rate_limit_requests: int
+    rate_limit_window_seconds: int
+    rate_limit_overrides: tuple[tuple[str, int], ...]
     public_base_url: str = ""  # links in webhook payloads, which no request carries
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
 
@@ -97,6 +100,17 @@ def _optional(raw: str) -> str | None:
     return raw or None
 
 
+def _budgets(raw: str) -> tuple[tuple[str, int], ...]:
+    """`client-a=100,client-b=0`: a request budget per application (0: no limit)."""
+    pairs = []
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        client_id, _, requests = entry.partition("=")
+        if not client_id.strip() or not requests.strip().isdigit():
+            raise ValueError("client_id=requests pairs separated by commas (client-a=100,client-b=0)")
+        pairs.append((client_id.strip(), int(requests)))
+    return tuple(pairs)
+
+
 def _base_url(raw: str) -> str:
     return raw.rstrip("/")
 
@@ -136,6 +150,10 @@ SETTINGS: dict[str, Setting] = {
     "cleanup_retention_days": Setting("CLEANUP_RETENTION_DAYS", "400", _integer(1)),
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),
     "webhook_max_failures": Setting("WEBHOOK_MAX_FAILURES", "30", _integer(1)),
+    # 0: no limit. The official CLI polls its cleanups at about 100 requests a minute, whatever its parallelism.
+    "rate_limit_requests": Setting("RATE_LIMIT_REQUESTS", "600", _integer(0)),
+    "rate_limit_window_seconds": Setting("RATE_LIMIT_WINDOW_SECONDS", "60", _integer(1)),
+    "rate_limit_overrides": Setting("RATE_LIMIT_OVERRIDES", "", _budgets),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
     "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
 }

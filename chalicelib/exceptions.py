@@ -20,6 +20,7 @@ class ErrorDetail:
     pointer: str | None = None
     parameter: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    header: str | None = None  # a request header at fault (`source.header`)
 
 
 class ServiceError(Exception):
@@ -36,9 +37,10 @@ class ServiceError(Exception):
         cls.title = title or cls.title
 
     def __init__(self, detail: str = "", *, pointer: str | None = None,
-                 parameter: str | None = None, details: list[ErrorDetail] | None = None) -> None:
+                 parameter: str | None = None, header: str | None = None,
+                 details: list[ErrorDetail] | None = None) -> None:
         super().__init__(detail or self.title)
-        self.details = details or [ErrorDetail(self.title, detail or self.title, pointer, parameter)]
+        self.details = details or [ErrorDetail(self.title, detail or self.title, pointer, parameter, header=header)]
 
 
 class ValidationError(ServiceError, status=422, code="VALIDATION_ERROR", title="Validation error"):
@@ -87,4 +89,4 @@ class MethodNotAllowedError(ServiceError, status=405, code="METHOD_NOT_ALLOWED",
 
 
 class TooManyRequestsError(ServiceError, status=429, code="TOO_MANY_REQUESTS", title="Too many requests"):
-    """The backend throttled past our retries."""
+    """The backend throttled past our retries, or the application spent its request budget."""

@@ -1,8 +1,10 @@
 """The web adapter: registers JSON:API routes on the Chalice app.
 
-Every `/api` view goes through `JsonApi.route`, which negotiates media types,
-authenticates, calls the view and hands every error to `chalicelib.jsonapi.errors`
-(Chalice catches view exceptions itself, so this must happen inside the view).
+Every `/api` view goes through `JsonApi.route`, which counts the request against its
+application's rate limit (`chalicelib.ratelimit`: 429 over it, `RateLimit-*` headers on
+every answer), negotiates media types, authenticates, calls the view and hands every error
+to `chalicelib.jsonapi.errors` (Chalice catches view exceptions itself, so this must happen
+inside the view).
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
-from chalicelib import telemetry
+from chalicelib import ratelimit, telemetry
 from chalicelib.auth import Caller, authenticate
 from chalicelib.exceptions import RecordNotFoundError, UnauthorizedError
 from chalicelib.jsonapi import JSONAPI, check_media, error_response
 from chalicelib.jsonapi.errors import framework_error
 from chalicelib.limits import MAX_ID_CHARS
+from chalicelib.ratelimit import Usage, refuse_over_budget
 from chalicelib.tenancy import Tenant
 
 ANY_CONTENT = ["*/*"]  # our own negotiation answers 415, in JSON:API, instead of Chalice's
@@ -75,6 +78,28 @@ def _check_path_ids(path_params: dict[str, str]) -> None:
                                       parameter=name)
 
 
+def _identify(request: Request) -> tuple[Caller | None, UnauthorizedError | None]:
+    """The caller, or why there is none (raised after the media checks, which answer first)."""
+    try:
+        return authenticate(request.headers.get("authorization")), None
+    except UnauthorizedError as refusal:
+        return None, refusal
+
+
+def _charge(request: Request, caller: Caller | None) -> Usage | None:
+    """Count the request against its application's budget; without a valid token, its address's."""
+    if caller is not None:
+        return ratelimit.charge(f"{caller.tenant.key}#{caller.client_id}", caller.client_id)
+    address = (request.context.get("identity") or {}).get("sourceIp") or "unknown"
+    return ratelimit.charge(f"address#{address}", None)
+
+
+def _with_usage(response: Response, spent: Usage | None) -> Response:
+    if spent is not None:
+        response.headers.update(spent.headers())
+    return response
+
+
 def _render(result: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -97,15 +122,21 @@ class JsonApi:
                 assert request is not None  # Chalice sets it before calling a view
                 request_id = _request_id(request)
                 telemetry.correlate(request_id)
+                spent: Usage | None = None
                 try:
+                    caller, refusal = _identify(request)
+                    spent = _charge(request, caller)
+                    refuse_over_budget(spent)
                     check_media(request.headers, has_body=bool(request.raw_body))
-                    caller = authenticate(request.headers.get("authorization"))
+                    if caller is None:
+                        raise refusal or UnauthorizedError()
                     if caller.kind not in kinds:
                         raise UnauthorizedError(f"A {caller.kind} application may not use this resource")
                     _check_path_ids(path_params)
-                    return _render(view(ApiRequest(request, caller, request_id), **path_params), status)
+                    response = _render(view(ApiRequest(request, caller, request_id), **path_params), status)
                 except Exception as error:  # expected or not, every error is answered as a document
-                    return error_response(error, request_id)
+                    response = error_response(error, request_id)
+                return _with_usage(response, spent)
 
             self.app.route(path, methods=methods, content_types=ANY_CONTENT)(handler)
             return view

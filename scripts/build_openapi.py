@@ -325,6 +325,28 @@ def record_paths(rtype: ResourceType, types: dict[str, ResourceType], parameters
     return paths
 
 
+RATE_LIMIT_HEADERS = {name: {"$ref": f"#/components/headers/{ref}"} for name, ref in (
+    ("RateLimit-Limit", "RateLimitLimit"), ("RateLimit-Remaining", "RateLimitRemaining"),
+    ("RateLimit-Reset", "RateLimitReset"))}
+UNLIMITED_PATHS = {"/api/openapi.json"}  # a plain route: public, never counted
+
+
+def add_rate_limit_headers(doc: dict[str, Any]) -> None:
+    """Every response of every `/api` operation, inline or shared, carries the `RateLimit-*` headers."""
+    shared = doc["components"]["responses"]
+    targets: dict[int, dict[str, Any]] = {}
+    for path, path_item in doc["paths"].items():
+        if not path.startswith("/api/") or path in UNLIMITED_PATHS:
+            continue
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values() if isinstance(operation, dict) else ():
+                ref = response.get("$ref", "")
+                target = shared[ref.rsplit("/", 1)[1]] if ref else response
+                targets[id(target)] = target
+    for response in targets.values():
+        response["headers"] = {**response.get("headers", {}), **RATE_LIMIT_HEADERS}
+
+
 def build(core: dict[str, Any]) -> dict[str, Any]:
     """The served document: `core` (the parsed YAML) expanded from the catalog."""
     doc = copy.deepcopy(core)
@@ -353,6 +375,7 @@ def build(core: dict[str, Any]) -> dict[str, Any]:
         schemas[f"{name}UpdateDocument"] = request_document(rtype, creating=False)
         parameters[f"{name}Fields"] = fields_parameter(type_name)
         doc["paths"].update(record_paths(rtype, types, parameters))
+    add_rate_limit_headers(doc)
     # Hand-written attribute schemas list every attribute the service renders (without sparse fieldsets).
     for type_name in resource_types:
         schemas[f"{camel(type_name)}Attributes"]["x-complete"] = True

@@ -14,6 +14,7 @@ from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.cleanups.pacing import Pace
 from chalicelib.config import Settings
 from chalicelib.filters import Condition
+from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant
 
 if TYPE_CHECKING:  # the events package builds what a write reports; it imports this package
@@ -41,9 +42,12 @@ class CleanupRepository(Protocol):
     tenant's slot count with it: the count always equals the active cleanups.
     """
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int,
+                 claim: Claim | None = None) -> None:
         """The snapshot's batches first; then, in one transaction, the cleanup (refused if its id exists),
-        `recorded`, and, if the cleanup is active, one slot: `CleanupLimitError` when `limit` are taken."""
+        `recorded`, and, if the cleanup is active, one slot: `CleanupLimitError` when `limit` are taken.
+        With a `claim`, the idempotency key naming the cleanup too: `IdempotencyKeyTakenError` (checked
+        first) when a live claim already holds that key."""
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
         """The cleanup (a consistent read); `RecordNotFoundError` if there is none."""

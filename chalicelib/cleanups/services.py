@@ -33,6 +33,7 @@ from chalicelib.cleanups.restore_services import interrupt_restore, request_rest
 from chalicelib.cleanups.retry import retry_selection
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.filters import Condition, parse_filters
+from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata", "max_records_per_second")
@@ -53,8 +54,10 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
 
 
 def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor,
-                   retry_of: str | None = None) -> Cleanup:
-    """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (chalicelib.cleanups.retry)."""
+                   *, retry_of: str | None = None, claim: Claim | None = None) -> Cleanup:
+    """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (chalicelib.cleanups.retry);
+    with a `claim`, only if its idempotency key is free (`IdempotencyKeyTakenError` otherwise: see
+    `chalicelib.idempotency.once`)."""
     validate_create(attributes, retrying=retry_of is not None)
     settings = ports.settings
     moment = ports.clock.now()  # before selecting: a record changed from here on is not deleted
@@ -80,7 +83,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     if not batches:
         cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
     recorded = ports.events.recorded_create(cleanup, actor)
-    ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups)
+    ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups, claim)
     ports.events.dispatch(recorded)
     telemetry.created(cleanup)
     if batches:

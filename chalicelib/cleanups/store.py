@@ -43,6 +43,8 @@ from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.idempotency import Claim
+from chalicelib.idempotency.store import CLAIM, add_claim, check_claim
 from chalicelib.tenancy import Tenant
 
 if TYPE_CHECKING:
@@ -272,7 +274,8 @@ class DynamoCleanupRepository:
             for number in range(count):
                 writer.delete(batches(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number)))
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int,
+                 claim: Claim | None = None) -> None:
         """Snapshot first, then the transaction: a crash in between leaves only unreachable batch items."""
         self._write_batches(cleanup, batches)
         transaction = Transaction()
@@ -280,8 +283,13 @@ class DynamoCleanupRepository:
         if cleanup.active:
             _take_slot(transaction, cleanup.tenant, limit)
         count_store.add(transaction, cleanup, 1)
+        if claim is not None:
+            add_claim(transaction, claim, cleanup.id)
         self.recorded_items(transaction, recorded)
         refused = transaction.commit()
+        if CLAIM in refused:  # a racing request with the same key won: it answers for both
+            self._delete_batches(cleanup, len(batches))
+            check_claim(refused)
         if "slots" in refused:
             self._delete_batches(cleanup, len(batches))
             raise CleanupLimitError(limit)

@@ -60,6 +60,8 @@ def error_body(error: ServiceError, request_id: str | None = None) -> dict[str, 
             entry["source"] = {"pointer": detail.pointer}
         elif detail.parameter is not None:
             entry["source"] = {"parameter": detail.parameter}
+        elif detail.header is not None:
+            entry["source"] = {"header": detail.header}
         meta = dict(detail.meta)
         if request_id:
             meta["request_id"] = request_id

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from chalicelib.cleanups.ports import Clock
 from chalicelib.config import Settings
 from chalicelib.filters import Condition
+from chalicelib.idempotency import Claim
 from chalicelib.previews.model import Preview
 from chalicelib.tenancy import Tenant
 
@@ -28,8 +29,9 @@ class RecordsPreviewer(Protocol):
 
 
 class PreviewRepository(Protocol):
-    def save_new(self, preview: Preview) -> None:
-        """Store it, to expire (DynamoDB TTL) when `preview.expires_at` passes."""
+    def save_new(self, preview: Preview, claim: Claim | None = None) -> None:
+        """Store it, to expire (DynamoDB TTL) when `preview.expires_at` passes; with `claim`, only if its
+        idempotency key is free (`IdempotencyKeyTakenError` otherwise)."""
 
     def get(self, tenant: Tenant, preview_id: str) -> Preview:
         """The tenant's preview (expired ones may still be there); `RecordNotFoundError` if there is none."""

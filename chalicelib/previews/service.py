@@ -10,12 +10,14 @@ from typing import Any
 from chalicelib.cleanups.exceptions import TooManyRecordsError
 from chalicelib.cleanups.services import selection_conditions
 from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.idempotency import Claim
 from chalicelib.previews.model import SAMPLE_SIZE, Preview, new_preview, validate_create
 from chalicelib.previews.ports import Ports
 from chalicelib.tenancy import Tenant, new_id
 
 
-def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any]) -> Preview:
+def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any], claim: Claim | None = None) -> Preview:
+    """Select and count now, save the preview; with a `claim`, only if its idempotency key is free."""
     validate_create(attributes)
     resource_type, filters = attributes["resource_type"], attributes.get("filters") or {}
     limit = ports.settings.max_cleanup_records
@@ -26,7 +28,7 @@ def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any]) -> 
     preview = new_preview(tenant, new_id(), resource_type, filters, ports.clock.now(),
                           records_count=len(selection.ids), associated_counts=selection.associated,
                           sample=selection.sample, items_per_second=ports.settings.preview_items_per_second)
-    ports.previews.save_new(preview)
+    ports.previews.save_new(preview, claim)
     return preview
 
 

@@ -7,6 +7,8 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.config import get_settings
 from chalicelib.dynamo import TenantItem, bind, to_domain, to_item
 from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.idempotency import Claim
+from chalicelib.idempotency.store import save_claimed
 from chalicelib.previews.model import Preview
 from chalicelib.tenancy import Tenant
 
@@ -33,11 +35,11 @@ class DynamoPreviewRepository:
     def _model() -> type[PreviewItem]:
         return bind(PreviewItem, get_settings().cleanups_table)
 
-    def save_new(self, preview: Preview) -> None:
+    def save_new(self, preview: Preview, claim: Claim | None = None) -> None:
         model = self._model()
         item = to_item(model, preview, pk=previews_partition(preview.tenant), sk=preview.id,
                        expires_at=int(preview.expires_at.timestamp()))
-        item.save(condition=model.sk.does_not_exist())
+        save_claimed(item, claim, preview.id, condition=model.sk.does_not_exist())
 
     def get(self, tenant: Tenant, preview_id: str) -> Preview:
         try:

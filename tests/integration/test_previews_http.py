@@ -21,7 +21,9 @@ def create(client: Client, attributes: dict[str, Any], token: str | None = None)
 
 
 def cleanups_table_items(tables: dict[str, str]) -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").scan(TableName=tables["CLEANUPS_TABLE"])["Items"]
+    """What the table holds but the rate limit's request counters."""
+    items = boto3.client("dynamodb").scan(TableName=tables["CLEANUPS_TABLE"])["Items"]
+    return [item for item in items if not item["pk"]["S"].endswith("#ratelimit")]
 
 
 def test_preview_is_created_stored_with_a_one_day_ttl_and_read_back(client: Client, tables: dict[str, str]) -> None:
@@ -65,3 +67,23 @@ def test_bad_preview_is_422_with_the_cleanups_pointer_and_writes_nothing(client:
         assert response.status_code == 422 and error(response)["source"] == {"pointer": pointer}
     # And nothing was stored
     assert cleanups_table_items(tables) == []
+
+
+def test_preview_repeated_with_its_idempotency_key_replays_the_same_preview(client: Client,
+                                                                            tables: dict[str, str]) -> None:
+    # Given a preview created with an Idempotency-Key
+    body = resource_body("cleanup_previews", {"resource_type": "skus", "filters": {"code_start": "DEL"}})
+    keyed = {**headers(bearer(org=ORG)), "Idempotency-Key": "preview-once"}
+    first = client.http.post("/api/cleanup_previews", headers=keyed, body=body)
+    # When the same request is sent again with the same key, and once with another body
+    again = client.http.post("/api/cleanup_previews", headers=keyed, body=body)
+    other = client.http.post("/api/cleanup_previews", headers=keyed,
+                             body=resource_body("cleanup_previews", {"resource_type": "prices"}))
+    # Then the repeat is a 201 naming the same preview, marked replayed, and no second preview exists
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert json.loads(again.body)["data"]["id"] == json.loads(first.body)["data"]["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true" and "Idempotent-Replayed" not in first.headers
+    previews = [item for item in cleanups_table_items(tables) if item["pk"]["S"].endswith("#cleanup_previews")]
+    assert len(previews) == 1
+    # And another body under the same key is a 422 on the header
+    assert other.status_code == 422 and error(other)["source"] == {"header": "Idempotency-Key"}

@@ -10,4 +10,11 @@ const target = process.env.CL_LOCAL_API_URL
 if (!target) throw new Error('preload.mjs needs CL_LOCAL_API_URL (the local stack, e.g. http://127.0.0.1:8000)')
 const journalPath = process.env.CL_LOCAL_JOURNAL
 const journal = journalPath ? { push: (line) => appendFileSync(journalPath, `${line}\n`) } : undefined
-globalThis.fetch = redirectingFetch(target, { journal, base: globalThis.fetch })
+const redirected = redirectingFetch(target, { journal, base: globalThis.fetch })
+// With CL_LOCAL_STATUS_JOURNAL set, each response's status is appended there, one a line (the bench counts 429s).
+const statusPath = process.env.CL_LOCAL_STATUS_JOURNAL
+globalThis.fetch = !statusPath ? redirected : async (url, options) => {
+  const response = await redirected(url, options)
+  appendFileSync(statusPath, `${response.status}\n`)
+  return response
+}

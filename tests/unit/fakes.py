@@ -26,6 +26,7 @@ from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
+from chalicelib.idempotency import Claim, IdempotencyKeyTakenError, StoredClaim
 from chalicelib.messages import tenant_of
 from chalicelib.previews import Ports as PreviewPorts
 from chalicelib.previews import Preview, Selection
@@ -102,15 +103,39 @@ class InMemoryEventLog:
         return [v.who for v in self.versions if v.resource_id == cleanup_id]
 
 
+class InMemoryClaims:
+    """Implements `chalicelib.idempotency.ClaimStore`; the repositories that create write into it."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[str, str, str], tuple[StoredClaim, int]] = {}
+
+    @staticmethod
+    def _key(claim: Claim) -> tuple[str, str, str]:
+        return claim.tenant.key, claim.scope, claim.key
+
+    def find(self, claim: Claim) -> StoredClaim | None:
+        stored = self.claims.get(self._key(claim))
+        return stored[0] if stored is not None and stored[1] > claim.issued_at else None
+
+    def check_free(self, claim: Claim) -> None:
+        """The claim's condition: `IdempotencyKeyTakenError` while a live claim holds its key."""
+        if self.find(claim) is not None:
+            raise IdempotencyKeyTakenError
+
+    def take(self, claim: Claim, resource_id: str) -> None:
+        self.claims[self._key(claim)] = (StoredClaim(resource_id, claim.fingerprint), claim.expires_at)
+
+
 class InMemoryCleanupRepository:
     """Implements `CleanupRepository` in dicts; each write applies its `Recorded` to `log` with it."""
 
-    def __init__(self, log: InMemoryEventLog | None = None) -> None:
+    def __init__(self, log: InMemoryEventLog | None = None, claims: InMemoryClaims | None = None) -> None:
         self.cleanups: dict[tuple[str, str], Cleanup] = {}
         self.batches: dict[tuple[str, str], list[list[str]]] = {}
         self.reconciles: dict[tuple[str, str], int] = {}
         self.slots: dict[str, int] = {}
         self.log = log or InMemoryEventLog()
+        self.claims = claims or InMemoryClaims()
 
     @staticmethod
     def _key(tenant: Tenant, cleanup_id: str) -> tuple[str, str]:
@@ -133,8 +158,11 @@ class InMemoryCleanupRepository:
     def slots_taken(self, tenant: Tenant) -> int:
         return self.slots.get(tenant.key, 0)
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int) -> None:
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int,
+                 claim: Claim | None = None) -> None:
         key = self._key(cleanup.tenant, cleanup.id)
+        if claim is not None:
+            self.claims.check_free(claim)
         if cleanup.active and self.slots_taken(cleanup.tenant) >= limit:
             raise CleanupLimitError(limit)
         if key in self.cleanups:
@@ -145,6 +173,8 @@ class InMemoryCleanupRepository:
             self._put(replace(cleanup))
             if cleanup.active:
                 self._move_slots(cleanup.tenant, 1)
+            if claim is not None:
+                self.claims.take(claim, cleanup.id)
         self._commit("save_new", recorded, apply)
 
     def get(self, tenant: Tenant, cleanup_id: str) -> Cleanup:
@@ -402,9 +432,13 @@ class InMemoryPreviews:
     """Implements `PreviewRepository`: previews by (tenant, id); nothing ever expires on its own."""
 
     previews: dict[tuple[str, str], Preview] = field(default_factory=dict)
+    claims: InMemoryClaims = field(default_factory=InMemoryClaims)
 
-    def save_new(self, preview: Preview) -> None:
+    def save_new(self, preview: Preview, claim: Claim | None = None) -> None:
         assert (preview.tenant.key, preview.id) not in self.previews
+        if claim is not None:
+            self.claims.check_free(claim)
+            self.claims.take(claim, preview.id)
         self.previews[(preview.tenant.key, preview.id)] = replace(preview)
 
     def get(self, tenant: Tenant, preview_id: str) -> Preview:
