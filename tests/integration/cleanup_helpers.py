@@ -12,7 +12,7 @@ import boto3
 from chalicelib import bootstrap, cleanups, messages
 from chalicelib.cleanups import Actor, Cleanup, Ports
 from chalicelib.events import CleanupEventsRecorder, DynamoEventLog, Recorded
-from chalicelib.events.model import CREATE, DESTROY
+from chalicelib.events.model import CREATE, DESTROY, PROGRESS
 from chalicelib.messages import tenant_of
 from chalicelib.queue import SqsWorkQueue
 from chalicelib.tenancy import Tenant
@@ -32,7 +32,8 @@ class RecordingEvents(CleanupEventsRecorder):
     def dispatch(self, recorded: Recorded) -> None:
         names = {event.name for event in recorded.events}
         if names:
-            what = "created" if CREATE in names else "destroyed" if DESTROY in names else "status"
+            what = ("created" if CREATE in names else "destroyed" if DESTROY in names
+                    else "progress" if PROGRESS in names else "status")
             self.calls.append((what, recorded.cleanup.id, recorded.cleanup.status))
         super().dispatch(recorded)
 
