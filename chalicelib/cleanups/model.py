@@ -9,6 +9,7 @@ from chalicelib.catalog import cleanable_types, service_type
 from chalicelib.cleanups import progress
 from chalicelib.cleanups.exceptions import RecordsCountChangedError
 from chalicelib.exceptions import ErrorDetail, ValidationError
+from chalicelib.numbers import number_fits
 from chalicelib.tenancy import Tenant, iso, parse_iso
 
 PENDING, IN_PROGRESS, INTERRUPTED, COMPLETED = "pending", "in_progress", "interrupted", "completed"
@@ -153,7 +154,7 @@ def validate_create(attributes: dict[str, Any], retrying: bool = False) -> None:
 
 def _check_rate(attributes: dict[str, Any]) -> None:
     rate = attributes.get("max_records_per_second")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1):
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1 or not number_fits(rate)):
         raise ValidationError("max_records_per_second must be an integer >= 1, or null",
                               pointer="/data/attributes/max_records_per_second")
 

@@ -65,16 +65,16 @@ def test_throttled_cleanup_runs_at_its_rate_and_shows_its_progress(local_stack: 
     assert created["attributes"]["max_records_per_second"] == 50
     # When it runs to completion
     seen = watch(api, created["id"])
-    # Then it took at least its five slots after the first, no faster than the limit (+ one sub-batch)
+    # Then it took its five slots after the first one (less the polls' 0.2 s on either side)
     first = next(t for t, a in seen if counted(a) > 0)
-    elapsed = seen[-1][0] - first
-    assert seen[-1][1]["status"] == "completed" and elapsed >= 4.5
-    assert (300 - 50) / elapsed <= 50 * 1.1
+    assert seen[-1][1]["status"] == "completed" and seen[-1][0] - first >= 5 - 2 * 0.2
     # And while in progress it showed its percentage, rate and estimate; once done 100 % and no rate
     running = [a for _, a in seen if a["status"] == "in_progress" and a["records_per_second"] is not None]
     assert running, "no rate seen while in progress"
-    assert all(0 <= a["progress_percent"] < 100 and a["estimated_completion_at"] for a in running)
-    assert all(a["records_per_second"] <= 50 * 1.5 for a in running)
+    # (100 % is possible in progress: between the last count and the completion it settles)
+    assert all(0 <= a["progress_percent"] <= 100 and a["estimated_completion_at"] for a in running)
+    # The rate spans the counts seen so far: two counts may land close together, five slots cannot
+    assert all(a["records_per_second"] > 0 for a in running) and running[-1]["records_per_second"] <= 50 * 1.5
     done = seen[-1][1]
     assert (done["progress_percent"], done["records_per_second"], done["estimated_completion_at"]) == (
         100.0, None, None)

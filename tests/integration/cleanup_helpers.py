@@ -31,9 +31,10 @@ class RecordingEvents(CleanupEventsRecorder):
         super().__init__(DynamoEventLog(), SqsWorkQueue(), bootstrap.SystemClock())
 
     def dispatch(self, recorded: Recorded) -> None:
-        names = {event.name for event in recorded.events} - {PROGRESS}  # progress steps are not status changes
+        names = {event.name for event in recorded.events}
         if names:
-            what = "created" if CREATE in names else "destroyed" if DESTROY in names else "status"
+            what = ("created" if CREATE in names else "destroyed" if DESTROY in names
+                    else "progress" if PROGRESS in names else "status")
             self.calls.append((what, recorded.cleanup.id, recorded.cleanup.status))
         super().dispatch(recorded)
 

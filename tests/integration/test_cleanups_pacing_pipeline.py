@@ -15,9 +15,8 @@ from chalicelib.events import add_recorded, store
 from chalicelib.events.model import PROGRESS
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, deliver, drain, ports, queue_url, receive_all
-from tests.integration.test_cleanups_pipeline import events, make_skus, work_queue
+from tests.integration.test_cleanups_pipeline import make_skus
 
-__all__ = ["events", "work_queue"]  # the pipeline's fixtures: small batches, the recording events port
 repository = DynamoCleanupRepository(add_recorded)
 
 

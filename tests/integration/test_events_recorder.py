@@ -40,7 +40,7 @@ def test_recorder_writes_versions_and_events_for_create_start_complete(records, 
     assert versions[0].changes["started_at"][0] is None
     assert versions[1].changes["completed_at"][0] is None
     assert _names(events.events_of_cleanup(tenant, cleanup.id)) == [
-        "cleanups.complete", "cleanups.create", "cleanups.start"]
+        "cleanups.complete", "cleanups.create", *["cleanups.progress"] * 9, "cleanups.start"]
 
 
 def test_recorder_writes_the_interrupt_with_the_application_and_its_request(records, tenant):

@@ -82,7 +82,7 @@ def test_create_cleanup_keeps_its_throttle_and_sizes_sub_batches_to_it() -> None
     assert (cleanup.sub_batch_size, cleanup.sub_batch_count) == (1, 10)
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, "10", True])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "10", True, 10**40])
 def test_create_cleanup_refuses_a_throttle_that_is_not_a_positive_integer(bad: object) -> None:
     world = World()
     with pytest.raises(ValidationError) as refused:
