@@ -61,10 +61,14 @@ def interrupted_half_way(api: Api, summary: SeedSummary) -> dict[str, Any]:
         "type": "cleanups", "id": cleanup_id, "attributes": {"_interrupt": True}}})
     assert interrupted.status_code == 200, interrupted.text
     api.wait_for(cleanup_id)
-    # The sub-batch in flight at the interrupt still deletes, then counts: wait until what is gone is counted.
-    while (settled := api.get(f"/api/cleanups/{cleanup_id}")["data"]["attributes"])["processed_count"] != (
-            SKUS - skus_left(api, summary)["meta"]["record_count"]):
-        assert time.monotonic() < deadline, f"the sub-batch in flight was never counted: {settled}"
+    # The sub-batches in flight at the interrupt (one per worker) still delete, then count: wait until what
+    # is gone is counted, and stays so for a few seconds (a second worker's sub-batch may begin deleting later).
+    def counted_as_gone() -> dict[str, Any] | None:
+        attributes = api.get(f"/api/cleanups/{cleanup_id}")["data"]["attributes"]
+        return attributes if attributes["processed_count"] == SKUS - skus_left(api, summary)["meta"]["record_count"] \
+            else None
+    while (settled := counted_as_gone()) is None or (time.sleep(3) or counted_as_gone()) != settled:
+        assert time.monotonic() < deadline, f"the sub-batches in flight were never counted: {settled}"
         time.sleep(0.2)
     assert settled["status"] == "interrupted" and 0 < settled["processed_count"] < SKUS, settled
     return {"id": cleanup_id, **settled}
