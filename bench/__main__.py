@@ -12,7 +12,9 @@ Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACK
 ("dynamodb-local,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
 moto's Query walks the whole table on every page, so its sets are smaller, and labelled.
 WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (and raw threads)
-of each `cleanup_throughput` row.
+of each `cleanup_throughput` row. On DynamoDB Local, row `tenant_fairness` seeds its own tenants'
+sets (`bench.tenant_fairness`: BENCH_FAIRNESS_RECORDS (BENCH_RECORDS) skus a cleanup of A,
+BENCH_FAIRNESS_GATES ("off,on")).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from bench import (
     list_cleanups_cost,
     preview_latency,
     selection_read_amplification,
+    tenant_fairness,
     throttle_accuracy,
 )
 from bench.data import seed_sets
@@ -93,6 +96,10 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
         out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers,
                                   throttle_accuracy.throttled_sub_batch(), backend, note))
+        if backend == "dynamodb-local":
+            for row in tenant_fairness.run(stack, _int("BENCH_FAIRNESS_RECORDS", records), tenant_fairness.gates(),
+                                           backend):
+                out(row)
         server, server_url = stack.server_process()
         try:
             out(api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note))

@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib import cleanups, events, previews, records, telemetry
 from chalicelib.cleanups import Deletion, Ports, Restoration
+from chalicelib.cleanups.lease_store import DynamoTenantLeases
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.filters import Condition
@@ -83,7 +84,7 @@ def ports() -> Ports:
     repository = DynamoCleanupRepository(events.add_recorded, events.expire_recorded)
     return Ports(cleanups=repository, records=HostedRecords(archive), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
-                 settings=settings)
+                 settings=settings, leases=DynamoTenantLeases())
 
 
 def claims() -> DynamoClaims:

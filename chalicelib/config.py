@@ -51,6 +51,7 @@ class Settings:
     rate_limit_overrides: tuple[tuple[str, int], ...]
     public_base_url: str = ""  # links in webhook payloads, which no request carries
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
+    tenant_max_workers: int = 5  # workers one tenant's cleanup batches may hold at once (0: no limit)
 
 
 Parse = Callable[[str], Any]  # raw text -> value; ValueError with what was expected
@@ -156,6 +157,8 @@ SETTINGS: dict[str, Setting] = {
     "rate_limit_overrides": Setting("RATE_LIMIT_OVERRIDES", "", _budgets),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
     "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
+    # Half the worker's MaximumConcurrency (10): one tenant never holds more than half the workers.
+    "tenant_max_workers": Setting("TENANT_MAX_WORKERS", "5", _integer(0)),
 }
 
 

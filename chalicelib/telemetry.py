@@ -87,6 +87,11 @@ def batch_given_back(cleanup: Cleanup, batch: int, delay_seconds: int) -> None:
     logger.info("Batch given back", extra=_about(cleanup, batch=batch, delay_seconds=delay_seconds))
 
 
+def batch_waits_turn(cleanup: Cleanup, batch: int, delay_seconds: int) -> None:
+    """A batch's message sent again, delayed: its tenant holds every worker it may (the fairness gate)."""
+    logger.info("Batch waits its tenant's turn", extra=_about(cleanup, batch=batch, delay_seconds=delay_seconds))
+
+
 def sub_batch_counted(cleanup: Cleanup, number: int, deleted: int, errors: int) -> None:
     """A sub-batch's outcome entered the counts (once: a redelivery that counts nothing reports nothing)."""
     logger.info("Sub-batch counted", extra=_about(cleanup, sub_batch=number, deleted=deleted, errors=errors))

@@ -209,6 +209,16 @@ def polling_client(workers: int) -> Any:
                         config=BotoConfig(max_pool_connections=workers + 10))
 
 
+def fair_share(workers: int) -> int:
+    """TENANT_MAX_WORKERS as on AWS (half the mapping's MaximumConcurrency), scaled to `workers` pollers."""
+    return max(1, workers // 2)
+
+
+def default_tenant_share(workers: int) -> None:
+    """Unless the environment sets TENANT_MAX_WORKERS, one tenant holds at most half the local pollers."""
+    os.environ.setdefault("TENANT_MAX_WORKERS", str(fair_share(workers)))
+
+
 def start_pollers(app: Chalice, sqs: Any, workers: int, new_context: ContextFactory) -> list[SqsConsumer]:
     """`workers` started pollers for each of the app's SQS sources; the caller stops them."""
     consumers = [SqsConsumer(sqs, source, workers=workers, region=REGION, new_context=new_context)

@@ -12,6 +12,7 @@ from chalicelib.cleanups.ports import (
     Ports,
     RecordStore,
     Restoration,
+    TenantLeases,
     WorkQueue,
 )
 from chalicelib.cleanups.reconciler import ReconcileReport, reconcile
@@ -29,7 +30,7 @@ from chalicelib.cleanups.worker import process_batch
 
 __all__ = [
     "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing", "Ports",
-    "ReconcileReport", "RecordStore", "Restoration", "WorkQueue", "create_cleanup", "delete_cleanup", "get_cleanup",
-    "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "restore_batch", "retried_cleanup",
-    "update_cleanup",
+    "ReconcileReport", "RecordStore", "Restoration", "TenantLeases", "WorkQueue", "create_cleanup", "delete_cleanup",
+    "get_cleanup", "interrupt_cleanup", "list_cleanups", "process_batch", "reconcile", "restore_batch",
+    "retried_cleanup", "update_cleanup",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.cleanups.fairness import Held
 from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.cleanups.pacing import Pace
 from chalicelib.config import Settings
@@ -206,6 +207,19 @@ class CleanupEvents(Protocol):
         """Dispatch the events a dispatcher left in the outbox (committed a while before `moment`); their ids."""
 
 
+class TenantLeases(Protocol):
+    """Each tenant's worker slots (see `chalicelib.cleanups.fairness`)."""
+
+    def held(self, tenant: Tenant) -> dict[int, Held]:
+        """The tenant's taken slots, expired ones included (a consistent read)."""
+
+    def claim(self, tenant: Tenant, slot: int, lease: Held, now: float) -> bool:
+        """Hold `slot` as `lease`, only if nobody holds it or its lease expired by `now`; False: taken."""
+
+    def release(self, tenant: Tenant, slot: int, holder: str) -> None:
+        """Free `slot` if `holder` still holds it; otherwise leave it as it is."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -223,3 +237,4 @@ class Ports:
     events: CleanupEvents
     clock: Clock
     settings: Settings
+    leases: TenantLeases

@@ -19,6 +19,14 @@ seconds at most). A slot further away is not taken: the worker sends its message
 delayed until about then, and acknowledges this one (a crash in between leaves a
 duplicate, which the counting absorbs; re-sending spares the queue's receive count).
 
+The fairness gate: before processing a batch, the worker takes one of its tenant's
+TENANT_MAX_WORKERS lease slots (`chalicelib.cleanups.fairness`), with one write
+conditional on the slot being free or its lease expired, and releases it after. With
+every slot held, the worker sends the message again, delayed by a couple of seconds,
+and acknowledges this one, the same way: a tenant with many cleanups queued holds at
+most that many workers, the others serve the other tenants. A crashed worker's slot
+expires with its lease; a release frees only the slot its worker still holds.
+
 Counting: each sub-batch's outcome is added by one write conditional on its number not
 being counted yet, so a redelivered message, two workers on one batch, or a crash
 half-way never count a record twice. The same write is conditional on the records
@@ -34,7 +42,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import telemetry
-from chalicelib.cleanups import pacing, progress
+from chalicelib.cleanups import fairness, pacing, progress
 from chalicelib.cleanups.model import (
     ACTIVE,
     COMPLETED,
@@ -135,14 +143,28 @@ def _give_back(ports: Ports, cleanup: Cleanup, batch_number: int, size: int) -> 
 
 def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: int) -> None:
     try:
-        _process(ports, ports.cleanups.get(tenant, cleanup_id), batch_number)
+        cleanup = ports.cleanups.get(tenant, cleanup_id)
+        if cleanup.status == COMPLETED:
+            return
+        lease = fairness.take(ports, tenant)
+        if lease is None:
+            _wait_turn(ports, cleanup, batch_number)
+            return
+        try:
+            _process(ports, cleanup, batch_number)
+        finally:
+            fairness.release(ports, lease)
     except RecordNotFoundError:
         return  # deleted, now or mid-batch: nothing left to do
 
 
+def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
+    """The batch's message again, a little later: the tenant holds all the workers it may."""
+    ports.queue.send(batch_messages(cleanup, [batch_number]), delay_seconds=fairness.GIVE_BACK_SECONDS)
+    telemetry.batch_waits_turn(cleanup, batch_number, fairness.GIVE_BACK_SECONDS)
+
+
 def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
-    if cleanup.status == COMPLETED:
-        return
     cleanup = _started(ports, cleanup)
     ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch_number)
     telemetry.batch_begun(cleanup, batch_number, len(ids))

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib.cleanups import Cleanup, Deletion, Listing, Ports, Restoration, process_batch, restore_batch
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
+from chalicelib.cleanups.fairness import Held
 from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
 from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Tally
@@ -468,6 +469,36 @@ class InMemoryQueue:
 
 
 @dataclass
+class InMemoryLeases:
+    """Implements `TenantLeases` with the adapter's conditions; `claims`/`releases` count the writes tried."""
+
+    slots: dict[tuple[Tenant, int], Held] = field(default_factory=dict)
+    claims: int = 0
+    releases: int = 0
+
+    def held(self, tenant: Tenant) -> dict[int, Held]:
+        return {slot: lease for (owner, slot), lease in self.slots.items() if owner == tenant}
+
+    def claim(self, tenant: Tenant, slot: int, lease: Held, now: float) -> bool:
+        self.claims += 1
+        current = self.slots.get((tenant, slot))
+        if current is not None and current.expires_at > now:
+            return False
+        self.slots[(tenant, slot)] = lease
+        return True
+
+    def release(self, tenant: Tenant, slot: int, holder: str) -> None:
+        self.releases += 1
+        current = self.slots.get((tenant, slot))
+        if current is not None and current.holder == holder:
+            del self.slots[(tenant, slot)]
+
+    def in_flight(self, tenant: Tenant, now: float) -> int:
+        """Unexpired leases of `tenant`: the workers it holds."""
+        return sum(1 for lease in self.held(tenant).values() if lease.expires_at > now)
+
+
+@dataclass
 class AdvancingClock:
     """Implements `Clock`: each reading is `step` after the previous one (time only moves forward)."""
 
@@ -507,6 +538,7 @@ class World:
     faults: Faults = field(default_factory=Faults)
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries the worker took
     previews: InMemoryPreviews = field(default_factory=InMemoryPreviews)
+    leases: InMemoryLeases = field(default_factory=InMemoryLeases)
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.events  # one table: the repository commits what the log holds
@@ -516,7 +548,7 @@ class World:
     def ports(self) -> Ports:
         return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
                      events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
-                     settings=self.settings)
+                     settings=self.settings, leases=self.leases)
 
     @property
     def preview_ports(self) -> PreviewPorts:
