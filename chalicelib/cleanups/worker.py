@@ -141,8 +141,8 @@ def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: i
 
 
 def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
-    if cleanup.status == COMPLETED:
-        return
+    if cleanup.status == COMPLETED or cleanup.selecting:
+        return  # a batch is only enqueued once selection is done (chalicelib.cleanups.selection)
     cleanup = _started(ports, cleanup)
     ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch_number)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
