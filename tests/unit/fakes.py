@@ -291,11 +291,12 @@ class InMemoryCleanupRepository:
         if (stored is None or stored.status != PENDING or stored.selection_pages != before.selection_pages
                 or self.leases.get(key, ("", 0.0))[0] != token):
             return False
-        fields = ("records_count", "batch_count", "sub_batch_count", "selection_pages", "selecting", "updated_at")
-        changed = {name: getattr(after, name) for name in fields}
         cursor = after.selection_cursor if after.selection_cursor is not None else stored.selection_cursor
         log = {**stored.errors_log, **{k: v for k, v in after.errors_log.items() if k not in before.errors_log}}
-        self._put(replace(stored, **changed, selection_cursor=cursor, errors_log=log))
+        self._put(replace(stored, records_count=after.records_count, batch_count=after.batch_count,
+                          sub_batch_count=after.sub_batch_count, selection_pages=after.selection_pages,
+                          selecting=after.selecting, updated_at=after.updated_at, selection_cursor=cursor,
+                          errors_log=log))
         self.reconciles[key] = 0
         del self.leases[key]
         self.log.faults.check("checkpoint_selection:after")
