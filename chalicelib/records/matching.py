@@ -64,35 +64,33 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
 
 def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
               size: int) -> tuple[list[str], bool]:
-    """The `size` smallest matching ids, and whether more may match past them.
+    """The `size` smallest matching ids, and whether more match past them.
 
-    Each query reads in id order (the table and the `rel<N>` indexes sort on `sk`) and stops past
-    `size` matches: every id it left unread is above its last one, so ids up to the smallest such
-    bound are complete. A `code`/`reference` index does not sort on the id: it is read whole.
+    Each query reads in id order (the table and the `rel<N>` indexes sort on `sk`; the `code` and
+    `reference` indexes are left out) and stops past `size` matches: what it leaves unread is above
+    `size` of its own matches, so above the page. Memory holds about a page, whatever matches.
     """
-    selected = plan(tenant, rtype, conditions)
+    selected = plan(tenant, rtype, conditions, by_id=True)
     if selected.empty:
         return [], False
     if selected.ids is not None:
-        found = sorted(i["sk"]["S"] for i in _get(store, tenant, rtype, selected.ids, conditions, None,
-                                                 SelectionStats()))
+        items = _get(store, tenant, rtype, selected.ids, conditions, None, SelectionStats())
+        found = sorted(i["sk"]["S"] for i in items)
         return found[:size], len(found) > size
     expression, residual = compile_conditions(conditions, prefix="f")
     ids: set[str] = set()
-    bound: str | None = None
     for query in selected.queries:
-        ordered = query.index is None or query.index.startswith("rel")
-        request = _request(query, expression, {a for c in residual for a in c.attributes})
-        read: list[str] = []
+        read, request = 0, _request(query, expression, {a for c in residual for a in c.attributes})
+        if expression is None and not residual:
+            request["Limit"] = size + 1  # every item read matches: read no more than a page
         for page in store.query(**request):
-            kept = (i for i in page.get("Items", []) if not residual or matches(residual, item_values(i)))
-            read.extend(i["sk"]["S"] for i in kept)
-            if ordered and len(read) > size:
-                bound = read[-1] if bound is None else min(bound, read[-1])
+            kept = [i["sk"]["S"] for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
+            ids.update(kept)
+            read += len(kept)
+            if read > size:
                 break
-        ids.update(read)
-    complete = sorted(i for i in ids if bound is None or i <= bound)
-    return complete[:size], len(complete) > size or bound is not None
+    found = sorted(ids)
+    return found[:size], len(found) > size
 
 
 def _request(query: KeyQuery, expression: Any, wanted: set[str] | None) -> dict[str, Any]:
