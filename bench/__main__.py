@@ -12,7 +12,8 @@ Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACK
 ("dynamodb-local,moto"), BENCH_MOTO_RECORDS (2000) and BENCH_MOTO_SELECTION_RECORDS (10000):
 moto's Query walks the whole table on every page, so its sets are smaller, and labelled.
 WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (and raw threads)
-of each `cleanup_throughput` row.
+of each `cleanup_throughput` row. BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row,
+last, on a DynamoDB Local stack of its own (`bench.large_cleanup`).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from bench import (
     capacity,
     cleanup_throughput,
     interrupt_latency,
+    large_cleanup,
     list_cleanups_cost,
     preview_latency,
     selection_read_amplification,
@@ -119,6 +121,9 @@ def main() -> int:
         else:
             records, large = _int("BENCH_RECORDS", 10_000), _int("BENCH_SELECTION_RECORDS", 100_000)
         run_backend(backend, records, large, workers, concurrencies, emit)
+    large_skus = _int("BENCH_LARGE_SKUS", 100_000)
+    if large_skus:
+        emit(large_cleanup.row(large_skus, workers))
     return 0
 
 
