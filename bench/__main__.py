@@ -15,6 +15,8 @@ WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (an
 of each `cleanup_throughput` row. On DynamoDB Local, row `tenant_fairness` seeds its own tenants'
 sets (`bench.tenant_fairness`: BENCH_FAIRNESS_RECORDS (BENCH_RECORDS) skus a cleanup of A,
 BENCH_FAIRNESS_GATES ("off,on")).
+of each `cleanup_throughput` row. BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row,
+last, on a DynamoDB Local stack of its own (`bench.large_cleanup`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from bench import (
     capacity,
     cleanup_throughput,
     interrupt_latency,
+    large_cleanup,
     list_cleanups_cost,
     preview_latency,
     selection_read_amplification,
@@ -126,6 +129,9 @@ def main() -> int:
         else:
             records, large = _int("BENCH_RECORDS", 10_000), _int("BENCH_SELECTION_RECORDS", 100_000)
         run_backend(backend, records, large, workers, concurrencies, emit)
+    large_skus = _int("BENCH_LARGE_SKUS", 100_000)
+    if large_skus:
+        emit(large_cleanup.row(large_skus, workers))
     return 0
 
 

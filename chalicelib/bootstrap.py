@@ -43,6 +43,10 @@ class HostedRecords:
                    limit: int) -> list[str]:
         return records.select_ids(tenant, resource_type, conditions, limit=limit)
 
+    def select_page(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], after: str | None,
+                    size: int) -> tuple[list[str], bool]:
+        return records.select_page(tenant, resource_type, conditions, after=after, size=size)
+
     def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
         return records.existing_ids(tenant, resource_type, ids)
 
@@ -97,9 +101,15 @@ def _cleanup_batch(body: dict[str, Any]) -> None:
     cleanups.process_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["batch"]))
 
 
+def _cleanup_selection(body: dict[str, Any]) -> None:
+    telemetry.correlate(body["cleanup_id"], selection_page=body["page"])
+    cleanups.continue_selection(ports(), tenant_of(body), body["cleanup_id"], int(body["page"]))
+
+
 def _restore_batch(body: dict[str, Any]) -> None:
     cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
 
 
 def message_handlers() -> dict[str, Handler]:
-    return {"cleanup_batch": _cleanup_batch, "restore_batch": _restore_batch, "webhook_delivery": events.deliver}
+    return {"cleanup_batch": _cleanup_batch, "cleanup_selection": _cleanup_selection, "restore_batch": _restore_batch,
+            "webhook_delivery": events.deliver}

@@ -52,6 +52,7 @@ class Settings:
     public_base_url: str = ""  # links in webhook payloads, which no request carries
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
     tenant_max_workers: int = 5  # workers one tenant's cleanup batches may hold at once (0: no limit)
+    select_in_request_records: int = 10000  # past this many matches, selection goes on in the worker, page by page
 
 
 Parse = Callable[[str], Any]  # raw text -> value; ValueError with what was expected
@@ -156,6 +157,7 @@ SETTINGS: dict[str, Setting] = {
     "rate_limit_window_seconds": Setting("RATE_LIMIT_WINDOW_SECONDS", "60", _integer(1)),
     "rate_limit_overrides": Setting("RATE_LIMIT_OVERRIDES", "", _budgets),
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
+    "select_in_request_records": Setting("SELECT_IN_REQUEST_RECORDS", "10000", _integer(1)),
     "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
     # Half the worker's MaximumConcurrency (10): one tenant never holds more than half the workers.
     "tenant_max_workers": Setting("TENANT_MAX_WORKERS", "5", _integer(0)),

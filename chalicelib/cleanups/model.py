@@ -59,6 +59,11 @@ class Cleanup:
     counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
     progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
     retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
+    # A large cleanup's selection, run by the worker while pending (chalicelib.cleanups.selection):
+    selecting: bool = False  # True until its last page is in the snapshot: no batch runs before
+    selection_cursor: str | None = None  # the last id selected so far: the next page starts after it
+    selection_pages: int = 0  # pages in the snapshot: the checkpoint each page's write is conditional on
+    expected_records_count: int | None = None  # what the create expected, checked once selection is done
 
     @property
     def active(self) -> bool:

@@ -89,6 +89,18 @@ class CleanupRepository(Protocol):
         `counted_records` is within `tally.within` (None otherwise), with `tally.recorded` in one transaction.
         """
 
+    # --- a large cleanup's selection (see chalicelib.cleanups.selection) ---
+
+    def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
+        """Hold the cleanup's next page for `token` until `until` (epoch seconds), only while it is pending,
+        selecting, still at `cleanup.selection_pages` and no other token holds an unexpired lease."""
+
+    def checkpoint_selection(self, before: Cleanup, after: Cleanup, batches: Sequence[Sequence[str]],
+                             token: str) -> bool:
+        """The page's `batches` (numbered from `before.batch_count`), then `after`'s counts, cursor, page number,
+        `selecting` and errors_log entries, and the lease released, only while pending at `before`'s page
+        under `token`'s lease; resets `reconcile_count`. False: nothing but unreachable batches written."""
+
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         """One more reconciliation without progress."""
 
@@ -148,6 +160,10 @@ class RecordStore(Protocol):
     def select_ids(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition],
                    limit: int) -> list[str]:
         """Ids matching `conditions` in id order; at most `limit + 1`, so an excess is seen."""
+
+    def select_page(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], after: str | None,
+                    size: int) -> tuple[list[str], bool]:
+        """Up to `size` matching ids above `after` (None: from the first) in id order, and whether more follow."""
 
     def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
         """Those of `ids` that exist, in id order; read by key (never a scan)."""

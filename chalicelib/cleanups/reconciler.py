@@ -4,6 +4,8 @@ A cleanup without progress for RECONCILE_AFTER_SECONDS has its uncounted batches
 enqueued again (duplicates are harmless: counting is idempotent). After
 RECONCILE_ATTEMPTS attempts without progress, its remaining records are counted
 as errors, which settles it (completed, or interrupted by the error budget).
+A large cleanup still selecting has its next page's message sent again instead
+(`chalicelib.cleanups.selection`), and is interrupted after as many attempts.
 
 It also empties the events' outbox: an event committed with its write but whose
 dispatcher died or failed (`ports.events.redispatch`) is dispatched again.
@@ -17,6 +19,7 @@ from datetime import timedelta
 from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_reconciler import reconcile_restores
+from chalicelib.cleanups.selection import give_up, selection_message
 from chalicelib.cleanups.services import batch_messages
 from chalicelib.cleanups.worker import count, settle
 from chalicelib.tenancy import iso
@@ -31,6 +34,7 @@ class ReconcileReport:
     redispatched: list[str] = field(default_factory=list)  # event ids
     restores_requeued: dict[str, list[int]] = field(default_factory=dict)  # cleanup id -> sub-batch numbers
     restores_given_up: list[str] = field(default_factory=list)
+    reselected: dict[str, int] = field(default_factory=dict)  # cleanup id -> selection page sent again
 
 
 def _uncounted_batches(cleanup: Cleanup) -> list[int]:
@@ -46,11 +50,25 @@ def _give_up(ports: Ports, cleanup: Cleanup) -> None:
                 cleanup = count(ports, cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}) or cleanup
 
 
+def _reselect(ports: Ports, cleanup: Cleanup, report: ReconcileReport) -> None:
+    """A stalled selection: its next page again (a duplicate is harmless), or interrupted past the attempts."""
+    if ports.cleanups.reconcile_count(cleanup) >= ports.settings.reconcile_attempts:
+        give_up(ports, cleanup)
+        report.given_up.append(cleanup.id)
+        return
+    ports.cleanups.mark_reconciled(cleanup, iso(ports.clock.now()))
+    ports.queue.send([selection_message(cleanup, cleanup.selection_pages)])
+    report.reselected[cleanup.id] = cleanup.selection_pages
+
+
 def reconcile(ports: Ports) -> ReconcileReport:
     settings, repository = ports.settings, ports.cleanups
     report = ReconcileReport(redispatched=ports.events.redispatch(ports.clock.now()))
     cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds))
     for cleanup in repository.stale(cutoff):
+        if cleanup.selecting:  # before the counts: a snapshot still growing is not fully counted
+            _reselect(ports, cleanup, report)
+            continue
         if cleanup.fully_counted:  # counted, but the worker died before settling
             settle(ports, cleanup)
             continue

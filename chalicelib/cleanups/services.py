@@ -6,13 +6,11 @@ transaction, and the winner dispatches the events after the commit.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
 from chalicelib import telemetry
-from chalicelib.catalog import get_type
-from chalicelib.cleanups import pacing
+from chalicelib.cleanups import pacing, selection
 from chalicelib.cleanups.exceptions import CleanupFinishedError, ThrottleFinishedError, TooManyRecordsError
 from chalicelib.cleanups.model import (
     ACTIVE,
@@ -31,22 +29,23 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.retry import retry_selection
+from chalicelib.cleanups.selection import conditions_of as selection_conditions
 from chalicelib.cleanups.transitions import commit_transition
-from chalicelib.filters import Condition, parse_filters
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata", "max_records_per_second")
 
 
-def selection_conditions(resource_type: str, filters: dict[str, Any]) -> Sequence[Condition]:
-    """A create's filters as conditions (422 on `/data/attributes/filters` when they do not parse)."""
-    return parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
-
-
-def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str]:
-    limit = ports.settings.max_cleanup_records
+def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str] | None:
+    """The ids to delete; None when more match than a request selects and the worker selects them
+    (`chalicelib.cleanups.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
+    settings = ports.settings
     conditions = selection_conditions(resource_type, filters)
+    if selection.in_worker(settings):
+        ids = ports.records.select_ids(tenant, resource_type, conditions, settings.select_in_request_records)
+        return ids if len(ids) <= settings.select_in_request_records else None
+    limit = settings.max_cleanup_records
     ids = ports.records.select_ids(tenant, resource_type, conditions, limit)
     if len(ids) > limit:
         raise TooManyRecordsError(limit)
@@ -67,26 +66,32 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         ids = _selection(ports, tenant, resource_type, filters)
     else:
         resource_type, ids = retry_selection(ports, tenant, retry_of, attributes)
-    check_expected_count(attributes, len(ids))
+    if ids is not None:
+        check_expected_count(attributes, len(ids))
     rate = attributes.get("max_records_per_second")
     sub_batch_size = pacing.sub_batch_size(settings.sub_batch_size, rate)
     batch_size = aligned_batch_size(settings.batch_size, sub_batch_size)
-    batches = plan_batches(ids, batch_size)
+    batches = plan_batches(ids or [], batch_size)
+    count = len(ids or [])
     cleanup = Cleanup(
         tenant=tenant, id=new_id(), resource_type=resource_type, filters=filters, retry_of=retry_of,
-        created_at=iso(moment), updated_at=iso(moment), records_count=len(ids),
+        created_at=iso(moment), updated_at=iso(moment), records_count=count,
         batch_size=batch_size, sub_batch_size=sub_batch_size, batch_count=len(batches),
-        sub_batch_count=-(-len(ids) // sub_batch_size), reference=attributes.get("reference"),
+        sub_batch_count=-(-count // sub_batch_size), reference=attributes.get("reference"),
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
         restore_window_days=settings.restore_window_days, max_records_per_second=rate,
     )
-    if not batches:
+    if ids is None:
+        cleanup = selection.selecting(cleanup, attributes.get("expected_records_count"))
+    elif not batches:
         cleanup = complete(cleanup, moment)  # nothing to delete: born completed, it takes no slot
     recorded = ports.events.recorded_create(cleanup, actor)
     ports.cleanups.save_new(cleanup, batches, recorded, settings.max_active_cleanups, claim)
     ports.events.dispatch(recorded)
     telemetry.created(cleanup)
-    if batches:
+    if ids is None:
+        ports.queue.send([selection.selection_message(cleanup, 0)])
+    elif batches:
         ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
     return cleanup
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -113,6 +114,12 @@ class CleanupItem(dynamo.ResourceItem):
     paced_until = NumberAttribute(null=True)
     counted_records = NumberAttribute(null=True)
     progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]
+    selecting = BooleanAttribute(null=True)
+    selection_cursor = UnicodeAttribute(null=True)
+    selection_pages = NumberAttribute(default=0)
+    expected_records_count = NumberAttribute(null=True)
+    selection_lease = UnicodeAttribute(null=True)  # the token of the worker selecting the next page
+    selection_lease_until = NumberAttribute(null=True)  # epoch seconds
     active_index = dynamo.ActiveIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()
@@ -261,10 +268,10 @@ class DynamoCleanupRepository:
 
     # --- cleanups and snapshots ----------------------------------------------------------------
 
-    def _write_batches(self, cleanup: Cleanup, batches: Sequence[Sequence[str]]) -> None:
+    def _write_batches(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], first: int = 0) -> None:
         expiry = written_expiry(cleanup.created_at, max(_retention(), cleanup.restore_window_days))
         with _batches().batch_write() as writer:
-            for number, ids in enumerate(batches):
+            for number, ids in enumerate(batches, start=first):
                 writer.save(_batches()(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number),
                                        ids=list(ids), expires_at=expiry))
 
@@ -407,6 +414,37 @@ class DynamoCleanupRepository:
         if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
+
+    # --- a large cleanup's selection ------------------------------------------------------------
+
+    def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
+        model = _cleanups()
+        free = model.selection_lease_until.does_not_exist() | (model.selection_lease_until < now)
+        condition = ((model.status == PENDING) & (model.selecting == True)  # noqa: E712 - a condition, not a test
+                     & (model.selection_pages == cleanup.selection_pages) & free)
+        item = model(_partition(cleanup.tenant), cleanup.id)
+        return written(lambda: item.update(
+            actions=[model.selection_lease.set(token), model.selection_lease_until.set(until)], condition=condition))
+
+    def checkpoint_selection(self, before: Cleanup, after: Cleanup, batches: Sequence[Sequence[str]],
+                             token: str) -> bool:
+        """The page's batches first: a refused checkpoint leaves them past `batch_count`, unread until overwritten."""
+        self._write_batches(after, batches, first=before.batch_count)
+        model = _cleanups()
+        actions: list[Action] = [
+            model.records_count.set(after.records_count), model.batch_count.set(after.batch_count),
+            model.sub_batch_count.set(after.sub_batch_count), model.selection_pages.set(after.selection_pages),
+            model.selecting.set(after.selecting), model.updated_at.set(after.updated_at),
+            model.reconcile_count.set(0), model.selection_lease.remove(), model.selection_lease_until.remove(),
+        ]
+        if after.selection_cursor is not None:
+            actions.append(model.selection_cursor.set(after.selection_cursor))
+        actions += [model.errors_log[key].set(entry) for key, entry in after.errors_log.items()
+                    if key not in before.errors_log]
+        condition = ((model.status == PENDING) & (model.selection_pages == before.selection_pages)
+                     & (model.selection_lease == token))
+        item = model(_partition(before.tenant), before.id)
+        return written(lambda: item.update(actions=actions, condition=condition))
 
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         model = _cleanups()

@@ -144,8 +144,8 @@ def _give_back(ports: Ports, cleanup: Cleanup, batch_number: int, size: int) -> 
 def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: int) -> None:
     try:
         cleanup = ports.cleanups.get(tenant, cleanup_id)
-        if cleanup.status == COMPLETED:
-            return
+        if cleanup.status == COMPLETED or cleanup.selecting:
+            return  # a batch is only enqueued once selection is done (chalicelib.cleanups.selection)
         lease = fairness.take(ports, tenant)
         if lease is None:
             _wait_turn(ports, cleanup, batch_number)

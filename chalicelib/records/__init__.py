@@ -18,6 +18,7 @@ from chalicelib.records.service import (
     get_record,
     list_records,
     select_ids,
+    select_page,
     update_record,
 )
 from chalicelib.records.store import RecordsStore
@@ -26,5 +27,5 @@ __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
     "SelectionPreview", "SelectionStats", "archive_key", "count_associated", "create_record", "delete_batch",
     "delete_record", "existing_ids", "get_record", "list_records", "preview", "restore_batch", "select_ids",
-    "update_record",
+    "select_page", "update_record",
 ]

@@ -62,6 +62,37 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
     return found
 
 
+def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
+              size: int) -> tuple[list[str], bool]:
+    """The `size` smallest matching ids, and whether more match past them.
+
+    Each query reads in id order (the table and the `rel<N>` indexes sort on `sk`; the `code` and
+    `reference` indexes are left out) and stops past `size` matches: what it leaves unread is above
+    `size` of its own matches, so above the page. Memory holds about a page, whatever matches.
+    """
+    selected = plan(tenant, rtype, conditions, by_id=True)
+    if selected.empty:
+        return [], False
+    if selected.ids is not None:
+        items = _get(store, tenant, rtype, selected.ids, conditions, None, SelectionStats())
+        found = sorted(i["sk"]["S"] for i in items)
+        return found[:size], len(found) > size
+    expression, residual = compile_conditions(conditions, prefix="f")
+    ids: set[str] = set()
+    for query in selected.queries:
+        read, request = 0, _request(query, expression, {a for c in residual for a in c.attributes})
+        if expression is None and not residual:
+            request["Limit"] = size + 1  # every item read matches: read no more than a page
+        for page in store.query(**request):
+            kept = [i["sk"]["S"] for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
+            ids.update(kept)
+            read += len(kept)
+            if read > size:
+                break
+    found = sorted(ids)
+    return found[:size], len(found) > size
+
+
 def _request(query: KeyQuery, expression: Any, wanted: set[str] | None) -> dict[str, Any]:
     names = dict(query.names)
     values = dict(query.values)

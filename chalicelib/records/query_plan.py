@@ -109,8 +109,9 @@ def _folded_queries(tenant: Tenant, rtype: ResourceType,
     return None
 
 
-def plan(tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition]) -> Plan:
-    """The narrowest reads that return every record matching `conditions`."""
+def plan(tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition], *, by_id: bool = False) -> Plan:
+    """The narrowest reads that return every record matching `conditions`; `by_id`: only reads that return
+    ids in order (never the `code`/`reference` indexes), for paging."""
     for condition in _single(conditions, "id", ("eq", "in")):
         return Plan(ids=tuple(sorted(set(_as_list(condition.value)))))
     id_range = _id_range(conditions)
@@ -120,7 +121,7 @@ def plan(tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition]) -
     related = _relationship_queries(tenant, rtype, conditions, narrowed)
     if related is not None:
         return Plan(queries=related) if related else Plan(empty=True)
-    if narrowed is None:
+    if narrowed is None and not by_id:
         folded = _folded_queries(tenant, rtype, conditions)
         if folded is not None:
             return Plan(queries=folded)

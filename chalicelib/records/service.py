@@ -25,7 +25,7 @@ from chalicelib.records.items import (
     partition,
     record_key,
 )
-from chalicelib.records.matching import SelectionStats, read_matching
+from chalicelib.records.matching import SelectionStats, read_matching, read_page
 from chalicelib.records.model import (
     Record,
     clean_attributes,
@@ -168,6 +168,13 @@ def select_ids(tenant: Tenant, type_name: str, conditions: Sequence[Condition], 
     rtype = get_type(type_name)
     items = read_matching(store or RecordsStore(), tenant, rtype, conditions, limit=limit, stats=stats)
     return sorted(i["sk"]["S"] for i in items)
+
+
+def select_page(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, after: str | None, size: int,
+                store: RecordsStore | None = None) -> tuple[list[str], bool]:
+    """Up to `size` matching ids above `after` (None: from the first) in id order, and whether more follow."""
+    past = [Condition("id_gt", ("id",), "gt", after)] if after is not None else []
+    return read_page(store or RecordsStore(), tenant, get_type(type_name), [*conditions, *past], size)
 
 
 def existing_ids(tenant: Tenant, type_name: str, ids: Sequence[str], *, store: RecordsStore | None = None) -> list[str]:

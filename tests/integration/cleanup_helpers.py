@@ -81,7 +81,9 @@ def handlers(events: RecordingEvents) -> dict[str, messages.Handler]:
 
     def restore(body: dict[str, Any]) -> None:
         cleanups.restore_batch(ports(events), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
-    return {"cleanup_batch": batch, "restore_batch": restore}
+    def selection(body: dict[str, Any]) -> None:
+        cleanups.continue_selection(ports(events), tenant_of(body), body["cleanup_id"], int(body["page"]))
+    return {"cleanup_batch": batch, "cleanup_selection": selection, "restore_batch": restore}
 
 
 def deliver(bodies: list[str], events: RecordingEvents) -> dict[str, Any]:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.cleanups import Cleanup, Deletion, Listing, Ports, Restoration, process_batch, restore_batch
+from chalicelib.cleanups import (
+    Cleanup,
+    Deletion,
+    Listing,
+    Ports,
+    Restoration,
+    continue_selection,
+    process_batch,
+    restore_batch,
+)
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.fairness import Held
 from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
@@ -135,6 +144,7 @@ class InMemoryCleanupRepository:
         self.batches: dict[tuple[str, str], list[list[str]]] = {}
         self.reconciles: dict[tuple[str, str], int] = {}
         self.slots: dict[str, int] = {}
+        self.leases: dict[tuple[str, str], tuple[str, float]] = {}  # selection leases: token, until
         self.log = log or InMemoryEventLog()
         self.claims = claims or InMemoryClaims()
 
@@ -259,6 +269,40 @@ class InMemoryCleanupRepository:
         self._commit("count_sub_batch", tally.recorded, apply)
         return replace(after)
 
+    def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
+        key = self._key(cleanup.tenant, cleanup.id)
+        stored = self.cleanups.get(key)
+        if stored is None or stored.status != PENDING or not stored.selecting:
+            return False
+        if stored.selection_pages != cleanup.selection_pages or self.leases.get(key, ("", 0.0))[1] >= now:
+            return False
+        self.leases[key] = (token, until)
+        return True
+
+    def checkpoint_selection(self, before: Cleanup, after: Cleanup, batches: Sequence[Sequence[str]],
+                             token: str) -> bool:
+        key = self._key(before.tenant, before.id)
+        self.log.faults.check("checkpoint_selection:batches")
+        snapshot = self.batches.setdefault(key, [])
+        for number, ids in enumerate(batches, start=before.batch_count):  # written first, like DynamoDB's
+            snapshot.extend([] for _ in range(number + 1 - len(snapshot)))
+            snapshot[number] = list(ids)
+        self.log.faults.check("checkpoint_selection:before")
+        stored = self.cleanups.get(key)
+        if (stored is None or stored.status != PENDING or stored.selection_pages != before.selection_pages
+                or self.leases.get(key, ("", 0.0))[0] != token):
+            return False
+        cursor = after.selection_cursor if after.selection_cursor is not None else stored.selection_cursor
+        log = {**stored.errors_log, **{k: v for k, v in after.errors_log.items() if k not in before.errors_log}}
+        self._put(replace(stored, records_count=after.records_count, batch_count=after.batch_count,
+                          sub_batch_count=after.sub_batch_count, selection_pages=after.selection_pages,
+                          selecting=after.selecting, updated_at=after.updated_at, selection_cursor=cursor,
+                          errors_log=log))
+        self.reconciles[key] = 0
+        del self.leases[key]
+        self.log.faults.check("checkpoint_selection:after")
+        return True
+
     def mark_reconciled(self, cleanup: Cleanup, updated_at: str) -> None:
         key = self._key(cleanup.tenant, cleanup.id)
         self.reconciles[key] = self.reconciles.get(key, 0) + 1
@@ -338,6 +382,7 @@ class InMemoryRecords:
     restore_crash_on: set[int] = field(default_factory=set)
     after_restore: Callable[[], None] | None = None
     restore_calls: list[int] = field(default_factory=list)
+    pages_read: int = 0  # selection pages read (select_page calls)
 
     def add(self, tenant: Tenant, type_name: str, record_id: str, updated_at: datetime, **attributes: Any) -> None:
         self.records[(tenant.key, type_name, record_id)] = {"id": record_id, "updated_at": iso(updated_at),
@@ -351,6 +396,13 @@ class InMemoryRecords:
         found = sorted(i for i in self.ids(tenant, resource_type)
                        if matches(conditions, self.records[(tenant.key, resource_type, i)]))
         return found[:limit + 1]
+
+    def select_page(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], after: str | None,
+                    size: int) -> tuple[list[str], bool]:
+        found = [i for i in self.select_ids(tenant, resource_type, conditions, len(self.records))
+                 if after is None or i > after]
+        self.pages_read += 1
+        return found[:size], len(found) > size
 
     def existing_ids(self, tenant: Tenant, resource_type: str, ids: Sequence[str]) -> list[str]:
         return sorted(set(ids) & self.ids(tenant, resource_type))
@@ -562,7 +614,9 @@ class World:
                 self.deliveries.append(body)
                 continue
             try:
-                if body["kind"] == "restore_batch":
+                if body["kind"] == "cleanup_selection":
+                    continue_selection(self.ports, tenant_of(body), body["cleanup_id"], int(body["page"]))
+                elif body["kind"] == "restore_batch":
                     restore_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
                 else:
                     process_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["batch"]))

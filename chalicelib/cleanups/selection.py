@@ -1,0 +1,140 @@
+"""Large cleanups: selection past what the create request can hold goes on in the worker, page by page.
+
+A create selects at most SELECT_IN_REQUEST_RECORDS ids. When more match (possible only
+with MAX_CLEANUP_RECORDS raised above it), the cleanup is saved pending with `selecting`
+set and an empty snapshot, and one `cleanup_selection` message carries page 0.
+
+Each page is one message: the worker leases the page (a conditional write naming the
+page number, so a duplicate or a late message of a page already written does nothing),
+reads up to `page_size` ids after the cursor, writes them as snapshot batches numbered
+on from the previous pages, and checkpoints the cleanup (records and batch counts,
+cursor, page number + 1) with one write conditional on the page number, its lease and
+the cleanup still pending. Then it sends the next page's message. A crash anywhere
+leaves the checkpoint of the last whole page: the next delivery (or the reconciler's
+message) selects the same page again and overwrites its batches, never counting twice.
+The lease outlives the worker function's timeout, so two workers never write one page.
+
+No batch message exists before the last checkpoint clears `selecting`: the batches are
+enqueued all at once then, so `records_count` is final before a worker moves the cleanup
+out of `pending` (a simpler guarantee than holding back batches enqueued page by page).
+
+Past MAX_CLEANUP_RECORDS, or when the count differs from the create's
+`expected_records_count`, the selection fails: the checkpoint notes why in
+`errors_log["selection"]` and the cleanup is interrupted, nothing deleted. An interrupt
+while selecting stops it: the next checkpoint is refused.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.catalog import get_type
+from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_messages, complete, interrupt, plan_batches
+from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.transitions import commit_transition
+from chalicelib.config import Settings
+from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.filters import Condition, parse_filters
+from chalicelib.tenancy import Tenant, iso, new_id
+
+LEASE_SECONDS = 55  # longer than the worker function's 50 s timeout: a lease holder is dead past it
+SEND_CHUNK = 500  # batch messages sent per call when selection ends: memory stays flat
+FAILED = "selection"  # the errors_log key of a selection that failed
+
+
+def conditions_of(resource_type: str, filters: dict[str, Any]) -> Sequence[Condition]:
+    return parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
+
+
+def in_worker(settings: Settings) -> bool:
+    """Whether a create may leave selection to the worker: only with the cap raised above what a request selects."""
+    return settings.max_cleanup_records > settings.select_in_request_records
+
+
+def page_size(settings: Settings, batch_size: int) -> int:
+    """About SELECT_IN_REQUEST_RECORDS, whole batches: every page but the last fills its batches."""
+    return max(1, settings.select_in_request_records // batch_size) * batch_size
+
+
+def selecting(cleanup: Cleanup, expected: int | None) -> Cleanup:
+    """A new cleanup whose selection the worker does: nothing in its snapshot yet."""
+    return replace(cleanup, selecting=True, records_count=0, batch_count=0, sub_batch_count=0,
+                   expected_records_count=expected)
+
+
+def selection_message(cleanup: Cleanup, page: int) -> dict[str, Any]:
+    tenant = {"organization_id": cleanup.tenant.organization_id, "mode": cleanup.tenant.mode}
+    return {"kind": "cleanup_selection", "tenant": tenant, "cleanup_id": cleanup.id, "page": page}
+
+
+def continue_selection(ports: Ports, tenant: Tenant, cleanup_id: str, page: int) -> None:
+    """Select page `page` of the cleanup, once; the last page enqueues every batch."""
+    try:
+        cleanup = ports.cleanups.get(tenant, cleanup_id)
+    except RecordNotFoundError:
+        return  # deleted
+    if cleanup.status != PENDING or not cleanup.selecting or page != cleanup.selection_pages:
+        return  # interrupted, finished, or a duplicate / late message of a page already written
+    if FAILED in cleanup.errors_log:
+        _stop(ports, cleanup)  # the failure was checkpointed, the interrupt was not
+        return
+    token, now = new_id(), ports.clock.now().timestamp()
+    if not ports.cleanups.lease_selection(cleanup, token, now, now + LEASE_SECONDS):
+        return  # another worker holds this page; if it dies, the reconciler sends the page again
+    after, batches = _next_page(ports, cleanup)
+    if not ports.cleanups.checkpoint_selection(cleanup, after, batches, token):
+        return  # interrupted (or deleted) meanwhile
+    if FAILED in after.errors_log:
+        _stop(ports, after)
+    elif after.selecting:
+        ports.queue.send([selection_message(after, after.selection_pages)])
+    else:
+        finish(ports, after)
+
+
+def _next_page(ports: Ports, cleanup: Cleanup) -> tuple[Cleanup, list[list[str]]]:
+    """The cleanup as the next page leaves it, and the page's batches (none when the selection fails)."""
+    settings = ports.settings
+    ids, more = ports.records.select_page(cleanup.tenant, cleanup.resource_type,
+                                          conditions_of(cleanup.resource_type, cleanup.filters),
+                                          cleanup.selection_cursor, page_size(settings, cleanup.batch_size))
+    total = cleanup.records_count + len(ids)
+    moment = iso(ports.clock.now())
+    failure = _failure(settings, cleanup, total, more)
+    if failure is not None:
+        return replace(cleanup, errors_log={**cleanup.errors_log, FAILED: failure}, updated_at=moment), []
+    batches = plan_batches(ids, cleanup.batch_size)
+    return replace(
+        cleanup, records_count=total, batch_count=cleanup.batch_count + len(batches),
+        sub_batch_count=-(-total // cleanup.sub_batch_size), selection_cursor=ids[-1] if ids else None,
+        selection_pages=cleanup.selection_pages + 1, selecting=more, updated_at=moment,
+    ), batches
+
+
+def _failure(settings: Settings, cleanup: Cleanup, total: int, more: bool) -> dict[str, Any] | None:
+    limit = settings.max_cleanup_records
+    if total > limit or (more and total == limit):
+        return {"base": [f"selects more than {limit} records (MAX_CLEANUP_RECORDS): nothing was deleted"]}
+    expected = cleanup.expected_records_count
+    if not more and expected is not None and expected != total:
+        return {"base": [f"selects {total} records, not the expected {expected}: nothing was deleted"]}
+    return None
+
+
+def _stop(ports: Ports, cleanup: Cleanup) -> None:
+    commit_transition(ports, cleanup, interrupt(cleanup, ports.clock.now()), WORKER)
+
+
+def finish(ports: Ports, cleanup: Cleanup) -> None:
+    """Selection done: enqueue every batch (the reconciler sends them again if this dies half-way)."""
+    if cleanup.batch_count == 0:
+        commit_transition(ports, cleanup, complete(cleanup, ports.clock.now()), WORKER)
+        return
+    for first in range(0, cleanup.batch_count, SEND_CHUNK):
+        ports.queue.send(batch_messages(cleanup, list(range(first, min(first + SEND_CHUNK, cleanup.batch_count)))))
+
+
+def give_up(ports: Ports, cleanup: Cleanup) -> None:
+    """A selection stalled through every reconciliation: interrupted, nothing deleted."""
+    _stop(ports, cleanup)
