@@ -26,7 +26,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -92,6 +92,16 @@ class ActiveIndex(GlobalSecondaryIndex[Any]):
 
     active = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
+
+
+def local_index(range_key: str) -> type[LocalSecondaryIndex[Any]]:
+    """A local secondary index of the cleanups table, named `range_key`: a partition's items in `range_key` order.
+
+    It projects every attribute; the items that carry `range_key` (a string) are the ones it lists.
+    """
+    meta = type("Meta", (), {"index_name": range_key, "projection": AllProjection()})
+    attributes = {"Meta": meta, "pk": UnicodeAttribute(hash_key=True), range_key: UnicodeAttribute(range_key=True)}
+    return type(f"LocalIndex_{range_key}", (LocalSecondaryIndex,), attributes)
 
 
 def in_cleanups_table(model: M) -> M:
