@@ -63,11 +63,15 @@ class ServiceItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class TenantItem(ServiceItem):
-    """A service item that names its owner, so it can be rebuilt as a domain object alone."""
+class Owned:
+    """The attributes of an item that names its owner, the tenant: its organization and mode."""
 
     organization_id = UnicodeAttribute()
     mode = UnicodeAttribute()
+
+
+class TenantItem(ServiceItem, Owned):
+    """A service item that names its owner, so it can be rebuilt as a domain object alone."""
 
 
 class ResourceItem(TenantItem):
