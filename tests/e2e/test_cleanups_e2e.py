@@ -18,11 +18,6 @@ from tests.e2e.api import Api
 from tests.webhook_receiver import Receiver, receiving
 
 
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
-
-
 def make_catalog(api: Api, prefix: str, count: int) -> list[dict[str, str]]:
     """`count` skus coded `<prefix>NNN`, each with a price, a stock item: type -> id per sku."""
     category = api.create("shipping_categories", {"name": f"{prefix} category"})["id"]

@@ -21,11 +21,6 @@ from tests.webhook_receiver import Receiver, receiving
 from tools.seed import seed
 
 
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
-
-
 def bare_skus(local_stack: RunningStack, count: int) -> str:
     """`count` skus without associated records; the code prefix that selects them."""
     store = RecordsStore(local_stack.client("dynamodb"), get_settings().records_table)
