@@ -26,7 +26,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -63,11 +63,15 @@ class ServiceItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class TenantItem(ServiceItem):
-    """A service item that names its owner, so it can be rebuilt as a domain object alone."""
+class Owned:
+    """The attributes of an item that names its owner, the tenant: its organization and mode."""
 
     organization_id = UnicodeAttribute()
     mode = UnicodeAttribute()
+
+
+class TenantItem(ServiceItem, Owned):
+    """A service item that names its owner, so it can be rebuilt as a domain object alone."""
 
 
 class ResourceItem(TenantItem):
@@ -92,6 +96,16 @@ class ActiveIndex(GlobalSecondaryIndex[Any]):
 
     active = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
+
+
+def local_index(range_key: str) -> type[LocalSecondaryIndex[Any]]:
+    """A local secondary index of the cleanups table, named `range_key`: a partition's items in `range_key` order.
+
+    It projects every attribute; the items that carry `range_key` (a string) are the ones it lists.
+    """
+    meta = type("Meta", (), {"index_name": range_key, "projection": AllProjection()})
+    attributes = {"Meta": meta, "pk": UnicodeAttribute(hash_key=True), range_key: UnicodeAttribute(range_key=True)}
+    return type(f"LocalIndex_{range_key}", (LocalSecondaryIndex,), attributes)
 
 
 def in_cleanups_table(model: M) -> M:

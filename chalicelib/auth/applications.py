@@ -11,14 +11,16 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import bind, to_domain, to_item
+from chalicelib.dynamo import Owned, bind, to_domain, to_item
 from chalicelib.tenancy import iso, new_id, now
 
 # scrypt: a memory-hard KDF from the standard library; ~50 ms a check on a Lambda core.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
-class ApplicationItem(Model):
+class ApplicationItem(Model, Owned):
+    """An OAuth client; `Owned`: the tenant (organization and mode) its tokens act for."""
+
     class Meta:
         table_name = "applications"
 
@@ -26,9 +28,7 @@ class ApplicationItem(Model):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     kind = UnicodeAttribute()
-    mode = UnicodeAttribute()
     public = BooleanAttribute(default=False)
-    organization_id = UnicodeAttribute()
     organization_slug = UnicodeAttribute()
     organization_name = UnicodeAttribute()
     secret_salt = UnicodeAttribute()

@@ -32,7 +32,6 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 
 from chalicelib import dynamo
 from chalicelib.cleanups import count_store
@@ -55,26 +54,10 @@ RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.
 ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.store.expire_recorded`
 
 
-class StatusIndex(LocalSecondaryIndex["CleanupItem"]):
-    """A tenant's cleanups of one status in id order: `by_status` is `<status>#<id>`."""
-
-    class Meta:
-        index_name = "by_status"
-        projection = AllProjection()
-
-    pk = UnicodeAttribute(hash_key=True)
-    by_status = UnicodeAttribute(range_key=True)
-
-
-class ReferenceIndex(LocalSecondaryIndex["CleanupItem"]):
-    """A tenant's cleanups of one reference in id order (only those with one): see `_reference_key`."""
-
-    class Meta:
-        index_name = "by_reference"
-        projection = AllProjection()
-
-    pk = UnicodeAttribute(hash_key=True)
-    by_reference = UnicodeAttribute(range_key=True)
+# A tenant's cleanups of one status in id order: `by_status` is `<status>#<id>`.
+StatusIndex = dynamo.local_index("by_status")
+# A tenant's cleanups of one reference in id order (only those with one): see `_reference_key`.
+ReferenceIndex = dynamo.local_index("by_reference")
 
 
 class CleanupItem(dynamo.ResourceItem):

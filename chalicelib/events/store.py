@@ -31,27 +31,29 @@ D = TypeVar("D", Event, Version)
 OUTBOX = "outbox"  # the `active` index's key for undispatched events
 
 
-class EventItem(dynamo.ResourceItem):
-    name = UnicodeAttribute()
+class RecordedItem(TenantItem):
+    """What events and versions both store: the resource they report, when, and their TTL."""
+
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
+
+
+class EventItem(dynamo.ResourceItem, RecordedItem):
+    name = UnicodeAttribute()
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
-    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
     outbox_index = dynamo.ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
 
 
-class VersionItem(TenantItem):
-    resource_type = UnicodeAttribute()
-    resource_id = UnicodeAttribute()
+class VersionItem(RecordedItem):
     event = UnicodeAttribute()
     changes = JSONAttribute()
     who = JSONAttribute()
     ip_address = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
     uuid = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
 
 
 _events = functools.partial(dynamo.in_cleanups_table, EventItem)

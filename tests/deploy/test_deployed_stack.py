@@ -11,10 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.deploy import DeployedStack, eventually
 from tests.deploy.api import DeployedApi
+from tests.webhook_receiver import Receiver, receiving
 from tools.seed import seed
 
 # One xdist worker for every test that builds the package: chalice's zip cache is not safe in parallel.
@@ -115,31 +113,11 @@ def test_deployed_interrupt_stops_the_cleanup_with_consistent_counts(deployed: D
     assert settled[0]["processed_count"] + settled[1] == settled[0]["records_count"] == 1000
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        _Receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver(receiver_certificate: tuple[Path, Path]) -> Iterator[str]:
     """An https receiver on loopback (the deployed stage accepts only https callback URLs)."""
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*receiver_certificate)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    _Receiver.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
+    with receiving("/hook", receiver_certificate) as url:
+        yield url
 
 
 def test_deployed_worker_delivers_a_signed_webhook(deployed: DeployedStack, api: DeployedApi, receiver: str) -> None:
@@ -150,7 +128,7 @@ def test_deployed_worker_delivers_a_signed_webhook(deployed: DeployedStack, api:
     cleanup = create_cleanup(api, prefix)
     assert api.wait_for(cleanup["id"])["status"] == "completed"
     # Then the deployed worker POSTs the event, signed with the webhook's shared secret
-    deliveries = eventually(lambda: [r for r in _Receiver.received if json.loads(r[1])["data"]["id"] == cleanup["id"]],
+    deliveries = eventually(lambda: [r for r in Receiver.received if json.loads(r[1])["data"]["id"] == cleanup["id"]],
                             bool, timeout=60)
     assert deliveries, "no delivery arrived"
     headers, body = deliveries[0]

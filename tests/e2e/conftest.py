@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import RunningStack, start_stack
+from tests.e2e.api import Api
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,6 +29,12 @@ def local_stack() -> Iterator[RunningStack]:
     stack = start_stack(STACK_ENV)
     yield stack
     assert stack.stop() == 0, stack.log()[-3000:]
+
+
+@pytest.fixture
+def api(local_stack: RunningStack) -> Api:
+    """The local stack's API, called with a token of the dev application."""
+    return Api(local_stack.api_url, local_stack.token())
 
 
 @pytest.fixture

@@ -8,11 +8,8 @@ its own, and a queue no worker reads, keep the stack's worker from finishing a c
 from __future__ import annotations
 
 import secrets
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,9 +19,9 @@ from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.events import list_events
 from chalicelib.records import create_record
 from chalicelib.tenancy import Tenant
+from tests.concurrency import at_once
 from tests.e2e import RunningStack
 
-T = TypeVar("T")
 LIMIT = 10  # MAX_ACTIVE_CLEANUPS' default
 ACTOR = Actor(who={"application": {"id": "limit-e2e"}})
 
@@ -45,18 +42,6 @@ def on_the_stack(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> 
     aws.forget_clients()
     dynamo.bind.cache_clear()
 
-
-def at_once(calls: list[Callable[[], T]]) -> list[T | Exception]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T | Exception:
-        barrier.wait()
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 - the outcome under test
-            return error
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_limit_fifty_creates_at_once_on_dynamodb_local_accept_exactly_the_limit(on_the_stack: Tenant) -> None:

@@ -6,10 +6,8 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -17,11 +15,7 @@ import requests
 
 from tests.e2e import RunningStack
 from tests.e2e.api import Api
-
-
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
+from tests.webhook_receiver import Receiver, receiving
 
 
 def make_catalog(api: Api, prefix: str, count: int) -> list[dict[str, str]]:
@@ -111,27 +105,10 @@ def test_interrupt_over_http_is_final(api: Api) -> None:
     assert final["processed_count"] == 3 - left
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
+    with receiving("/hook") as url:
+        yield url
 
 
 def test_webhook_receives_a_signed_cleanups_complete_delivery(api: Api, receiver: str) -> None:
@@ -142,7 +119,7 @@ def test_webhook_receives_a_signed_cleanups_complete_delivery(api: Api, receiver
     cleanup_id = api.request("POST", "/api/cleanups", {"data": {"type": "cleanups", "attributes": {
         "resource_type": "skus", "filters": {"code_start": prefix}}}}).json()["data"]["id"]
     api.wait_for(cleanup_id, ("completed",))
-    deliveries = eventually(lambda: [r for r in _Receiver.received if json.loads(r[1])["data"]["id"] == cleanup_id],
+    deliveries = eventually(lambda: [r for r in Receiver.received if json.loads(r[1])["data"]["id"] == cleanup_id],
                             bool, timeout=30)
     assert deliveries, "no delivery arrived"
     headers, body = deliveries[0]

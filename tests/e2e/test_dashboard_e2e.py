@@ -32,11 +32,6 @@ def browser() -> Iterator[webdriver.Chrome]:
         yield driver
 
 
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
-
-
 def seeded(local_stack: RunningStack, skus: int) -> str:
     """`skus` skus with their prices, tiers, stock items and list items; the reference they share."""
     store = RecordsStore(local_stack.client("dynamodb"), get_settings().records_table)

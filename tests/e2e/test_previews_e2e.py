@@ -10,11 +10,6 @@ from tests.e2e import RunningStack
 from tests.e2e.api import Api
 
 
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
-
-
 def seed(api: Api, prefix: str, count: int) -> list[dict[str, Any]]:
     """`count` skus coded `<prefix>NN`; sku n has n % 3 prices (each with a volume tier), a stock item, a list item."""
     category = api.create("shipping_categories", {"name": f"{prefix} category"})["id"]

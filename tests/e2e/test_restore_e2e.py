@@ -8,8 +8,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from chalicelib.config import get_settings
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
@@ -19,11 +17,6 @@ from tools.seed import SeedSummary, seed
 
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 Items = dict[tuple[str, str], dict[str, Any]]
-
-
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
 
 
 def scan(local_stack: RunningStack) -> Items:

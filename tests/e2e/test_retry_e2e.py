@@ -22,11 +22,6 @@ SKUS = 1000
 
 
 @pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
-
-
-@pytest.fixture
 def summary(local_stack: RunningStack) -> SeedSummary:
     return seed(DEV_TENANT, skus=SKUS, workers=4,
                 store=RecordsStore(local_stack.client("dynamodb"), get_settings().records_table))

@@ -6,10 +6,8 @@ under test; rates are measured from the cleanup's own counts polled over HTTP.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -19,12 +17,8 @@ from chalicelib.records.store import RecordsStore
 from tests.e2e import RunningStack
 from tests.e2e.api import Api
 from tests.e2e.test_restore_e2e import DEV_TENANT, patch
+from tests.webhook_receiver import Receiver, receiving
 from tools.seed import seed
-
-
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
 
 
 def bare_skus(local_stack: RunningStack, count: int) -> str:
@@ -106,26 +100,10 @@ def test_throttle_patch_takes_effect_and_is_refused_once_finished(local_stack: R
     assert bad.json()["errors"][0]["source"] == {"pointer": "/data/attributes/max_records_per_second"}
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Receiver.received.append({"topic": self.headers["X-CommerceLayer-Topic"], "body": json.loads(body)})
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/progress"
-    server.shutdown()
+    with receiving("/progress") as url:
+        yield url
 
 
 def test_progress_events_are_listed_and_delivered_once_per_step(local_stack: RunningStack, api: Api,
@@ -142,7 +120,9 @@ def test_progress_events_are_listed_and_delivered_once_per_step(local_stack: Run
     assert names.count("cleanups.progress") == 9
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        mine = [r for r in _Receiver.received if r["body"]["data"]["id"] == cleanup_id]
+        deliveries = [{"topic": headers["x-commercelayer-topic"], "body": json.loads(body)}
+                      for headers, body in Receiver.received]
+        mine = [r for r in deliveries if r["body"]["data"]["id"] == cleanup_id]
         if len(mine) >= 9:
             break
         time.sleep(0.3)

@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e import RunningStack
 from tests.e2e.api import Api
-
-
-@pytest.fixture
-def api(local_stack: RunningStack) -> Api:
-    return Api(local_stack.api_url, local_stack.token())
 
 
 def _create_hook(api: Api, url: str) -> tuple[int, dict]:

@@ -6,7 +6,6 @@ tenant's count buckets, kept by the same transactions as the cleanups; expired c
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,24 +13,12 @@ import pytest
 
 from chalicelib.cleanups import WORKER, CleanupRepository, Listing
 from chalicelib.cleanups.model import Cleanup, complete, interrupt, start
-from chalicelib.cleanups.store import DynamoCleanupRepository
-from chalicelib.events import add_recorded
 from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
 from chalicelib.tenancy import Tenant, iso
-from tests.unit.fakes import InMemoryCleanupRepository
 
 TENANT = Tenant("org-alpha", "test")
 OTHER = Tenant("org-beta", "test")
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
-    if request.param == "in_memory":
-        yield InMemoryCleanupRepository()
-    else:
-        request.getfixturevalue("tables")
-        yield DynamoCleanupRepository(add_recorded)
 
 
 def new(number: int, tenant: Tenant = TENANT, **changes: object) -> Cleanup:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -23,9 +21,9 @@ from chalicelib.cleanups.store import _cleanups
 from chalicelib.events import store
 from chalicelib.jsonapi.errors import client_error
 from chalicelib.tenancy import Tenant
+from tests.concurrency import at_once
 from tests.integration.cleanup_helpers import APP_ACTOR
 
-T = TypeVar("T")
 LIMIT = 10  # MAX_ACTIVE_CLEANUPS' default
 
 
@@ -38,19 +36,6 @@ def atomic_moto(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None
             return handle(self, request)
     monkeypatch.setattr(BotocoreStubber, "process_request", one_at_a_time)
 
-
-def at_once(calls: list[Callable[[], T]]) -> list[T | Exception]:
-    """Run every call on its own thread, all released together; each result or the error it raised."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T | Exception:
-        barrier.wait()
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 - the outcome under test
-            return error
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def status(outcome: object) -> int:
