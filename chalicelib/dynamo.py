@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
     MapAttribute,
+    NumberAttribute,
     NumberSetAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -68,6 +69,20 @@ class Owned:
 
     organization_id = UnicodeAttribute()
     mode = UnicodeAttribute()
+
+
+class Selected:
+    """What names a selection of records: their type and the filters (a cleanup's, a preview's)."""
+
+    resource_type = UnicodeAttribute()
+    filters = JSONAttribute()
+
+
+class Expiring:
+    """An item written once and removed by the table's TTL: when it was written, when it goes."""
+
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
 
 
 class TenantItem(ServiceItem, Owned):

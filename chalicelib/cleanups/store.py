@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
-    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -60,49 +59,66 @@ StatusIndex = dynamo.local_index("by_status")
 ReferenceIndex = dynamo.local_index("by_reference")
 
 
-class CleanupItem(dynamo.ResourceItem):
-    """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
-    the reconciler's work lists on the `active` index."""
+class _RestoreState:
+    """A cleanup's restore (`chalicelib.cleanups.restore_*`): its status, counts and sub-batches (its
+    errors log is on `CleanupItem`: a map attribute belongs to the model class itself)."""
 
-    resource_type = UnicodeAttribute()
-    status = UnicodeAttribute()
-    filters = JSONAttribute()
-    records_count = NumberAttribute(default=0)
-    processed_count = NumberAttribute(default=0)
-    errors_count = NumberAttribute(default=0)
-    errors_log = MapAttribute()  # type: ignore[var-annotated]
-    batch_size = NumberAttribute(default=1)
-    sub_batch_size = NumberAttribute(default=1)
-    batch_count = NumberAttribute(default=0)
-    sub_batch_count = NumberAttribute(default=0)
-    started = NumberSetAttribute(null=True)
-    counted = NumberSetAttribute(null=True)
-    started_at = UnicodeAttribute(null=True)
-    completed_at = UnicodeAttribute(null=True)
-    interrupted_at = UnicodeAttribute(null=True)
-    restore_window_days = NumberAttribute(null=True)
     restore_status = UnicodeAttribute(null=True)
     restored_count = NumberAttribute(null=True)
     restore_errors_count = NumberAttribute(null=True)
-    restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
     restore_started = NumberSetAttribute(null=True)
     restore_counted = NumberSetAttribute(null=True)
-    retry_of = UnicodeAttribute(null=True)
-    active = UnicodeAttribute(null=True)
-    reconcile_count = NumberAttribute(default=0)
-    by_status = UnicodeAttribute(null=True)
-    by_reference = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute(null=True)
+
+
+class _PacingState:
+    """The throttle's next slot and the progress samples (`chalicelib.cleanups.pacing`, `progress`)."""
+
     max_records_per_second = NumberAttribute(null=True)
     paced_until = NumberAttribute(null=True)
     counted_records = NumberAttribute(null=True)
-    progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]
+
+
+class _SelectionState:
+    """Selection continued in the worker, page by page (`chalicelib.cleanups.selection`)."""
+
     selecting = BooleanAttribute(null=True)
     selection_cursor = UnicodeAttribute(null=True)
     selection_pages = NumberAttribute(default=0)
     expected_records_count = NumberAttribute(null=True)
     selection_lease = UnicodeAttribute(null=True)  # the token of the worker selecting the next page
     selection_lease_until = NumberAttribute(null=True)  # epoch seconds
+
+
+class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingState, _SelectionState):
+    """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
+    the reconciler's work lists on the `active` index."""
+
+    status = UnicodeAttribute()
+    records_count = NumberAttribute(default=0)
+    processed_count = NumberAttribute(default=0)
+    errors_count = NumberAttribute(default=0)
+    errors_log = MapAttribute()  # type: ignore[var-annotated]
+    restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
+    progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]  # chalicelib.cleanups.progress
+    # the snapshot's shape, and which sub-batches a worker began and counted
+    batch_size = NumberAttribute(default=1)
+    sub_batch_size = NumberAttribute(default=1)
+    batch_count = NumberAttribute(default=0)
+    sub_batch_count = NumberAttribute(default=0)
+    started = NumberSetAttribute(null=True)
+    counted = NumberSetAttribute(null=True)
+    # when it moved
+    started_at = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    interrupted_at = UnicodeAttribute(null=True)
+    restore_window_days = NumberAttribute(null=True)
+    retry_of = UnicodeAttribute(null=True)
+    # the reconciler's work list, the list indexes' keys, the retention's TTL
+    active = UnicodeAttribute(null=True)
+    reconcile_count = NumberAttribute(default=0)
+    by_status = UnicodeAttribute(null=True)
+    by_reference = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
     active_index = dynamo.ActiveIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()

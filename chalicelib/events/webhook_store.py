@@ -13,7 +13,7 @@ import time
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib import dynamo
-from chalicelib.dynamo import TenantItem, stored_values, to_domain, to_item, written
+from chalicelib.dynamo import Expiring, TenantItem, stored_values, to_domain, to_item, written
 from chalicelib.events.model import OPEN, EventCallback, Webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -34,7 +34,7 @@ class WebhookItem(dynamo.ResourceItem):
     disabled_at = UnicodeAttribute(null=True)
 
 
-class CallbackItem(TenantItem):
+class CallbackItem(TenantItem, Expiring):
     id = UnicodeAttribute()
     webhook_id = UnicodeAttribute()
     event_id = UnicodeAttribute()
@@ -43,8 +43,6 @@ class CallbackItem(TenantItem):
     signature = UnicodeAttribute()
     response_code = UnicodeAttribute(null=True)
     response_message = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    expires_at = NumberAttribute()
 
 
 _webhooks = functools.partial(dynamo.in_cleanups_table, WebhookItem)

@@ -1,11 +1,11 @@
 """DynamoDB adapter of previews (PynamoDB, the cleanups table): one item each, removed by the table's TTL."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, bind, to_domain, to_item
+from chalicelib.dynamo import Expiring, Selected, TenantItem, bind, to_domain, to_item
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.store import save_claimed
@@ -13,15 +13,11 @@ from chalicelib.previews.model import Preview
 from chalicelib.tenancy import Tenant
 
 
-class PreviewItem(TenantItem):
-    resource_type = UnicodeAttribute()
-    filters = JSONAttribute()
-    created_at = UnicodeAttribute()
+class PreviewItem(TenantItem, Selected, Expiring):
     records_count = NumberAttribute()
     associated_counts = JSONAttribute()
     sample = JSONAttribute()
     estimated_seconds = NumberAttribute()
-    expires_at = NumberAttribute()  # epoch seconds: the table's TTL attribute
 
 
 def previews_partition(tenant: Tenant) -> str:
