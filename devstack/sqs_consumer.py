@@ -214,11 +214,6 @@ def fair_share(workers: int) -> int:
     return max(1, workers // 2)
 
 
-def default_tenant_share(workers: int) -> None:
-    """Unless the environment sets TENANT_MAX_WORKERS, one tenant holds at most half the local pollers."""
-    os.environ.setdefault("TENANT_MAX_WORKERS", str(fair_share(workers)))
-
-
 def start_pollers(app: Chalice, sqs: Any, workers: int, new_context: ContextFactory) -> list[SqsConsumer]:
     """`workers` started pollers for each of the app's SQS sources; the caller stops them."""
     consumers = [SqsConsumer(sqs, source, workers=workers, region=REGION, new_context=new_context)

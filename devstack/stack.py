@@ -23,7 +23,7 @@ from devstack.lambda_runtime import PROJECT_DIR, apply_stage_environment, contex
 from devstack.processes import HOST, ChildProcess, StackError, port_is_free, stop_requested, url, wait_for_port
 from devstack.provision import create_buckets, create_resources, default_table_names
 from devstack.scheduler import Scheduler, scheduled_jobs
-from devstack.sqs_consumer import SqsConsumer, default_tenant_share, polling_client, start_pollers
+from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,6 @@ class LocalStack:
         config = self.config
         os.environ.update(aws_environment(config.aws_port, config.dynamodb_port))
         os.environ.update({"WEBHOOK_ALLOW_LOOPBACK": "1", "JWT_SECRET": config.jwt_secret, "PYTHONUNBUFFERED": "1"})
-        default_tenant_share(config.workers)
 
     def dead_child(self) -> ChildProcess | None:
         return next((child for child in self.children if not child.alive()), None)

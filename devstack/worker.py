@@ -16,7 +16,7 @@ from pathlib import Path
 
 from devstack.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
 from devstack.processes import stop_requested
-from devstack.sqs_consumer import SqsConsumer, default_tenant_share, polling_client, start_pollers
+from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ def start_consumers(project_dir: Path, stage: str, workers: int) -> list[SqsCons
         # Without it boto3 would reach real AWS with whatever credentials the shell holds.
         raise WorkerError("AWS_ENDPOINT_URL is not set: point it at the running stack's emulator")
     apply_stage_environment(project_dir, stage)
-    default_tenant_share(workers)
     app = load_app(project_dir)
     new_context = context_factory(project_dir, stage, app.app_name)
     return start_pollers(app, polling_client(workers), workers, new_context)
