@@ -59,11 +59,17 @@ def capture(capsys: pytest.CaptureFixture[str]) -> Iterator[Captured]:
     stream = io.StringIO()
     handler = cast(logging.StreamHandler, telemetry.logger.registered_handler)  # type: ignore[type-arg]
     previous = handler.setStream(stream)
+    # The app's logger shares the service's name: a Chalice app loaded again in this process (the local
+    # stack's loader, in an earlier test) sets it to ERROR; Lambda loads the app once, before any line.
+    service_log = logging.getLogger(telemetry.SERVICE)
+    level = service_log.level
+    service_log.setLevel(logging.INFO)
     telemetry.metrics.clear_metrics()
     telemetry.logger.thread_safe_clear_keys()
     try:
         yield Captured(stream, capsys)
     finally:
+        service_log.setLevel(level)
         if previous is not None:
             handler.setStream(previous)
         telemetry.metrics.clear_metrics()
