@@ -29,7 +29,7 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.retry import retry_selection
-from chalicelib.cleanups.selection import conditions_of as selection_conditions
+from chalicelib.cleanups.selection import conditions_of
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
@@ -41,7 +41,7 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
     """The ids to delete; None when more match than a request selects and the worker selects them
     (`chalicelib.cleanups.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
     settings = ports.settings
-    conditions = selection_conditions(resource_type, filters)
+    conditions = conditions_of(resource_type, filters)
     if selection.in_worker(settings):
         ids = ports.records.select_ids(tenant, resource_type, conditions, settings.select_in_request_records)
         return ids if len(ids) <= settings.select_in_request_records else None

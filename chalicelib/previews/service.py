@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.cleanups.exceptions import TooManyRecordsError
-from chalicelib.cleanups.services import selection_conditions
+from chalicelib.cleanups.selection import conditions_of
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.idempotency import Claim
 from chalicelib.previews.model import SAMPLE_SIZE, Preview, new_preview, validate_create
@@ -21,7 +21,7 @@ def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any], cla
     validate_create(attributes)
     resource_type, filters = attributes["resource_type"], attributes.get("filters") or {}
     limit = ports.settings.max_cleanup_records
-    selection = ports.records.preview(tenant, resource_type, selection_conditions(resource_type, filters),
+    selection = ports.records.preview(tenant, resource_type, conditions_of(resource_type, filters),
                                       limit=limit, sample_size=SAMPLE_SIZE)
     if len(selection.ids) > limit:
         raise TooManyRecordsError(limit)
