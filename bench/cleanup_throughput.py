@@ -166,3 +166,34 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
             costs.append(cost.row(records, items, variants, backend, note))
         rows.append(row)
     return rows + costs, completed
+
+
+def main() -> int:
+    """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
+    import json
+    import sys
+
+    from bench.__main__ import raw_tenant, rows_stream
+    from bench.data import seed_sets
+    from bench.stack import DEV_LIVE_CLIENT, BenchStack, tenant_of
+
+    rows = rows_stream()
+    records = int(os.environ.get("BENCH_RECORDS") or 2_000)
+    concurrencies = [int(n) for n in (os.environ.get("BENCH_WORKERS") or "1,2,4").split(",") if n.strip()]
+    default_workers = int(os.environ.get("WORKERS") or 2)
+    stack = BenchStack("dynamodb-local", workers=default_workers).start()
+    try:
+        live = tenant_of(DEV_LIVE_CLIENT)
+        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n))]
+        *pairs, off_set = seed_sets([*wanted, (live, records)], chunk=records)
+        runs = [Concurrency(n, pairs[2 * i], pairs[2 * i + 1]) for i, n in enumerate(concurrencies)]
+        found, _ = run(Api(stack.api_url, DEV_LIVE_CLIENT), stack, runs, off_set, default_workers, "dynamodb-local")
+    finally:
+        stack.stop()
+    for row in found:
+        rows.write(json.dumps(row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # spawned seeding processes import this module too
+    raise SystemExit(main())
