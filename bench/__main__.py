@@ -97,8 +97,7 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         out(row)
         out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
-        out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers,
-                                  throttle_accuracy.throttled_sub_batch(), backend, note))
+        out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers, backend, note))
         if backend == "dynamodb-local":
             for row in tenant_fairness.run(stack, _int("BENCH_FAIRNESS_RECORDS", records), tenant_fairness.gates(),
                                            backend):

@@ -171,7 +171,6 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
 def main() -> int:
     """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
     import json
-    import sys
 
     from bench.__main__ import raw_tenant, rows_stream
     from bench.data import seed_sets
