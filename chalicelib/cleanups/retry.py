@@ -4,6 +4,11 @@ It selects the records its original selected (the original's snapshot) that stil
 the original's errors and what an interrupt left unprocessed. The existence check reads
 the snapshot's ids by key only. The new cleanup's own `created_at` is its cutoff, so a
 record modified before the retry (an error of the original) is deleted this time.
+
+An original larger than what a request selects (SELECT_IN_REQUEST_RECORDS, with
+MAX_CLEANUP_RECORDS raised past it) is retried like a large cleanup: the create answers
+at once and the worker reads the snapshot page by page (`snapshot_page`, called by
+`chalicelib.cleanups.selection`), its cursor the number of the original's next batch.
 """
 from __future__ import annotations
 
@@ -17,8 +22,9 @@ from chalicelib.tenancy import Tenant
 
 
 def retry_selection(ports: Ports, tenant: Tenant, original_id: str,
-                    attributes: dict[str, Any]) -> tuple[str, list[str]]:
-    """The original's resource type and the ids of its snapshot that still exist, in id order."""
+                    attributes: dict[str, Any]) -> tuple[str, list[str] | None]:
+    """The original's resource type and the ids of its snapshot that still exist, in id order; None for
+    the ids when the worker selects them (the original is larger than a request selects)."""
     if "filters" in attributes:
         raise RetryNotAllowedError("A retry deletes what its original selected: it takes no filters",
                                    pointer="/data/attributes/filters")
@@ -26,8 +32,25 @@ def retry_selection(ports: Ports, tenant: Tenant, original_id: str,
     if attributes.get("resource_type", original.resource_type) != original.resource_type:
         raise RetryNotAllowedError(f"resource_type must be {original.resource_type}, the retried cleanup's",
                                    pointer="/data/attributes/resource_type")
+    if original.records_count > ports.settings.select_in_request_records:  # a large cleanup's: the worker reads it
+        return original.resource_type, None
     remaining = ports.records.existing_ids(tenant, original.resource_type, _snapshot(ports, original))
     return original.resource_type, remaining
+
+
+def snapshot_page(ports: Ports, retry: Cleanup, size: int) -> tuple[list[str], bool, str]:
+    """The next page of a large retry's selection: the ids that still exist among the original's next
+    whole batches (about `size` ids), whether batches follow, and the cursor past them."""
+    if retry.retry_of is None:
+        raise ValueError(f"cleanup {retry.id} retries no cleanup")
+    original = _original(ports, retry.tenant, retry.retry_of)
+    number = int(retry.selection_cursor or 0)
+    ids: list[str] = []
+    while number < original.batch_count and len(ids) < size:
+        ids += _batch(ports, original, number)
+        number += 1
+    remaining = ports.records.existing_ids(retry.tenant, original.resource_type, ids)
+    return remaining, number < original.batch_count, str(number)
 
 
 def _original(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
@@ -41,13 +64,14 @@ def _original(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
 
 
 def _snapshot(ports: Ports, original: Cleanup) -> list[str]:
-    ids: list[str] = []
-    for number in range(original.batch_count):
-        batch = ports.cleanups.batch_ids(original.tenant, original.id, number)
-        if not batch:  # a planned batch is never empty: this one went with its cleanup's delete
-            raise RetryNotAllowedError(f"There is no cleanup {original.id} to retry")
-        ids += batch
-    return ids
+    return [i for number in range(original.batch_count) for i in _batch(ports, original, number)]
+
+
+def _batch(ports: Ports, original: Cleanup, number: int) -> list[str]:
+    batch = ports.cleanups.batch_ids(original.tenant, original.id, number)
+    if not batch:  # a planned batch is never empty: this one went with its cleanup's delete
+        raise RetryNotAllowedError(f"There is no cleanup {original.id} to retry")
+    return batch
 
 
 def retried_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup | None:

@@ -30,6 +30,8 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.catalog import get_type
+from chalicelib.cleanups import retry
+from chalicelib.cleanups.exceptions import RetryNotAllowedError
 from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_messages, complete, interrupt, plan_batches
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.transitions import commit_transition
@@ -96,20 +98,34 @@ def continue_selection(ports: Ports, tenant: Tenant, cleanup_id: str, page: int)
 def _next_page(ports: Ports, cleanup: Cleanup) -> tuple[Cleanup, list[list[str]]]:
     """The cleanup as the next page leaves it, and the page's batches (none when the selection fails)."""
     settings = ports.settings
-    ids, more = ports.records.select_page(cleanup.tenant, cleanup.resource_type,
-                                          conditions_of(cleanup.resource_type, cleanup.filters),
-                                          cleanup.selection_cursor, page_size(settings, cleanup.batch_size))
-    total = cleanup.records_count + len(ids)
     moment = iso(ports.clock.now())
-    failure = _failure(settings, cleanup, total, more)
+    try:
+        ids, more, cursor = _page(ports, cleanup, page_size(settings, cleanup.batch_size))
+    except RetryNotAllowedError as gone:  # the retried cleanup was deleted meanwhile
+        failure: dict[str, Any] | None = {"base": [f"{gone}: nothing was deleted"]}
+    else:
+        failure = _failure(settings, cleanup, cleanup.records_count + len(ids), more)
     if failure is not None:
         return replace(cleanup, errors_log={**cleanup.errors_log, FAILED: failure}, updated_at=moment), []
     batches = plan_batches(ids, cleanup.batch_size)
+    # A retry's page may end in a part-filled batch: count its sub-batches batch by batch.
+    sub_batches = sum(-(-len(batch) // cleanup.sub_batch_size) for batch in batches)
     return replace(
-        cleanup, records_count=total, batch_count=cleanup.batch_count + len(batches),
-        sub_batch_count=-(-total // cleanup.sub_batch_size), selection_cursor=ids[-1] if ids else None,
+        cleanup, records_count=cleanup.records_count + len(ids), batch_count=cleanup.batch_count + len(batches),
+        sub_batch_count=cleanup.sub_batch_count + sub_batches, selection_cursor=cursor,
         selection_pages=cleanup.selection_pages + 1, selecting=more, updated_at=moment,
     ), batches
+
+
+def _page(ports: Ports, cleanup: Cleanup, size: int) -> tuple[list[str], bool, str | None]:
+    """The page's ids, whether more follow, and the cursor after it: the filters' matches above the last
+    id, or for a retry the original's next batches (`chalicelib.cleanups.retry.snapshot_page`)."""
+    if cleanup.retry_of is not None:
+        return retry.snapshot_page(ports, cleanup, size)
+    ids, more = ports.records.select_page(cleanup.tenant, cleanup.resource_type,
+                                          conditions_of(cleanup.resource_type, cleanup.filters),
+                                          cleanup.selection_cursor, size)
+    return ids, more, ids[-1] if ids else cleanup.selection_cursor
 
 
 def _failure(settings: Settings, cleanup: Cleanup, total: int, more: bool) -> dict[str, Any] | None:

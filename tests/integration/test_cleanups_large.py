@@ -134,3 +134,24 @@ def test_select_page_on_several_relationship_queries_misses_nothing(records: Any
         after = page[-1] if page else after
     # Then every price is read once, in id order
     assert seen == records_api.select_ids(tenant, "prices", conditions) and len(seen) == 30
+
+
+@pytest.mark.usefixtures("large")
+def test_retry_of_a_large_cleanup_selects_its_snapshot_in_the_worker_on_moto(
+        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
+    # Given a large cleanup of 20 skus interrupted once its first batch (4 skus) was deleted
+    doomed = set(skus(records, 20))
+    original = create(tenant, events)
+    while kinds(messages := receive_all()) == ["cleanup_selection"]:
+        deliver([m["Body"] for m in messages], events)
+    deliver([messages[0]["Body"]], events)  # the first batch only; the others are lost with the interrupt
+    cleanups.interrupt_cleanup(ports(events), tenant, original.id, APP_ACTOR)
+    assert store.get(tenant, original.id).processed_count == 4
+    # When it is retried and the queue is drained, every message delivered twice
+    again = cleanups.create_cleanup(ports(events), tenant, {}, APP_ACTOR, retry_of=original.id)
+    assert (again.selecting, again.records_count) == (True, 0)
+    drain(events, order=lambda bodies: bodies + bodies)
+    # Then the retry selected the 16 left page by page and deleted them exactly
+    final = store.get(tenant, again.id)
+    assert (final.status, final.records_count, final.processed_count) == ("completed", 16, 16)
+    assert set(records_api.select_ids(tenant, "skus", [])) & doomed == set()

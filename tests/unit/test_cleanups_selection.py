@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib import cleanups
+from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.exceptions import TooManyRecordsError
 from chalicelib.cleanups.selection import FAILED
 from tests.unit.fakes import World, settings
@@ -258,3 +259,72 @@ def test_deleting_a_selecting_cleanup_removes_its_partial_snapshot() -> None:
     assert world.cleanups.cleanups == {}
     assert world.records.pages_read == 2
 
+
+
+def interrupted_large(world: World, doomed: list[str]) -> Cleanup:
+    """A large cleanup of `doomed`, selected, whose first and fourth batches were deleted before an interrupt."""
+    cleanup = create(world)
+    for _ in range(PAGES):
+        world.deliver(world.queue.take())
+    batches = world.queue.take()
+    world.deliver([batches[0], batches[3]])
+    return cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+
+
+def retry(world: World, original: Cleanup) -> Cleanup:
+    return cleanups.create_cleanup(world.ports, TENANT, {}, ACTOR, retry_of=original.id)
+
+
+def test_retry_of_a_large_cleanup_selects_in_the_worker_and_deletes_what_is_left_exactly() -> None:
+    # Given a large cleanup of thirty skus interrupted after two of its batches (8 skus) were deleted,
+    world = large_world()
+    doomed = skus(world, 30)
+    original = interrupted_large(world, doomed)
+    for gone in (doomed[5], doomed[9]):  # and a client deleted one sku in each of the first two pages
+        del world.records.records[(TENANT.key, "skus", gone)]
+    left = sorted(world.records.ids(TENANT, "skus") & set(doomed))
+    assert (original.processed_count, len(left)) == (8, 20)
+    # When it is retried
+    again = retry(world, original)
+    # Then the create answers at once, selecting, with only a selection message: the worker reads the snapshot
+    assert (again.status, again.selecting, again.records_count) == ("pending", True, 0)
+    assert kinds(world.queue.messages) == ["cleanup_selection"]
+    world.drain()
+    # And it deleted the 20 left, counted once each, its part-filled batches counted sub-batch by sub-batch
+    after = assert_exact(world, again, left)
+    assert (after.status, after.records_count, after.processed_count) == ("completed", 20, 20)
+    assert world.records.ids(TENANT, "skus") & set(doomed) == set()
+
+
+def test_retry_of_a_large_cleanup_crash_mid_page_resumes_without_counting_twice() -> None:
+    # Given the retry of a large interrupted cleanup whose second page dies before its checkpoint
+    world = large_world()
+    doomed = skus(world, 30)
+    original = interrupted_large(world, doomed)
+    left = sorted(world.records.ids(TENANT, "skus") & set(doomed))
+    again = retry(world, original)
+    world.faults.arm("checkpoint_selection:before", skip=1)
+    world.drain()
+    # When the reconciler sends the page again once its lease expired
+    world.clock.advance(STALE)
+    cleanups.reconcile(world.ports)
+    world.drain()
+    # Then the selection resumed from its checkpoint and the counts are exact
+    after = assert_exact(world, again, left)
+    assert (after.status, after.records_count, after.processed_count) == ("completed", 22, 22)
+
+
+def test_retry_of_a_large_cleanup_deleted_meanwhile_stops_with_the_reason() -> None:
+    # Given the retry of a large interrupted cleanup, and the original deleted before the worker selects
+    world = large_world()
+    doomed = skus(world, 30)
+    original = interrupted_large(world, doomed)
+    again = retry(world, original)
+    cleanups.delete_cleanup(world.ports, TENANT, original.id, ACTOR)
+    # When the worker selects
+    world.drain()
+    # Then the retry is interrupted with the reason, nothing more deleted
+    after = final(world, again)
+    assert after.status == "interrupted"
+    assert "There is no cleanup" in after.errors_log[FAILED]["base"][0]
+    assert len(world.records.ids(TENANT, "skus") & set(doomed)) == 22
