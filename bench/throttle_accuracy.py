@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Any
 
@@ -146,6 +145,9 @@ def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") ->
 
 
 def main() -> int:
+    from bench.__main__ import rows_stream  # stdout carries the row alone (the service logs to stdout)
+
+    rows = rows_stream()
     workers = 2
     stack = BenchStack("dynamodb-local", workers=workers).start()
     try:
@@ -153,7 +155,7 @@ def main() -> int:
         row = run(Api(stack.api_url, client), tenant_of(client), workers, "dynamodb-local")
     finally:
         stack.stop()
-    print(json.dumps(row), file=sys.stdout)
+    rows.write(json.dumps(row) + "\n")
     return 0
 
 
