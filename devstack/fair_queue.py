@@ -105,10 +105,6 @@ class FairQueue:
             held, self._held = list(self._held.values()), {}
         self._change_visibility([item.message for item in held], 0)
 
-    def held_count(self) -> int:
-        with self._lock:
-            return len(self._held)
-
     def _sweep(self) -> None:
         now = time.monotonic()
         self._refresh([held for held in self._held.values() if now - held.since >= self._timeout / 2])
