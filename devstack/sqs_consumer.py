@@ -6,7 +6,10 @@ SQS event and a context, then deletes only the messages not reported in
 `batchItemFailures` (ReportBatchItemFailures). If the handler raises, nothing is
 deleted and the batch comes back after the visibility timeout; moto's queue
 applies the RedrivePolicy, so a message received `maxReceiveCount` times moves
-to the DLQ. Stopping lets the in-flight batch finish.
+to the DLQ. The pollers of a source take their messages through one
+`devstack.fair_queue.FairQueue`, which delivers them in SQS fair queues' order
+(a quiet tenant's message before a noisy tenant's backlog). Stopping lets the
+in-flight batches finish and makes the messages received ahead visible again.
 """
 from __future__ import annotations
 
@@ -25,11 +28,10 @@ from botocore.config import Config as BotoConfig
 from chalice.app import Chalice, SQSEventConfig
 
 from devstack.embedded_aws import REGION
+from devstack.fair_queue import MAX_RECEIVE, FairQueue
 from devstack.lambda_runtime import ContextFactory, Handler, default_context, event_handler
 
 logger = logging.getLogger(__name__)
-
-_MAX_RECEIVE = 10  # SQS's cap per ReceiveMessage call
 
 
 @dataclass(frozen=True)
@@ -117,17 +119,23 @@ class SqsConsumer:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._queue_url: str = sqs.get_queue_url(QueueName=source.queue_name)["QueueUrl"]
-        self._queue_arn: str = sqs.get_queue_attributes(
-            QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["QueueArn", "VisibilityTimeout"])["Attributes"]
+        self._queue_arn: str = attributes["QueueArn"]
+        self._visibility_timeout = int(attributes["VisibilityTimeout"])
+        self._queue = FairQueue(sqs, self._queue_url, self._visibility_timeout)
 
     def start(self) -> None:
         for number in range(self._workers):
             thread = threading.Thread(target=self._run, name=f"sqs-{self._source.name}-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        keeper = threading.Thread(target=self._keep_invisible, name=f"sqs-{self._source.name}-keeper", daemon=True)
+        keeper.start()
+        self._threads.append(keeper)
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Stop polling; each poller finishes the batch it holds before exiting."""
+        """Stop polling; each poller finishes the batch it holds, then what was received ahead is released."""
         self._stopping.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
@@ -135,6 +143,15 @@ class SqsConsumer:
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         if self._threads:
             logger.warning("%d poller(s) still busy after %.0fs", len(self._threads), timeout)
+        self._queue.release_all()
+
+    def _keep_invisible(self) -> None:
+        # Sweeps even while every poller is inside a long handler, which is when the held messages wait longest.
+        while not self._stopping.wait(min(1.0, self._visibility_timeout / 4)):
+            try:
+                self._queue.keep_invisible()
+            except Exception:
+                logger.exception("visibility of the messages held for %s not extended", self._source.queue_name)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -149,12 +166,22 @@ class SqsConsumer:
         """Receive one batch, invoke the handler, delete what succeeded; returns the batch size."""
         messages = self._receive_batch()
         if messages:
-            self._invoke(messages)
+            try:
+                self._invoke(messages)
+            finally:
+                self._queue.finished(messages)
         return len(messages)
 
     def _receive_batch(self) -> list[dict[str, Any]]:
-        source = self._source
         batch: list[dict[str, Any]] = []
+        try:
+            return self._fill_batch(batch)
+        except Exception:
+            self._queue.finished(batch)  # taken but never handled: back after their visibility timeout
+            raise
+
+    def _fill_batch(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        source = self._source
         window_ends: float | None = None
         while len(batch) < source.batch_size:
             if not batch:
@@ -163,7 +190,7 @@ class SqsConsumer:
                 wait = 0  # no batching window: take what is already there, then invoke
             else:
                 wait = max(0, min(20, math.ceil(window_ends - time.monotonic())))  # whole seconds only
-            received = self._receive(min(_MAX_RECEIVE, source.batch_size - len(batch)), wait)
+            received = self._queue.take(min(MAX_RECEIVE, source.batch_size - len(batch)), wait)
             if not batch and not received:
                 return []
             if not batch and source.window_seconds:
@@ -173,14 +200,6 @@ class SqsConsumer:
             if (not received and window_over) or self._stopping.is_set():
                 break
         return batch
-
-    def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
-        response = self._sqs.receive_message(
-            QueueUrl=self._queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=wait,
-            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
-        )
-        messages: list[dict[str, Any]] = response.get("Messages", [])
-        return messages
 
     def _invoke(self, messages: Sequence[Mapping[str, Any]]) -> None:
         records = [lambda_record(message, self._queue_arn, self._region) for message in messages]
@@ -194,8 +213,8 @@ class SqsConsumer:
 
     def _delete(self, records: Iterable[Mapping[str, Any]]) -> None:
         pending = list(records)
-        for start in range(0, len(pending), _MAX_RECEIVE):
-            chunk = pending[start:start + _MAX_RECEIVE]
+        for start in range(0, len(pending), MAX_RECEIVE):
+            chunk = pending[start:start + MAX_RECEIVE]
             response = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=[
                 {"Id": str(index), "ReceiptHandle": record["receiptHandle"]} for index, record in enumerate(chunk)
             ])
