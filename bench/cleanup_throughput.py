@@ -1,8 +1,10 @@
 """Rows `cleanup_throughput` (one per WORKERS value) and `cleanup_cost`: seeded sets deleted by cleanups and raw.
 
-Per WORKERS value, two identical seeded sets one after the other on the same stack: a cleanup
-with the write-ahead archive (the default) run by that many pollers, and the raw baseline
-(`bench.raw`) run by as many threads. At the default WORKERS a third set is cleaned up with
+Per WORKERS value, three identical seeded sets one after the other on the same stack: a cleanup
+with the write-ahead archive (the default) run by that many pollers, the raw baseline
+(`bench.raw`: the issue's `ratio_vs_raw`) and the strict raw baseline (`bench.raw_strict`: the
+cleanup's guarantees by hand, so `ratio_vs_raw_strict` is what orchestration costs on top of
+them) run by as many threads. At the default WORKERS a third set is cleaned up with
 ARCHIVE_DELETES=0 (the worker reads its settings per message, so the variable switches it for
 the next cleanup). cleanup_s runs from just before the POST to the cleanup's
 `completed_at` (stamped by the server in this process, same clock), so the polling interval
@@ -23,6 +25,7 @@ from typing import Any
 from bench import cost
 from bench.data import NAMING_TYPES, SeededSet, count_deletable
 from bench.raw import RawOutcome, raw_delete
+from bench.raw_strict import raw_strict_delete
 from bench.stack import Api, BenchStack, progress
 from chalicelib.config import get_settings
 from chalicelib.tenancy import parse_iso
@@ -100,15 +103,16 @@ def run_cleanup(api: Api, seeded: SeededSet, label: str) -> CleanupRun:
 
 @dataclass(frozen=True)
 class Concurrency:
-    """One WORKERS value: its cleanup's set and its raw baseline's (same shape, another tenant)."""
+    """One WORKERS value: its cleanup's set and its raw baselines' (same shape, a tenant each)."""
 
     workers: int
     cleanup_set: SeededSet
     raw_set: SeededSet
+    strict_set: SeededSet
 
 
-def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, on_cost: dict[str, float], backend: str,
-                    note: str) -> dict[str, Any]:
+def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, strict: RawOutcome, on_cost: dict[str, float],
+                    backend: str, note: str) -> dict[str, Any]:
     records = on.records
     row: dict[str, Any] = {
         "name": "cleanup_throughput", "workers": workers, "raw_threads": raw.threads, "records": records,
@@ -116,6 +120,8 @@ def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, on_cost: dict
         "records_per_s": round(records / on.seconds, 1), "raw_s": round(raw.seconds, 2),
         "raw_records_per_s": round(records / raw.seconds, 1),
         "ratio_vs_raw": round(raw.seconds / on.seconds, 3), "ratio_vs_raw_goal": RAW_RATIO_GOAL,
+        "raw_strict_s": round(strict.seconds, 2), "raw_strict_calls_per_1k": round(1000 * strict.calls / records, 1),
+        "ratio_vs_raw_strict": round(strict.seconds / on.seconds, 3),
         "calls_per_1k": on_cost["calls_per_1k"], "min_calls_per_1k": on_cost["min_calls_per_1k"],
         "calls_vs_min": on_cost["calls_vs_min"], "calls_vs_min_goal": cost.CALLS_GOAL, "backend": backend,
     }
@@ -132,6 +138,12 @@ def _raw(raw_set: SeededSet, threads: int) -> tuple[RawOutcome, cost.Usage]:
     return raw, usage
 
 
+def _raw_strict(strict_set: SeededSet, threads: int) -> RawOutcome:
+    strict = raw_strict_delete(strict_set.tenant, threads)
+    progress(f"  raw strict x{threads}: {strict.seconds:.2f}s, {strict.items_deleted} items, {strict.calls} calls")
+    return strict
+
+
 def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: SeededSet, default_workers: int,
         backend: str, note: str = "") -> tuple[list[dict[str, Any]], str]:
     """A `cleanup_throughput` row per WORKERS value (the raw baseline at as many threads), the archive-off
@@ -145,12 +157,14 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
         stack.resize(workers)
         on = run_cleanup(api, concurrency.cleanup_set, f"archive on, {workers} workers")
         raw, raw_usage = _raw(concurrency.raw_set, workers)
-        if on.items_deleted != raw.items_deleted:
-            raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} items")
+        strict = _raw_strict(concurrency.strict_set, workers)
+        if not on.items_deleted == raw.items_deleted == strict.items_deleted:
+            raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} vs "
+                               f"{strict.items_deleted} items")
         records, items = on.records, on.items_deleted
         sub_batches = math.ceil(records / get_settings().sub_batch_size)
         on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
-        row = _throughput_row(workers, on, raw, on_cost, backend, note)
+        row = _throughput_row(workers, on, raw, strict, on_cost, backend, note)
         completed = on.id
         if workers == default_workers:
             with archive_off():
@@ -171,9 +185,8 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
 def main() -> int:
     """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
     import json
-    import sys
 
-    from bench.__main__ import raw_tenant, rows_stream
+    from bench.__main__ import raw_tenant, rows_stream, strict_tenant
     from bench.data import seed_sets
     from bench.stack import DEV_LIVE_CLIENT, BenchStack, tenant_of
 
@@ -184,9 +197,9 @@ def main() -> int:
     stack = BenchStack("dynamodb-local", workers=default_workers).start()
     try:
         live = tenant_of(DEV_LIVE_CLIENT)
-        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n))]
-        *pairs, off_set = seed_sets([*wanted, (live, records)], chunk=records)
-        runs = [Concurrency(n, pairs[2 * i], pairs[2 * i + 1]) for i, n in enumerate(concurrencies)]
+        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
+        *triples, off_set = seed_sets([*wanted, (live, records)], chunk=records)
+        runs = [Concurrency(n, *triples[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
         found, _ = run(Api(stack.api_url, DEV_LIVE_CLIENT), stack, runs, off_set, default_workers, "dynamodb-local")
     finally:
         stack.stop()
