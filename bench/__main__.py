@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from bench import (
     api_latency,
+    backend_costs,
     capacity,
     cleanup_throughput,
     interrupt_latency,
@@ -96,6 +97,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         stack.resize(workers)
         for row in rows:
             out(row)
+        if backend == "dynamodb-local":
+            out(backend_costs.run(stack))
         interrupt_records = large_set.counts["skus"] // len(large_set.tags)
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)
