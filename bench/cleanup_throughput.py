@@ -10,19 +10,21 @@ the next cleanup). cleanup_s runs from just before the POST to the cleanup's
 `completed_at` (stamped by the server in this process, same clock), so the polling interval
 adds nothing to it. Calls are every AWS call counted by `bench.calls` over a cleanup (API,
 workers, the pollers' receives and deletes, the reconciler), less the status polls' own
-(measured per GET after the run, when nothing else touches AWS); see `bench.cost`.
+(measured per GET after the run, when nothing else touches AWS); see `bench.cost`. On DynamoDB
+Local each variant's `*_backend_cpu_s` is the emulator process's CPU over it (`bench.backend_costs`).
 """
 from __future__ import annotations
 
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import cost
+from bench.backend_costs import process_cpu
 from bench.data import NAMING_TYPES, SeededSet, count_deletable
 from bench.raw import RawOutcome, raw_delete
 from bench.raw_strict import raw_strict_delete
@@ -30,6 +32,7 @@ from bench.stack import Api, BenchStack, progress
 from chalicelib.config import get_settings
 from chalicelib.tenancy import parse_iso
 
+T = TypeVar("T")
 POLL_SECONDS = 0.5
 ARCHIVE_RATIO_GOAL = 0.8
 RAW_RATIO_GOAL = 0.8
@@ -112,7 +115,7 @@ class Concurrency:
 
 
 def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, strict: RawOutcome, on_cost: dict[str, float],
-                    backend: str, note: str) -> dict[str, Any]:
+                    cpu: dict[str, float], backend: str, note: str) -> dict[str, Any]:
     records = on.records
     row: dict[str, Any] = {
         "name": "cleanup_throughput", "workers": workers, "raw_threads": raw.threads, "records": records,
@@ -125,6 +128,7 @@ def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, strict: RawOu
         "calls_per_1k": on_cost["calls_per_1k"], "min_calls_per_1k": on_cost["min_calls_per_1k"],
         "calls_vs_min": on_cost["calls_vs_min"], "calls_vs_min_goal": cost.CALLS_GOAL, "backend": backend,
     }
+    row.update({f"{variant}_backend_cpu_s": round(seconds, 2) for variant, seconds in cpu.items()})
     if note:
         row["note"] = note
     return row
@@ -136,6 +140,22 @@ def _raw(raw_set: SeededSet, threads: int) -> tuple[RawOutcome, cost.Usage]:
     usage = cost.since(before).only("dynamodb")  # the pollers' idle receives go on meanwhile
     progress(f"  raw x{threads}: {raw.seconds:.2f}s, {raw.items_deleted} items, {raw.calls} calls")
     return raw, usage
+
+
+class _BackendCpu:
+    """The emulator's CPU seconds over each variant, by name (none on moto: it serves SQS and S3 too)."""
+
+    def __init__(self, stack: BenchStack) -> None:
+        self.pid = stack.child_pid("DynamoDB Local") if stack.backend == "dynamodb-local" else None
+        self.seconds: dict[str, float] = {}
+
+    def over(self, variant: str, work: Callable[..., T], *args: Any) -> T:
+        if self.pid is None:
+            return work(*args)
+        before = process_cpu(self.pid)
+        result = work(*args)
+        self.seconds[variant] = process_cpu(self.pid) - before
+        return result
 
 
 def _raw_strict(strict_set: SeededSet, threads: int) -> RawOutcome:
@@ -155,16 +175,17 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
         workers = concurrency.workers
         progress(f"cleanup_throughput[{backend}] WORKERS={workers}: cleanup, raw at {workers} threads")
         stack.resize(workers)
-        on = run_cleanup(api, concurrency.cleanup_set, f"archive on, {workers} workers")
-        raw, raw_usage = _raw(concurrency.raw_set, workers)
-        strict = _raw_strict(concurrency.strict_set, workers)
+        cpu = _BackendCpu(stack)
+        on = cpu.over("cleanup", run_cleanup, api, concurrency.cleanup_set, f"archive on, {workers} workers")
+        raw, raw_usage = cpu.over("raw", _raw, concurrency.raw_set, workers)
+        strict = cpu.over("raw_strict", _raw_strict, concurrency.strict_set, workers)
         if not on.items_deleted == raw.items_deleted == strict.items_deleted:
             raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} vs "
                                f"{strict.items_deleted} items")
         records, items = on.records, on.items_deleted
         sub_batches = math.ceil(records / get_settings().sub_batch_size)
         on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
-        row = _throughput_row(workers, on, raw, strict, on_cost, backend, note)
+        row = _throughput_row(workers, on, raw, strict, on_cost, cpu.seconds, backend, note)
         completed = on.id
         if workers == default_workers:
             with archive_off():

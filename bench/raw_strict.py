@@ -104,7 +104,7 @@ def raw_strict_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
         roots_pk = partition(tenant, ROOT_TYPE)
         groups = [_group(tenant, item, images) for key, item in sorted(images.items()) if key[0] == roots_pk]
         per_object = [groups[start:start + ROOTS_PER_OBJECT] for start in range(0, len(groups), ROOTS_PER_OBJECT)]
-        written = sum(pool.map(lambda numbered: _delete_chunk(client, s3, tenant, *numbered, cutoff),
-                               enumerate(per_object)))
+        written = sum(pool.map(lambda number, chunk: _delete_chunk(client, s3, tenant, number, chunk, cutoff),
+                               range(len(per_object)), per_object))
     calls = sum(c for _, c in listed) + sum(c for _, c in read) + written
     return RawOutcome(sum(map(len, groups)), time.monotonic() - started, calls, threads)
