@@ -2,8 +2,8 @@
 
 Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this process (see
 `bench.stack`), one seeding serves every row: per BENCH_WORKERS value a set for the cleanup (the
-live dev tenant, one seed tag each) and an identical one for the raw baseline (a tenant of its
-own), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
+live dev tenant, one seed tag each) and identical ones for the raw and the strict raw baselines
+(a tenant each), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
 the selection row, whose first 10,000-sku tag the interrupt row then uses. The preview row
 seeds its own skus (with five associated records each).
 Progress goes to stderr.
@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from bench import (
     api_latency,
+    backend_costs,
     capacity,
     cleanup_throughput,
     interrupt_latency,
@@ -49,6 +50,11 @@ from chalicelib.tenancy import Tenant
 def raw_tenant(workers: int) -> Tenant:
     """The raw baseline's tenant at `workers` threads: it deletes whole partitions."""
     return Tenant(f"BenchRaw{workers}", "test")
+
+
+def strict_tenant(workers: int) -> Tenant:
+    """The strict raw baseline's tenant at `workers` threads (`bench.raw_strict`)."""
+    return Tenant(f"BenchStrict{workers}", "test")
 
 
 def rows_stream() -> TextIO:
@@ -75,14 +81,14 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         limit = get_settings().max_cleanup_records
         if records > limit:
             raise SystemExit(f"BENCH_RECORDS={records} is over MAX_CLEANUP_RECORDS={limit}: one cleanup cannot take it")
-        sets = 2 * len(concurrencies) + 1
+        sets = 3 * len(concurrencies) + 1
         progress(f"[{backend}] seeding {records} x {sets} + {large} skus (6 items each)")
         # The large set in chunks of `records` skus (one tag each): the interrupt row cleans up one tag.
         live = tenant_of(DEV_LIVE_CLIENT)
-        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n))]
-        *pairs, off_set, large_set = seed_sets([*wanted, (live, records), (tenant_of(DEV_TEST_CLIENT), large)],
+        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
+        *triples, off_set, large_set = seed_sets([*wanted, (live, records), (tenant_of(DEV_TEST_CLIENT), large)],
                                                chunk=records)
-        runs = [cleanup_throughput.Concurrency(n, pairs[2 * i], pairs[2 * i + 1]) for i, n in enumerate(concurrencies)]
+        runs = [cleanup_throughput.Concurrency(n, *triples[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
         progress(f"[{backend}] seeded in {time.monotonic() - started:.0f}s")
         for row in selection_read_amplification.run(large_set, backend, note):
             out(row)
@@ -91,6 +97,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         stack.resize(workers)
         for row in rows:
             out(row)
+        if backend == "dynamodb-local":
+            out(backend_costs.run(stack))
         interrupt_records = large_set.counts["skus"] // len(large_set.tags)
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)

@@ -1,32 +1,38 @@
 """Rows `cleanup_throughput` (one per WORKERS value) and `cleanup_cost`: seeded sets deleted by cleanups and raw.
 
-Per WORKERS value, two identical seeded sets one after the other on the same stack: a cleanup
-with the write-ahead archive (the default) run by that many pollers, and the raw baseline
-(`bench.raw`) run by as many threads. At the default WORKERS a third set is cleaned up with
+Per WORKERS value, three identical seeded sets one after the other on the same stack: a cleanup
+with the write-ahead archive (the default) run by that many pollers, the raw baseline
+(`bench.raw`: the issue's `ratio_vs_raw`) and the strict raw baseline (`bench.raw_strict`: the
+cleanup's guarantees by hand, so `ratio_vs_raw_strict` is what orchestration costs on top of
+them) run by as many threads. At the default WORKERS a third set is cleaned up with
 ARCHIVE_DELETES=0 (the worker reads its settings per message, so the variable switches it for
 the next cleanup). cleanup_s runs from just before the POST to the cleanup's
 `completed_at` (stamped by the server in this process, same clock), so the polling interval
 adds nothing to it. Calls are every AWS call counted by `bench.calls` over a cleanup (API,
 workers, the pollers' receives and deletes, the reconciler), less the status polls' own
-(measured per GET after the run, when nothing else touches AWS); see `bench.cost`.
+(measured per GET after the run, when nothing else touches AWS); see `bench.cost`. On DynamoDB
+Local each variant's `*_backend_cpu_s` is the emulator process's CPU over it (`bench.backend_costs`).
 """
 from __future__ import annotations
 
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import cost
+from bench.backend_costs import process_cpu
 from bench.data import NAMING_TYPES, SeededSet, count_deletable
 from bench.raw import RawOutcome, raw_delete
+from bench.raw_strict import raw_strict_delete
 from bench.stack import Api, BenchStack, progress
 from chalicelib.config import get_settings
 from chalicelib.tenancy import parse_iso
 
+T = TypeVar("T")
 POLL_SECONDS = 0.5
 ARCHIVE_RATIO_GOAL = 0.8
 RAW_RATIO_GOAL = 0.8
@@ -100,15 +106,16 @@ def run_cleanup(api: Api, seeded: SeededSet, label: str) -> CleanupRun:
 
 @dataclass(frozen=True)
 class Concurrency:
-    """One WORKERS value: its cleanup's set and its raw baseline's (same shape, another tenant)."""
+    """One WORKERS value: its cleanup's set and its raw baselines' (same shape, a tenant each)."""
 
     workers: int
     cleanup_set: SeededSet
     raw_set: SeededSet
+    strict_set: SeededSet
 
 
-def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, on_cost: dict[str, float], backend: str,
-                    note: str) -> dict[str, Any]:
+def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, strict: RawOutcome, on_cost: dict[str, float],
+                    cpu: dict[str, float], backend: str, note: str) -> dict[str, Any]:
     records = on.records
     row: dict[str, Any] = {
         "name": "cleanup_throughput", "workers": workers, "raw_threads": raw.threads, "records": records,
@@ -116,9 +123,13 @@ def _throughput_row(workers: int, on: CleanupRun, raw: RawOutcome, on_cost: dict
         "records_per_s": round(records / on.seconds, 1), "raw_s": round(raw.seconds, 2),
         "raw_records_per_s": round(records / raw.seconds, 1),
         "ratio_vs_raw": round(raw.seconds / on.seconds, 3), "ratio_vs_raw_goal": RAW_RATIO_GOAL,
+        "raw_strict_threads": strict.threads, "raw_strict_s": round(strict.seconds, 2),
+        "raw_strict_calls_per_1k": round(1000 * strict.calls / records, 1),
+        "ratio_vs_raw_strict": round(strict.seconds / on.seconds, 3),
         "calls_per_1k": on_cost["calls_per_1k"], "min_calls_per_1k": on_cost["min_calls_per_1k"],
         "calls_vs_min": on_cost["calls_vs_min"], "calls_vs_min_goal": cost.CALLS_GOAL, "backend": backend,
     }
+    row.update({f"{variant}_backend_cpu_s": round(seconds, 2) for variant, seconds in cpu.items()})
     if note:
         row["note"] = note
     return row
@@ -132,6 +143,28 @@ def _raw(raw_set: SeededSet, threads: int) -> tuple[RawOutcome, cost.Usage]:
     return raw, usage
 
 
+class _BackendCpu:
+    """The emulator's CPU seconds over each variant, by name (none on moto: it serves SQS and S3 too)."""
+
+    def __init__(self, stack: BenchStack) -> None:
+        self.pid = stack.child_pid("DynamoDB Local") if stack.backend == "dynamodb-local" else None
+        self.seconds: dict[str, float] = {}
+
+    def over(self, variant: str, work: Callable[..., T], *args: Any) -> T:
+        if self.pid is None:
+            return work(*args)
+        before = process_cpu(self.pid)
+        result = work(*args)
+        self.seconds[variant] = process_cpu(self.pid) - before
+        return result
+
+
+def _raw_strict(strict_set: SeededSet, threads: int) -> RawOutcome:
+    strict = raw_strict_delete(strict_set.tenant, threads)
+    progress(f"  raw strict x{threads}: {strict.seconds:.2f}s, {strict.items_deleted} items, {strict.calls} calls")
+    return strict
+
+
 def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: SeededSet, default_workers: int,
         backend: str, note: str = "") -> tuple[list[dict[str, Any]], str]:
     """A `cleanup_throughput` row per WORKERS value (the raw baseline at as many threads), the archive-off
@@ -143,14 +176,18 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
         workers = concurrency.workers
         progress(f"cleanup_throughput[{backend}] WORKERS={workers}: cleanup, raw at {workers} threads")
         stack.resize(workers)
-        on = run_cleanup(api, concurrency.cleanup_set, f"archive on, {workers} workers")
-        raw, raw_usage = _raw(concurrency.raw_set, workers)
-        if on.items_deleted != raw.items_deleted:
-            raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} items")
+        cpu = _BackendCpu(stack)
+        on = cpu.over("cleanup", run_cleanup, api, concurrency.cleanup_set, f"archive on, {workers} workers")
+        raw, raw_usage = cpu.over("raw", _raw, concurrency.raw_set, workers)
+        # moto server's transactions are not thread-safe (`bench.stack`): there the strict baseline runs alone.
+        strict = cpu.over("raw_strict", _raw_strict, concurrency.strict_set, 1 if backend == "moto" else workers)
+        if not on.items_deleted == raw.items_deleted == strict.items_deleted:
+            raise RuntimeError(f"the sets differ: {on.items_deleted} vs {raw.items_deleted} vs "
+                               f"{strict.items_deleted} items")
         records, items = on.records, on.items_deleted
         sub_batches = math.ceil(records / get_settings().sub_batch_size)
         on_cost = cost.per_1k(on.usage, records, cost.min_calls(items, items, sub_batches))
-        row = _throughput_row(workers, on, raw, on_cost, backend, note)
+        row = _throughput_row(workers, on, raw, strict, on_cost, cpu.seconds, backend, note)
         completed = on.id
         if workers == default_workers:
             with archive_off():
@@ -172,7 +209,7 @@ def main() -> int:
     """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
     import json
 
-    from bench.__main__ import raw_tenant, rows_stream
+    from bench.__main__ import raw_tenant, rows_stream, strict_tenant
     from bench.data import seed_sets
     from bench.stack import DEV_LIVE_CLIENT, BenchStack, tenant_of
 
@@ -183,9 +220,9 @@ def main() -> int:
     stack = BenchStack("dynamodb-local", workers=default_workers).start()
     try:
         live = tenant_of(DEV_LIVE_CLIENT)
-        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n))]
-        *pairs, off_set = seed_sets([*wanted, (live, records)], chunk=records)
-        runs = [Concurrency(n, pairs[2 * i], pairs[2 * i + 1]) for i, n in enumerate(concurrencies)]
+        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
+        *triples, off_set = seed_sets([*wanted, (live, records)], chunk=records)
+        runs = [Concurrency(n, *triples[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
         found, _ = run(Api(stack.api_url, DEV_LIVE_CLIENT), stack, runs, off_set, default_workers, "dynamodb-local")
     finally:
         stack.stop()

@@ -29,7 +29,7 @@ class RawOutcome:
     threads: int = 1
 
 
-def _keys(client: Any, table: str, pk: str) -> tuple[list[dict[str, Any]], int]:
+def partition_keys(client: Any, table: str, pk: str) -> tuple[list[dict[str, Any]], int]:
     request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
                                "ExpressionAttributeValues": {":pk": {"S": pk}}, "ProjectionExpression": "pk, sk"}
     keys: list[dict[str, Any]] = []
@@ -58,7 +58,7 @@ def raw_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
     table = get_settings().records_table
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        read = list(pool.map(lambda pk: _keys(client, table, pk), deleted_partitions(tenant)))
+        read = list(pool.map(lambda pk: partition_keys(client, table, pk), deleted_partitions(tenant)))
         keys = [key for found, _ in read for key in found]
         chunks = [keys[start:start + BATCH_WRITE_LIMIT] for start in range(0, len(keys), BATCH_WRITE_LIMIT)]
         deletes = sum(pool.map(lambda chunk: _delete_chunk(client, table, chunk), chunks))

@@ -120,6 +120,10 @@ class BenchStack:
         self.workers = workers
         self.consumers = start_pollers(self._app, polling_client(workers), workers, self._new_context)
 
+    def child_pid(self, name: str) -> int:
+        """The pid of the emulator child started as `name` ("DynamoDB Local")."""
+        return next(child.process.pid for child in self.children if child.name == name)
+
     def stop(self) -> None:
         for consumer in self.consumers:
             consumer.stop()

@@ -11,5 +11,11 @@ class MemoryArchive:
     def put(self, key: str, body: bytes) -> None:
         self.objects[key] = body
 
+    def create(self, key: str, body: bytes) -> bytes | None:
+        if key in self.objects:
+            return self.objects[key]
+        self.objects[key] = body
+        return None
+
     def get(self, key: str) -> bytes | None:
         return self.objects.get(key)

@@ -33,6 +33,7 @@ from chalicelib.events.model import (
 from chalicelib.tenancy import Tenant, iso
 
 logger = Logger(service="cleanups")
+WEBHOOKS_FRESH_SECONDS = 5.0
 
 
 class EventLog(Protocol):
@@ -53,6 +54,7 @@ class CleanupEventsRecorder:
 
     def __init__(self, log: EventLog, queue: WorkQueue, clock: Clock) -> None:
         self.log, self.queue, self.clock = log, queue, clock
+        self._webhooks: dict[Tenant, tuple[datetime, list[Webhook]]] = {}  # by tenant: never shared between two
 
     def _moment(self) -> str:
         return iso(self.clock.now())
@@ -78,12 +80,21 @@ class CleanupEventsRecorder:
         left = self.log.undispatched(iso(moment - timedelta(seconds=REDISPATCH_AFTER_SECONDS)))
         return self._send(left)
 
+    def _webhooks_of(self, tenant: Tenant) -> list[Webhook]:
+        """The tenant's webhooks, read at most WEBHOOKS_FRESH_SECONDS ago by this recorder."""
+        moment = self.clock.now()
+        read = self._webhooks.get(tenant)
+        if read is None or (moment - read[0]).total_seconds() >= WEBHOOKS_FRESH_SECONDS:
+            read = (moment, self.log.webhooks(tenant))
+            self._webhooks[tenant] = read
+        return read[1]
+
     def _send(self, events: Sequence[Outgoing]) -> list[str]:
         sent = []
         for item in events:
             event = item.event
             try:
-                hooks = [w for w in self.log.webhooks(event.tenant) if w.topic == event.name and w.deliverable]
+                hooks = [w for w in self._webhooks_of(event.tenant) if w.topic == event.name and w.deliverable]
                 if hooks:
                     self.queue.send([delivery_message(hook, item) for hook in hooks])
                 self.log.mark_dispatched(event)

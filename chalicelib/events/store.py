@@ -136,11 +136,18 @@ def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
 
 
 def expire_recorded(tenant: Tenant, cleanup_id: str, expires_at: int) -> None:
-    """Both copies of a finished cleanup's events and versions expire with it (those written while it ran)."""
+    """Both copies of a finished cleanup's events and versions expire with it (those written while it ran).
+
+    Written the same UTC day as the cleanup ends, an item already expires at that moment
+    (`written_expiry`): only the others are written. The tenant copy is stamped before the
+    cleanup's, so a cleanup copy that carries the expiry vouches for its tenant copy.
+    """
     for copies in (_EVENTS, _VERSIONS):
         model, own = copies.model(), copies.cleanup_partition(tenant, cleanup_id)
-        for item in model.query(own, attributes_to_get=["sk"]):
-            for pk in (own, copies.tenant_partition(tenant)):
+        for item in model.query(own, attributes_to_get=["sk", "expires_at"]):
+            if item.expires_at == expires_at:
+                continue
+            for pk in (copies.tenant_partition(tenant), own):
                 # Conditional: an update never recreates a copy deleted meanwhile.
                 written(functools.partial(model(pk, item.sk).update, actions=[model.expires_at.set(expires_at)],
                                           condition=model.sk.exists()))

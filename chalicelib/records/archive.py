@@ -29,6 +29,10 @@ class Archive(Protocol):
 
     def put(self, key: str, body: bytes) -> None: ...
 
+    def create(self, key: str, body: bytes) -> bytes | None:
+        """Store `body` under `key` unless an object is there already: None when stored, else the stored body."""
+        ...
+
     def get(self, key: str) -> bytes | None:
         """The body stored under `key`, None when there is none."""
         ...
@@ -47,6 +51,21 @@ class S3Archive:
 
     def put(self, key: str, body: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/gzip")
+
+    def create(self, key: str, body: bytes) -> bytes | None:
+        """One conditional PutObject (`If-None-Match: *`); a refused one reads what is there."""
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/gzip",
+                                   IfNoneMatch="*")
+        except ClientError as exc:
+            # 409: a concurrent write of the key was in flight; it has landed by now, or the read raises.
+            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            existing = self.get(key)
+            if existing is None:
+                raise
+            return existing
+        return None
 
     def get(self, key: str) -> bytes | None:
         try:

@@ -3,8 +3,9 @@
 1. Plan: read the roots (BatchGetItem), report those modified after the cutoff,
    and read the full image of everything the others take with them (every
    generation of associated records, every unique guard: `plan_groups`).
-2. Archive the plan (one object per sub-batch) before anything is deleted.
-   A redelivered sub-batch whose archive exists takes it as the plan: the redo
+2. Archive the plan (one object per sub-batch) before anything is deleted, with
+   one conditional create. A redelivered sub-batch whose archive exists is
+   refused the create and takes the archived plan instead of its own: the redo
    log that finishes the cascades of roots an earlier delivery deleted.
 3. Delete each root with its group in TransactWriteItems (groups packed up to
    100 actions a transaction), the root's Delete conditioned on it being gone
@@ -74,10 +75,7 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
         raise ValueError("an archive needs a key, and a key an archive")
     store = store or RecordsStore(concurrency=get_settings().delete_concurrency)
     ordered = list(dict.fromkeys(ids))
-    batch = _archived(archive, archive_key)
-    if batch is None:
-        batch = _plan(store, tenant, type_name, ordered, not_modified_after)
-        _archive(archive, archive_key, batch)
+    batch = _archived(archive, archive_key, _plan(store, tenant, type_name, ordered, not_modified_after))
     failed = delete_groups(store, batch.groups, not_modified_after)
     if failed:
         _archive(archive, archive_key, batch.without(failed))
@@ -86,10 +84,12 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
                         errors={i: {"updated_at": [MODIFIED]} for i in ordered if i in modified})
 
 
-def _archived(archive: Archive | None, key: str | None) -> ArchivedBatch | None:
-    """The plan an earlier delivery archived, if any."""
-    body = archive.get(key) if archive is not None and key is not None else None
-    return decode(body) if body is not None else None
+def _archived(archive: Archive | None, key: str | None, plan: ArchivedBatch) -> ArchivedBatch:
+    """The plan to carry out: `plan` once archived, or the one an earlier delivery archived first."""
+    if archive is None or key is None:
+        return plan
+    earlier = archive.create(key, encode(plan))
+    return decode(earlier) if earlier is not None else plan
 
 
 def _archive(archive: Archive | None, key: str | None, batch: ArchivedBatch) -> None:

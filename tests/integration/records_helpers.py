@@ -97,6 +97,10 @@ class DyingArchive:
         self.archive.put(key, body)
         raise ConnectionError("the worker died")
 
+    def create(self, key: str, body: bytes) -> bytes | None:
+        self.archive.create(key, body)
+        raise ConnectionError("the worker died")
+
     def get(self, key: str) -> bytes | None:
         result: bytes | None = self.archive.get(key)
         return result

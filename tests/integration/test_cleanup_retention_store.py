@@ -50,6 +50,23 @@ def test_finished_cleanup_and_what_it_leaves_expire_after_retention_never_before
     assert all(expiry - DAY <= int(i["expires_at"]["N"]) <= expiry for i in stored)
 
 
+def test_cleanup_finished_days_after_it_began_stamps_its_expiry_on_what_it_reported_earlier(
+        tables: dict[str, str]) -> None:
+    # Given a cleanup created and begun three days ago (its events and versions written then), completed now
+    repository = DynamoCleanupRepository(add_recorded, expire_recorded)
+    began = datetime.now(UTC) - timedelta(days=3)
+    cleanup = new(2, created_at=iso(began), updated_at=iso(began))
+    save(repository, cleanup)
+    running = move(repository, cleanup, start(cleanup, began))
+    done = move(repository, running, complete(running, datetime.now(UTC)))
+    # When its reported items are read back
+    reported = [i for i in items_of(tables["CLEANUPS_TABLE"], cleanup.id)
+                if i["sk"]["S"] != cleanup.id and "#cleanup#" not in i["pk"]["S"]]
+    # Then every copy, both the earlier ones and the last, expires with the cleanup
+    assert len(reported) >= 6
+    assert {int(i["expires_at"]["N"]) for i in reported} == {expires_at(done, get_settings().cleanup_retention_days)}
+
+
 def test_expired_cleanups_are_neither_listed_nor_counted_until_ttl_removes_them(tables: dict[str, str]) -> None:
     # Given two finished cleanups, one of them past its retention (TTL has not removed it yet)
     repository = DynamoCleanupRepository(add_recorded)

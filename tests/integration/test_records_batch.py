@@ -126,3 +126,27 @@ def test_delete_batch_makes_few_calls_per_item_deleted(tables, tenant):
 def test_s3_archive_answers_none_for_a_missing_object(s3_archive: S3Archive):
     # Given an empty bucket; when an object that was never written is read; then there is none
     assert s3_archive.get("nothing/here.json.gz") is None
+
+
+def test_s3_archive_create_keeps_the_first_body_and_answers_it(s3_archive: S3Archive):
+    # Given an object created under a key
+    assert s3_archive.create(KEY, b"first") is None
+    # When another body is created under the same key
+    answer = s3_archive.create(KEY, b"second")
+    # Then the first stays and is the answer
+    assert answer == b"first"
+    assert s3_archive.get(KEY) == b"first"
+
+
+def test_delete_batch_redelivered_keeps_its_archive_and_reports_the_same(tables, tenant, s3_archive):
+    # Given a sub-batch archived and deleted
+    summary = seed(tenant, skus=2)
+    ids = select_ids(tenant, "skus", [])
+    first = _delete(tenant, ids, archive=s3_archive)
+    archived = s3_archive.get(KEY)
+    # When the sub-batch is delivered again with a new cutoff
+    again = _delete(tenant, ids, archive=s3_archive)
+    # Then the archive is unchanged, and the redelivery reports what the first one did
+    assert summary.counts["skus"] == 2 and first.deleted == ids
+    assert s3_archive.get(KEY) == archived
+    assert again.deleted == first.deleted and again.errors == {}
