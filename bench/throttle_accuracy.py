@@ -2,7 +2,9 @@
 
 10,000 bare skus (no associated records, so the stack's own speed is not what limits the rate) are
 cleaned up at `max_records_per_second: 200`; after WINDOWS_AT_FIRST windows the cleanup is PATCHed
-to 500; after WINDOWS_AT_SECOND more it is interrupted. The cleanup's counted records
+to 500; after WINDOWS_AT_SECOND more it is interrupted. A changed rate paces the next sub-batch, so
+the windows at the new rate start once the slots taken at the old one are over (`ramp_seconds`: one
+sub-batch per worker at the old rate). The cleanup's counted records
 (`processed_count + errors_count`) are polled every POLL_SECONDS; each window's rate is its growth
 over the window, and its deviation is from the limit in force (goal within ±10 %; a window below
 the limit by more says the stack could not go faster, reported as `capacity_bound` when the
@@ -32,7 +34,7 @@ from tools.seed import seed
 
 RECORDS_CAP = 10_000  # MAX_CLEANUP_RECORDS' default
 WINDOW_SECONDS = 10.0
-WINDOWS_AT_FIRST, WINDOWS_AT_SECOND = 2, 1
+WINDOWS_AT_FIRST, WINDOWS_AT_SECOND = 2, 2
 POLL_SECONDS = 0.2
 SETTLE_SECONDS = 5.0
 REACHABLE_SHARE = 0.8  # of the unthrottled rate: the highest limit a window is measured at
@@ -121,6 +123,8 @@ def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") ->
         time.sleep(0.05)
     windows = [_window(api, cleanup_id, first_rate) for _ in range(WINDOWS_AT_FIRST)]
     _patch(api, cleanup_id, {"max_records_per_second": second_rate})
+    ramp = workers * pacing.sub_batch_size(get_settings().sub_batch_size, first_rate) / first_rate
+    time.sleep(ramp)
     windows += [_window(api, cleanup_id, second_rate) for _ in range(WINDOWS_AT_SECOND)]
     at_200 = _patch(api, cleanup_id, {"_interrupt": True})
     final = _settled(api, cleanup_id)
@@ -129,7 +133,7 @@ def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") ->
         window["capacity_bound"] = window["deviation_pct"] < -10 and capacity < window["limit"] * 1.1
     return {
         "row": "throttle_accuracy", "backend": backend, "workers": workers, "unthrottled_rate": capacity,
-        "requested_rates": list(rates()), "rates": [first_rate, second_rate],
+        "requested_rates": list(rates()), "rates": [first_rate, second_rate], "ramp_seconds": round(ramp, 2),
         "rates_scaled_to_capacity": (first_rate, second_rate) != rates(),
         "windows": windows,
         "max_abs_deviation_pct": max(abs(w["deviation_pct"]) for w in windows if not w["capacity_bound"])
