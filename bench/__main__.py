@@ -14,9 +14,10 @@ moto's Query walks the whole table on every page, so its sets are smaller, and l
 WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (and raw threads)
 of each `cleanup_throughput` row. On DynamoDB Local, row `tenant_fairness` seeds its own tenants'
 sets (`bench.tenant_fairness`: BENCH_FAIRNESS_RECORDS (BENCH_RECORDS) skus a cleanup of A,
-BENCH_FAIRNESS_GATES ("off,on")).
-of each `cleanup_throughput` row. BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row,
-last, on a DynamoDB Local stack of its own (`bench.large_cleanup`).
+BENCH_FAIRNESS_GATES ("off,on")), and row `backend_costs` measures the emulator's own CPU per
+operation kind. BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row, last, on a
+DynamoDB Local stack of its own (`bench.large_cleanup`). The throttle row sizes itself
+(`bench.throttle_accuracy`).
 """
 from __future__ import annotations
 

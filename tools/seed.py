@@ -37,12 +37,17 @@ class SeedSummary:
     sku_lists: list[str] = field(default_factory=list)
 
 
+# Items are stamped a millisecond apart from a day ago: even millions of them stay older than a cleanup
+# created right after the seeding, which would otherwise report the newest as modified after it.
+STAMPED_FROM = timedelta(days=1)
+
+
 class _Builder:
     """Builds items as `create_record` would, stamping each with its own time."""
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
-        self.start = now()
+        self.start = now() - STAMPED_FROM
         self.related: dict[str, dict[str, Any]] = {}  # id -> attributes, for derived values
 
     def item(self, type_name: str, number: int, attributes: Mapping[str, Any],
