@@ -239,9 +239,12 @@ def test_consumer_stop_finishes_the_batch_in_flight(sqs: Any) -> None:
 
 
 def test_consumer_waits_out_the_batching_window_to_fill_a_batch(sqs: Any) -> None:
-    # Given a handler with a one-second batching window, one message now and another 0.3 s later
+    # Given a handler with a three-second batching window (room for a loaded machine's timer), shorter than
+    # the queue's visibility timeout as on AWS, one message now and another 0.3 s later
     sizes: list[int] = []
-    consumer = SqsConsumer(sqs, make_source(lambda event: sizes.append(len(list(event))), window=1),
+    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"],
+                             Attributes={"VisibilityTimeout": "30"})
+    consumer = SqsConsumer(sqs, make_source(lambda event: sizes.append(len(list(event))), window=3),
                            idle_wait_seconds=0)
     send(sqs, {"n": 1})
     threading.Timer(0.3, send, args=(sqs, {"n": 2})).start()
