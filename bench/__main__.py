@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 from bench import (
     api_latency,
@@ -43,7 +43,7 @@ from bench import (
     throttle_accuracy,
 )
 from bench.data import seed_sets
-from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
+from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
 
@@ -56,15 +56,6 @@ def raw_tenant(workers: int) -> Tenant:
 def strict_tenant(workers: int) -> Tenant:
     """The strict raw baseline's tenant at `workers` threads (`bench.raw_strict`)."""
     return Tenant(f"BenchStrict{workers}", "test")
-
-
-def rows_stream() -> TextIO:
-    """Stdout for the rows alone: fd 1 is pointed at stderr, so whatever else prints (Powertools'
-    logger, a library, a child process) lands with the progress lines."""
-    sys.stdout.flush()
-    rows = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    return rows
 
 
 def _int(name: str, default: int) -> int:

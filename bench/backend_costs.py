@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.stack import BenchStack, progress
+from bench.stack import BenchStack, progress, run_alone
 from chalicelib import aws
 from chalicelib.records.batch import NOT_MODIFIED
 
@@ -119,18 +119,7 @@ def run(stack: BenchStack) -> dict[str, Any]:
 
 def main() -> int:
     """`python -m bench.backend_costs`: the row alone, on a DynamoDB Local stack of its own."""
-    import json
-
-    from bench.__main__ import rows_stream
-
-    rows = rows_stream()
-    stack = BenchStack("dynamodb-local", workers=1).start()
-    try:
-        row = run(stack)
-    finally:
-        stack.stop()
-    rows.write(json.dumps(row) + "\n")
-    return 0
+    return run_alone(run, workers=1)
 
 
 if __name__ == "__main__":

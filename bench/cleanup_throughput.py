@@ -209,9 +209,9 @@ def main() -> int:
     """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
     import json
 
-    from bench.__main__ import raw_tenant, rows_stream, strict_tenant
+    from bench.__main__ import raw_tenant, strict_tenant
     from bench.data import seed_sets
-    from bench.stack import DEV_LIVE_CLIENT, BenchStack, tenant_of
+    from bench.stack import DEV_LIVE_CLIENT, BenchStack, rows_stream, tenant_of
 
     rows = rows_stream()
     records = int(os.environ.get("BENCH_RECORDS") or 2_000)

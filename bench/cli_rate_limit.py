@@ -23,8 +23,7 @@ from typing import Any
 
 import requests
 
-from bench.__main__ import rows_stream
-from bench.stack import DEV_TEST_CLIENT, progress, tenant_of
+from bench.stack import DEV_TEST_CLIENT, progress, rows_stream, tenant_of
 from chalicelib.config import SETTINGS, get_settings
 from chalicelib.records.store import RecordsStore
 from tests.e2e import RunningStack, start_stack  # the stack the official clients' tests run, on free ports

@@ -11,13 +11,12 @@ baseline, the seconds of the list route over the same filters (the selection alo
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
 from bench import calls
-from bench.stack import DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
+from bench.stack import DEV_TEST_CLIENT, Api, progress, run_alone, tenant_of
 from tools.seed import seed
 
 GOAL = 1.1
@@ -60,16 +59,8 @@ def run(api: Api, skus: int, backend: str, note: str = "") -> dict[str, Any]:
 
 
 def main() -> int:
-    from bench.__main__ import rows_stream  # stdout for the row alone, as `python -m bench` keeps it
-    rows = rows_stream()
-    stack = BenchStack("dynamodb-local").start()
-    try:
-        row = run(Api(stack.api_url, DEV_TEST_CLIENT), int(os.environ.get("BENCH_RECORDS") or 10_000),
-                  "dynamodb-local")
-    finally:
-        stack.stop()
-    rows.write(json.dumps(row) + "\n")
-    return 0
+    records = int(os.environ.get("BENCH_RECORDS") or 10_000)
+    return run_alone(lambda stack: run(Api(stack.api_url, DEV_TEST_CLIENT), records, "dynamodb-local"))
 
 
 if __name__ == "__main__":

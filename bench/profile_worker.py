@@ -18,9 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import cleanup_throughput
-from bench.__main__ import rows_stream
 from bench.data import seed_sets
-from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, tenant_of
+from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib import cleanups
 
 TOP = 25

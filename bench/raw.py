@@ -58,8 +58,15 @@ def raw_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
     table = get_settings().records_table
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        read = list(pool.map(lambda pk: partition_keys(client, table, pk), deleted_partitions(tenant)))
-        keys = [key for found, _ in read for key in found]
+        keys, queries = deleted_keys(pool, client, table, tenant)
         chunks = [keys[start:start + BATCH_WRITE_LIMIT] for start in range(0, len(keys), BATCH_WRITE_LIMIT)]
         deletes = sum(pool.map(lambda chunk: _delete_chunk(client, table, chunk), chunks))
-    return RawOutcome(len(keys), time.monotonic() - started, sum(calls for _, calls in read) + deletes, threads)
+    return RawOutcome(len(keys), time.monotonic() - started, queries + deletes, threads)
+
+
+def deleted_keys(pool: ThreadPoolExecutor, client: Any, table: str,
+                 tenant: Tenant) -> tuple[list[dict[str, Any]], int]:
+    """The keys of everything a cleanup of the tenant's seeded skus deletes, its partitions read by `pool`;
+    and the Query calls that took."""
+    read = list(pool.map(lambda pk: partition_keys(client, table, pk), deleted_partitions(tenant)))
+    return [key for found, _ in read for key in found], sum(calls for _, calls in read)

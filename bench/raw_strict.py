@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.data import deleted_partitions
-from bench.raw import RawOutcome, partition_keys
+from bench.raw import RawOutcome, deleted_keys
 from chalicelib import aws
 from chalicelib.catalog import get_type
 from chalicelib.config import get_settings
@@ -96,8 +95,7 @@ def raw_strict_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
     cutoff = iso(now())
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        listed = list(pool.map(lambda pk: partition_keys(client, table, pk), deleted_partitions(tenant)))
-        keys = [key for found, _ in listed for key in found]
+        keys, queries = deleted_keys(pool, client, table, tenant)
         chunks = [keys[start:start + BATCH_GET_LIMIT] for start in range(0, len(keys), BATCH_GET_LIMIT)]
         read = list(pool.map(lambda chunk: _images(client, table, chunk), chunks))
         images = {key_id(item): item for found, _ in read for item in found}
@@ -106,5 +104,5 @@ def raw_strict_delete(tenant: Tenant, threads: int = 1) -> RawOutcome:
         per_object = [groups[start:start + ROOTS_PER_OBJECT] for start in range(0, len(groups), ROOTS_PER_OBJECT)]
         written = sum(pool.map(lambda number, chunk: _delete_chunk(client, s3, tenant, number, chunk, cutoff),
                                range(len(per_object)), per_object))
-    calls = sum(c for _, c in listed) + sum(c for _, c in read) + written
+    calls = queries + sum(c for _, c in read) + written
     return RawOutcome(sum(map(len, groups)), time.monotonic() - started, calls, threads)

@@ -9,13 +9,15 @@ threads must not share a GIL with the server.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 import requests
@@ -63,6 +65,27 @@ def free_port() -> int:
         held.bind((HOST, 0))
         port: int = held.getsockname()[1]
         return port
+
+
+def rows_stream() -> TextIO:
+    """Stdout for the rows alone: fd 1 is pointed at stderr, so whatever else prints (Powertools'
+    logger, a library, a child process) lands with the progress lines."""
+    sys.stdout.flush()
+    rows = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    return rows
+
+
+def run_alone(row: Callable[[BenchStack], dict[str, Any]], workers: int = 2) -> int:
+    """`python -m bench.<row>`: one row on a DynamoDB Local stack of its own, its JSON line alone on stdout."""
+    rows = rows_stream()
+    stack = BenchStack("dynamodb-local", workers=workers).start()
+    try:
+        found = row(stack)
+    finally:
+        stack.stop()
+    rows.write(json.dumps(found) + "\n")
+    return 0
 
 
 def progress(message: str) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.cleanup_throughput import wait_terminal
 from bench.data import seed_sets
-from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
+from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
 from devstack.sqs_consumer import fair_share
 
@@ -108,7 +108,6 @@ def gates() -> list[str]:
 
 
 def main() -> int:
-    from bench.__main__ import rows_stream  # stdout for the rows alone, as `python -m bench` has it
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     rows = rows_stream()
     records = int(os.environ.get("BENCH_FAIRNESS_RECORDS") or 10_000)

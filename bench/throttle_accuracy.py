@@ -20,13 +20,12 @@ runs this row alone on DynamoDB Local.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
 from bench.data import count_code_prefix
-from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, tenant_of
+from bench.stack import DEV_LIVE_CLIENT, Api, progress, run_alone, tenant_of
 from chalicelib.cleanups import pacing
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
@@ -149,18 +148,8 @@ def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") ->
 
 
 def main() -> int:
-    from bench.__main__ import rows_stream  # stdout carries the row alone (the service logs to stdout)
-
-    rows = rows_stream()
-    workers = 2
-    stack = BenchStack("dynamodb-local", workers=workers).start()
-    try:
-        client = DEV_LIVE_CLIENT
-        row = run(Api(stack.api_url, client), tenant_of(client), workers, "dynamodb-local")
-    finally:
-        stack.stop()
-    rows.write(json.dumps(row) + "\n")
-    return 0
+    return run_alone(lambda stack: run(Api(stack.api_url, DEV_LIVE_CLIENT), tenant_of(DEV_LIVE_CLIENT), 2,
+                                       "dynamodb-local"), workers=2)
 
 
 if __name__ == "__main__":
