@@ -16,7 +16,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.cleanups.model import Cleanup
 from chalicelib.cleanups.retention import bucket, expires_at
 from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, Transaction, bind
+from chalicelib.dynamo import ServiceItem, Transaction, in_cleanups_table
 from chalicelib.tenancy import Tenant
 
 
@@ -28,7 +28,7 @@ class CountItem(ServiceItem):
 
 
 def _counts() -> type[CountItem]:
-    return bind(CountItem, get_settings().cleanups_table)
+    return in_cleanups_table(CountItem)
 
 
 def _partition(tenant: Tenant) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from chalicelib.cleanups.fairness import Held
-from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, bind, written
+from chalicelib.dynamo import ServiceItem, in_cleanups_table, written
 from chalicelib.tenancy import Tenant
 
 
@@ -21,7 +20,7 @@ class LeaseItem(ServiceItem):
 
 
 def _leases() -> type[LeaseItem]:
-    return bind(LeaseItem, get_settings().cleanups_table)
+    return in_cleanups_table(LeaseItem)
 
 
 def _partition(tenant: Tenant) -> str:

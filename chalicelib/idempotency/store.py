@@ -12,8 +12,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import TenantItem, Transaction, bind
+from chalicelib.dynamo import TenantItem, Transaction, in_cleanups_table
 from chalicelib.idempotency.model import Claim, IdempotencyKeyTakenError, StoredClaim, is_live
 
 CLAIM = "idempotency"  # the claim's action name in a transaction
@@ -26,7 +25,7 @@ class ClaimItem(TenantItem):
 
 
 def _claims() -> type[ClaimItem]:
-    return bind(ClaimItem, get_settings().cleanups_table)
+    return in_cleanups_table(ClaimItem)
 
 
 def _key(claim: Claim) -> tuple[str, str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, NumberAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import Expiring, Selected, TenantItem, bind, to_domain, to_item
+from chalicelib.dynamo import Expiring, Selected, TenantItem, in_cleanups_table, to_domain, to_item
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.store import save_claimed
@@ -29,7 +28,7 @@ class DynamoPreviewRepository:
 
     @staticmethod
     def _model() -> type[PreviewItem]:
-        return bind(PreviewItem, get_settings().cleanups_table)
+        return in_cleanups_table(PreviewItem)
 
     def save_new(self, preview: Preview, claim: Claim | None = None) -> None:
         model = self._model()

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute
 
-from chalicelib.config import get_settings
-from chalicelib.dynamo import ServiceItem, bind
+from chalicelib.dynamo import ServiceItem, in_cleanups_table
 
 
 class CounterItem(ServiceItem):
@@ -17,7 +16,7 @@ class CounterItem(ServiceItem):
 
 
 def _counters() -> type[CounterItem]:
-    return bind(CounterItem, get_settings().cleanups_table)
+    return in_cleanups_table(CounterItem)
 
 
 def count_request(requester: str, window_start: int, expires_at: int) -> int:
