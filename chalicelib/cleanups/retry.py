@@ -38,18 +38,18 @@ def retry_selection(ports: Ports, tenant: Tenant, original_id: str,
     return original.resource_type, remaining
 
 
-def snapshot_page(ports: Ports, retry: Cleanup, size: int) -> tuple[list[str], bool, str]:
-    """The next page of a large retry's selection: the ids that still exist among the original's next
-    whole batches (about `size` ids), whether batches follow, and the cursor past them."""
-    if retry.retry_of is None:
-        raise ValueError(f"cleanup {retry.id} retries no cleanup")
-    original = _original(ports, retry.tenant, retry.retry_of)
-    number = int(retry.selection_cursor or 0)
+def snapshot_page(ports: Ports, tenant: Tenant, original_id: str, cursor: str | None,
+                  size: int) -> tuple[list[str], bool, str]:
+    """The next page of a large retry's selection: the ids that still exist among the original's whole
+    batches from number `cursor` (None: the first; about `size` ids), whether batches follow, and the
+    cursor past them."""
+    original = _original(ports, tenant, original_id)
+    number = int(cursor or 0)
     ids: list[str] = []
     while number < original.batch_count and len(ids) < size:
         ids += _batch(ports, original, number)
         number += 1
-    remaining = ports.records.existing_ids(retry.tenant, original.resource_type, ids)
+    remaining = ports.records.existing_ids(tenant, original.resource_type, ids)
     return remaining, number < original.batch_count, str(number)
 
 

@@ -121,7 +121,7 @@ def _page(ports: Ports, cleanup: Cleanup, size: int) -> tuple[list[str], bool, s
     """The page's ids, whether more follow, and the cursor after it: the filters' matches above the last
     id, or for a retry the original's next batches (`chalicelib.cleanups.retry.snapshot_page`)."""
     if cleanup.retry_of is not None:
-        return retry.snapshot_page(ports, cleanup, size)
+        return retry.snapshot_page(ports, cleanup.tenant, cleanup.retry_of, cleanup.selection_cursor, size)
     ids, more = ports.records.select_page(cleanup.tenant, cleanup.resource_type,
                                           conditions_of(cleanup.resource_type, cleanup.filters),
                                           cleanup.selection_cursor, size)

@@ -29,7 +29,6 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.retry import retry_selection
-from chalicelib.cleanups.selection import conditions_of
 from chalicelib.cleanups.transitions import commit_transition
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
@@ -41,7 +40,7 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
     """The ids to delete; None when more match than a request selects and the worker selects them
     (`chalicelib.cleanups.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
     settings = ports.settings
-    conditions = conditions_of(resource_type, filters)
+    conditions = selection.conditions_of(resource_type, filters)
     if selection.in_worker(settings):
         ids = ports.records.select_ids(tenant, resource_type, conditions, settings.select_in_request_records)
         return ids if len(ids) <= settings.select_in_request_records else None
@@ -71,8 +70,9 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
     rate = attributes.get("max_records_per_second")
     sub_batch_size = pacing.sub_batch_size(settings.sub_batch_size, rate)
     batch_size = aligned_batch_size(settings.batch_size, sub_batch_size)
-    batches = plan_batches(ids or [], batch_size)
-    count = len(ids or [])
+    planned = ids if ids is not None else []  # a selection left to the worker plans nothing yet
+    batches = plan_batches(planned, batch_size)
+    count = len(planned)
     cleanup = Cleanup(
         tenant=tenant, id=new_id(), resource_type=resource_type, filters=filters, retry_of=retry_of,
         created_at=iso(moment), updated_at=iso(moment), records_count=count,
