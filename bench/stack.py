@@ -165,12 +165,14 @@ class BenchStack:
         return url(self.port)
 
     def server_process(self) -> tuple[ChildProcess, str]:
-        """A `chalice local` child on the same emulators (as the stack runs it); its base URL."""
+        """A `chalice local` child on the same emulators (as the stack runs it), the rate limit off (its
+        clients load it on purpose); its base URL."""
         port = free_port()
         child = ChildProcess("chalice local", [
             sys.executable, "-c", _CHALICE_CLI, "--project-dir", str(PROJECT_DIR), "local", "--no-autoreload",
             "--host", HOST, "--port", str(port), "--stage", "dev",
-        ], os.environ, cwd=PROJECT_DIR, output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
+        ], {**os.environ, "RATE_LIMIT_REQUESTS": "0"}, cwd=PROJECT_DIR,
+            output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
         wait_for_port(port, 60, child.process)
         return child, url(port)
 
