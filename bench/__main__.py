@@ -42,20 +42,8 @@ from bench import (
     tenant_fairness,
     throttle_accuracy,
 )
-from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
-from chalicelib.tenancy import Tenant
-
-
-def raw_tenant(workers: int) -> Tenant:
-    """The raw baseline's tenant at `workers` threads: it deletes whole partitions."""
-    return Tenant(f"BenchRaw{workers}", "test")
-
-
-def strict_tenant(workers: int) -> Tenant:
-    """The strict raw baseline's tenant at `workers` threads (`bench.raw_strict`)."""
-    return Tenant(f"BenchStrict{workers}", "test")
 
 
 def _int(name: str, default: int) -> int:
@@ -77,10 +65,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         progress(f"[{backend}] seeding {records} x {sets} + {large} skus (6 items each)")
         # The large set in chunks of `records` skus (one tag each): the interrupt row cleans up one tag.
         live = tenant_of(DEV_LIVE_CLIENT)
-        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
-        *triples, off_set, large_set = seed_sets([*wanted, (live, records), (tenant_of(DEV_TEST_CLIENT), large)],
-                                               chunk=records)
-        runs = [cleanup_throughput.Concurrency(n, *triples[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
+        runs, off_set, (large_set,) = cleanup_throughput.seed_runs(concurrencies, records,
+                                                                    (tenant_of(DEV_TEST_CLIENT), large))
         progress(f"[{backend}] seeded in {time.monotonic() - started:.0f}s")
         for row in selection_read_amplification.run(large_set, backend, note):
             out(row)

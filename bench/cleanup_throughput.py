@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 
 from bench import cost
 from bench.backend_costs import process_cpu
-from bench.data import NAMING_TYPES, SeededSet, count_deletable
+from bench.data import NAMING_TYPES, SeededSet, count_deletable, seed_sets
 from bench.raw import RawOutcome, raw_delete
 from bench.raw_strict import raw_strict_delete
-from bench.stack import Api, BenchStack, progress
+from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
-from chalicelib.tenancy import parse_iso
+from chalicelib.tenancy import Tenant, parse_iso
 
 T = TypeVar("T")
 POLL_SECONDS = 0.5
@@ -205,13 +205,30 @@ def run(api: Api, stack: BenchStack, runs: Sequence[Concurrency], off_set: Seede
     return rows + costs, completed
 
 
+def raw_tenant(workers: int) -> Tenant:
+    """The raw baseline's tenant at `workers` threads: it deletes whole partitions."""
+    return Tenant(f"BenchRaw{workers}", "test")
+
+
+def strict_tenant(workers: int) -> Tenant:
+    """The strict raw baseline's tenant at `workers` threads (`bench.raw_strict`)."""
+    return Tenant(f"BenchStrict{workers}", "test")
+
+
+def seed_runs(concurrencies: Sequence[int], records: int,
+              *more: tuple[Tenant, int]) -> tuple[list[Concurrency], SeededSet, list[SeededSet]]:
+    """Per WORKERS value a cleanup set (the live dev tenant) and its two baselines' (a tenant each), the
+    archive-off set, and `more` sets, seeded in one go in chunks of `records` skus (one tag each)."""
+    live = tenant_of(DEV_LIVE_CLIENT)
+    wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
+    seeded = seed_sets([*wanted, (live, records), *more], chunk=records)
+    runs = [Concurrency(n, *seeded[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
+    return runs, seeded[len(wanted)], seeded[len(wanted) + 1:]
+
+
 def main() -> int:
     """`python -m bench.cleanup_throughput`: these rows alone on DynamoDB Local (BENCH_RECORDS, BENCH_WORKERS)."""
     import json
-
-    from bench.__main__ import raw_tenant, strict_tenant
-    from bench.data import seed_sets
-    from bench.stack import DEV_LIVE_CLIENT, BenchStack, rows_stream, tenant_of
 
     rows = rows_stream()
     records = int(os.environ.get("BENCH_RECORDS") or 2_000)
@@ -219,10 +236,7 @@ def main() -> int:
     default_workers = int(os.environ.get("WORKERS") or 2)
     stack = BenchStack("dynamodb-local", workers=default_workers).start()
     try:
-        live = tenant_of(DEV_LIVE_CLIENT)
-        wanted = [(tenant, records) for n in concurrencies for tenant in (live, raw_tenant(n), strict_tenant(n))]
-        *triples, off_set = seed_sets([*wanted, (live, records)], chunk=records)
-        runs = [Concurrency(n, *triples[3 * i:3 * i + 3]) for i, n in enumerate(concurrencies)]
+        runs, off_set, _ = seed_runs(concurrencies, records)
         found, _ = run(Api(stack.api_url, DEV_LIVE_CLIENT), stack, runs, off_set, default_workers, "dynamodb-local")
     finally:
         stack.stop()
