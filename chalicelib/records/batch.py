@@ -7,17 +7,26 @@
    one conditional create. A redelivered sub-batch whose archive exists is
    refused the create and takes the archived plan instead of its own: the redo
    log that finishes the cascades of roots an earlier delivery deleted.
-3. Delete each root with its group in TransactWriteItems (groups packed up to
-   100 actions a transaction), the root's Delete conditioned on it being gone
-   already or not modified after the cutoff. A root whose condition fails is
-   reported modified, its group kept, and taken out of the archive; the
-   transaction is sent again without it. Transactions hold disjoint groups, so
-   they run DELETE_CONCURRENCY at once (`RecordsStore.each`), as do the reads.
+3. Delete, the roots first: each root with its unique guards in
+   TransactWriteItems (up to 100 actions a transaction), the root's Delete
+   conditioned on it being gone already or not modified after the cutoff. A
+   root whose condition fails is reported modified, its group kept, and taken
+   out of the archive; the transaction is sent again without it. Then the
+   associated records of the roots deleted, 100 to a transaction. The archive
+   is the redo log between the two: a crash after the roots' transactions is
+   finished by the redelivery, from the archived plan. So transactions carry
+   100 actions each, as many as DynamoDB allows, not 16 whole groups of 6.
+   Without an archive there is no redo log: each root's whole group is then
+   one transaction (groups packed up to 100 actions). Transactions hold
+   disjoint items, so they run DELETE_CONCURRENCY at once (`RecordsStore.each`),
+   as do the reads.
 
 So no root modified after the cutoff is deleted, even inside the read-delete
 window, and no associated record or guard outlives its root at any crash
-point (a root with more than 100 items in its group: its root chunk goes
-first, the rest right after, finished from the archive after a crash).
+point: it is deleted after its root, by the same delivery or by the
+redelivery that redoes the archived plan (without an archive, a root with
+more than 100 items in its group: its root chunk goes first, the rest right
+after).
 A record already gone counts as deleted.
 
 Parents' `children` sets are not updated for deleted top-level records: one
@@ -26,7 +35,7 @@ UpdateItem per record would multiply the calls, and a stale entry is harmless.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.catalog import get_type
@@ -35,7 +44,7 @@ from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
 from chalicelib.records.store import RecordsStore, TransactionCancelled
-from chalicelib.records.transact import Group, failed_conditions, key_id, key_of, pack, split
+from chalicelib.records.transact import TRANSACT_LIMIT, Group, failed_conditions, key_id, key_of, pack, split
 from chalicelib.tenancy import Tenant
 
 MODIFIED = "has been modified after the cleanup was created"
@@ -76,7 +85,7 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
     store = store or RecordsStore(concurrency=get_settings().delete_concurrency)
     ordered = list(dict.fromkeys(ids))
     batch = _archived(archive, archive_key, _plan(store, tenant, type_name, ordered, not_modified_after))
-    failed = delete_groups(store, batch.groups, not_modified_after)
+    failed = delete_groups(store, batch.groups, not_modified_after, redo_logged=archive is not None)
     if failed:
         _archive(archive, archive_key, batch.without(failed))
     modified = set(batch.modified) | failed
@@ -104,11 +113,26 @@ def _plan(store: RecordsStore, tenant: Tenant, type_name: str, ids: Sequence[str
     return ArchivedBatch(tenant, type_name, tuple(groups), tuple(modified))
 
 
-def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_after: str) -> set[str]:
+def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_after: str, *,
+                  redo_logged: bool = False) -> set[str]:
     """Delete every group whose root's condition holds; the ids of the roots whose condition failed.
 
-    Packed transactions share no item, so they run concurrently (up to the store's concurrency).
+    `redo_logged`: the groups are archived, so the roots (with their guards) go first and their
+    associated records after, in full transactions; otherwise each group goes whole into one.
     """
+    if not redo_logged:
+        return _delete_each_packed(store, groups, not_modified_after)
+    failed = _delete_each_packed(store, [replace(g, records=()) for g in groups], not_modified_after)
+    kept = {key_id(g.root) for g in groups if g.id in failed}  # a kept root is nobody's record to delete
+    rest = list({key_id(i): key_of(i) for g in groups if g.id not in failed for i in g.records
+                 if key_id(i) not in kept}.values())
+    store.each(lambda keys: store.transact_write([{"Delete": {"Key": key}} for key in keys]),
+               [rest[start:start + TRANSACT_LIMIT] for start in range(0, len(rest), TRANSACT_LIMIT)])
+    return failed
+
+
+def _delete_each_packed(store: RecordsStore, groups: Sequence[Group], not_modified_after: str) -> set[str]:
+    """Packed transactions share no item, so they run concurrently (up to the store's concurrency)."""
     failed = store.each(lambda transaction: _delete_packed(store, transaction, not_modified_after),
                         list(pack(groups)))
     return set().union(*failed)

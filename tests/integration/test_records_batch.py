@@ -150,3 +150,16 @@ def test_delete_batch_redelivered_keeps_its_archive_and_reports_the_same(tables,
     assert summary.counts["skus"] == 2 and first.deleted == ids
     assert s3_archive.get(KEY) == archived
     assert again.deleted == first.deleted and again.errors == {}
+
+
+def test_delete_batch_with_an_archive_fills_every_transaction(tables, tenant, s3_archive):
+    # Given 250 seeded skus with their 4 associated records and their code guard each: 1,500 items
+    seed(tenant, skus=250, skus_per_list=250, workers=1)
+    ids = select_ids(tenant, "skus", [])
+    counting = WrappedClient(RecordsStore().client)
+    # When the batch is deleted with an archive, the redo log between the roots and the rest
+    outcome = _delete(tenant, ids, archive=s3_archive, store=RecordsStore(client=counting))
+    # Then 15 transactions of 100 deletes took them: the roots with their guards (500), then the others
+    assert len(outcome.deleted) == 250
+    assert counting.calls["transact_write_items"] == 15
+    assert select_ids(tenant, "skus", []) == [] and select_ids(tenant, "prices", []) == []

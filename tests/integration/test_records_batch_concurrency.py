@@ -20,8 +20,9 @@ from tests.integration.records_helpers import WrappedClient, scan
 
 KEY = "org-alpha/test/cleanup1/000000.json.gz"
 TYPES = ("skus", "prices", "price_volume_tiers", "stock_items", "sku_list_items")
-# A full sku is 6 items: 16 go in one 100-action transaction, so 34 skus make 3 packed transactions.
-SKUS = 34
+# A full sku is 6 items. Without an archive 16 whole skus go in one 100-action transaction: 60 skus make 4.
+# With one, the roots go first with their code guards, 50 to a transaction (2), then the 240 others (3).
+SKUS = 60
 
 
 class Serialized(WrappedClient):
@@ -98,7 +99,7 @@ def families(records) -> list[dict[str, str]]:
 
 def test_concurrent_delete_batch_keeps_the_roots_modified_in_several_packed_transactions(
         tenant, families, s3_archive):
-    # Given 3 packed transactions' worth of skus, and writes to two roots of the first transaction and one
+    # Given 2 packed transactions' worth of roots, and writes to two roots of the first transaction and one
     # of the last landing after the worker read them, before any transaction is sent
     ids = [f["skus"] for f in families]
     modified = [ids[1], ids[5], ids[-1]]
@@ -115,14 +116,15 @@ def test_concurrent_delete_batch_keeps_the_roots_modified_in_several_packed_tran
     for family in families:
         kept = family["skus"] in modified
         assert (set(family.values()) <= left) if kept else not (set(family.values()) & left)
-    # And the two failed transactions were sent again without their failed roots: 3 + 2 transactions
-    assert client.transactions == 5
+    # And the two roots' transactions were sent again without their failed roots (2 + 2), then the
+    # associated records of the 57 roots deleted went in 3
+    assert client.transactions == 7
     # And the archive lists only what was deleted
     archived = decode(s3_archive.get(KEY) or b"")
     assert [g.id for g in archived.groups] == outcome.deleted and set(archived.modified) == set(modified)
 
 
-def test_concurrent_delete_batch_crash_leaves_whole_groups_and_the_redelivery_finishes_them(
+def test_concurrent_delete_batch_crash_strips_no_kept_root_and_the_redelivery_finishes_the_others(
         tenant, families, s3_archive):
     # Given a worker that dies after its first transaction while the others are in flight
     ids = [f["skus"] for f in families]
@@ -135,12 +137,12 @@ def test_concurrent_delete_batch_crash_leaves_whole_groups_and_the_redelivery_fi
     left_after_crash = _left()
     outcome = delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=s3_archive, archive_key=KEY,
                            store=RecordsStore(client=Serialized(RecordsStore().client), concurrency=4))
-    # Then the crash left no root stripped of part of its group: each family is whole or gone
-    for family in families:
-        present = set(family.values()) & left_after_crash
-        assert present in (set(), set(family.values()))
-    assert len([f for f in families if f["skus"] not in left_after_crash]) == 16
-    # And the redelivery deleted every record, counting the ones gone already, from the same archive
+    # Then the crash came between the roots and their associated records: one roots' transaction went
+    # (50 or 10 roots), and no associated record of any root was deleted before it
+    roots_gone = [f for f in families if f["skus"] not in left_after_crash]
+    assert len(roots_gone) in (10, 50)
+    assert {i for f in families for t, i in f.items() if t != "skus"} <= left_after_crash
+    # And the redelivery deleted every record, counting the roots gone already, from the same archive
     assert outcome.deleted == ids and outcome.errors == {}
     assert not {i for f in families for i in f.values()} & _left()
     assert [g.id for g in decode(s3_archive.get(KEY) or b"").groups] == ids
@@ -154,7 +156,7 @@ def test_concurrent_delete_batch_reads_and_deletes_what_a_serial_one_does(tenant
     # When the batch is deleted
     outcome = delete_batch(tenant, "skus", ids, not_modified_after=cutoff, archive=None, archive_key=None,
                            store=RecordsStore(client=counting, concurrency=4))
-    # Then every group is gone, in as many calls as serially: 4 reads (34 keys, 136 in two, 34) and 3 transactions
+    # Then every group is gone, in as many calls as serially: 5 reads (60 keys, 240 in three, 60) and 4 transactions
     assert outcome.deleted == ids
     assert not {i for f in families for i in f.values()} & _left()
-    assert counting.calls["batch_get_item"] == 4 and counting.calls["transact_write_items"] == 3
+    assert counting.calls["batch_get_item"] == 5 and counting.calls["transact_write_items"] == 4
