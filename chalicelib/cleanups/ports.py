@@ -82,11 +82,14 @@ class CleanupRepository(Protocol):
         """
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        then_start: Start | None = None) -> Cleanup | None:
         """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone.
 
         With `tally`, also `processed + errors` to `counted_records` and the rate sample, only while
         `counted_records` is within `tally.within` (None otherwise), with `tally.recorded` in one transaction.
+        With `then_start`, also what `start_sub_batch(then_start.number, then_start.pace)` does, only on its
+        conditions too (None otherwise): the next sub-batch begins in the same write.
         """
 
     # --- a large cleanup's selection (see chalicelib.cleanups.selection) ---
@@ -183,6 +186,14 @@ class RecordStore(Protocol):
         A root whose id exists again or whose unique value is taken is an error, left as it is.
         Idempotent: a record already put back, unchanged, counts as restored.
         """
+
+
+@dataclass(frozen=True)
+class Start:
+    """A sub-batch to mark begun, in its throttle slot (see `CleanupRepository.start_sub_batch`)."""
+
+    number: int
+    pace: Pace
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from chalicelib.cleanups import count_store
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
 from chalicelib.cleanups.pacing import Pace
-from chalicelib.cleanups.ports import Listing, Tally
+from chalicelib.cleanups.ports import Listing, Start, Tally
 from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
@@ -203,6 +203,14 @@ def _give_slot_back(transaction: Transaction, tenant: Tenant) -> None:
 
 def _unchanged(attribute: Any, value: Any) -> Any:
     return attribute.does_not_exist() if value is None else attribute == value
+
+
+def _startable(model: type[CleanupItem], pace: Pace | None) -> Any:
+    """A sub-batch may begin: the cleanup is active (the interrupt check), its throttle as `pace` planned."""
+    condition = model.status.is_in(*sorted(ACTIVE))
+    if pace is not None:
+        condition &= _unchanged(model.max_records_per_second, pace.rate) & _unchanged(model.paced_until, pace.was)
+    return condition
 
 
 def _paced(model: type[CleanupItem], pace: Pace) -> list[Action]:
@@ -386,21 +394,22 @@ class DynamoCleanupRepository:
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
         model = _cleanups()
-        condition = model.sk.exists() & model.status.is_in(*sorted(ACTIVE))
-        also: list[Action] = []
-        if pace is not None:
-            also = _paced(model, pace)
-            condition &= _unchanged(model.max_records_per_second, pace.rate) & _unchanged(model.paced_until, pace.was)
+        condition = model.sk.exists() & _startable(model, pace)
+        also = _paced(model, pace) if pace is not None else []
         return _begin(model(_partition(tenant), cleanup_id), model.started, number, while_=condition, also=also)
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        then_start: Start | None = None) -> Cleanup | None:
         model = _cleanups()
         actions: list[Action] = [model.processed_count.add(processed), model.errors_count.add(errors),
                                  model.counted.add({number}), model.updated_at.set(updated_at),
                                  model.reconcile_count.set(0)]
         actions += [model.errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
         condition = model.sk.exists() & ~model.counted.contains(number)
+        if then_start is not None:
+            actions += [model.started.add({then_start.number}), *_paced(model, then_start.pace)]
+            condition &= _startable(model, then_start.pace)
         if tally is not None:
             actions += _tallied(model, processed + errors, tally)
             condition &= _counted_within(model, tally.within)

@@ -4,7 +4,9 @@ A batch is deleted sub-batch by sub-batch, each numbered across the whole snapsh
 
 The interrupt check: before deleting a sub-batch, the worker marks it begun with one
 write conditional on the cleanup being pending or in progress
-(`CleanupRepository.start_sub_batch`). Once a cleanup is interrupted (by `_interrupt`,
+(`CleanupRepository.start_sub_batch`). On an unthrottled cleanup the count write of the
+sub-batch before it in the same delivery does that too, under the same condition, so a
+sub-batch costs one write of the cleanup, not two. Once a cleanup is interrupted (by `_interrupt`,
 `DELETE` or the error budget) no sub-batch begins; one already begun is finished and
 counted, even by a redelivery after its worker died half-way, so no record is left
 stripped of its associated records. After an interrupt each worker deletes at most the
@@ -56,7 +58,7 @@ from chalicelib.cleanups.model import (
     start,
     sub_batches_of,
 )
-from chalicelib.cleanups.ports import Ports, Tally
+from chalicelib.cleanups.ports import Ports, Start, Tally
 from chalicelib.cleanups.transitions import commit_transition, moved_once
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
@@ -87,15 +89,21 @@ def settle(ports: Ports, cleanup: Cleanup) -> None:
     commit_transition(ports, cleanup, after, WORKER)
 
 
-def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any]) -> Cleanup | None:
+def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any],
+          following: tuple[int, int] | None = None) -> Cleanup | None:
     """Count one sub-batch's outcome (once) with the progress steps it crosses, and settle the cleanup;
-    the cleanup after it, None when it was counted before."""
+    the cleanup after it, None when it was counted before.
+
+    `following` (number, size): the sub-batch to begin in the same write while the cleanup is active and
+    unthrottled (a throttled one begins each sub-batch in its own slot, `_begin`).
+    """
     log = bounded_log(ports, errors, cleanup.errors_log)
     while True:
         moment = ports.clock.now()
         tally = _tally(ports, cleanup, number, deleted, len(errors), moment)
+        then_start = _then_start(ports, cleanup, len(errors), following, moment.timestamp())
         after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors), log,
-                                               iso(moment), tally)
+                                               iso(moment), tally, then_start)
         if after is not None:
             break
         cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
@@ -105,6 +113,19 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
     telemetry.sub_batch_counted(after, number, deleted, len(errors))
     settle(ports, after)
     return after
+
+
+def _then_start(ports: Ports, cleanup: Cleanup, errors: int, following: tuple[int, int] | None,
+                now: float) -> Start | None:
+    """The following sub-batch's start, for the count write; None if it must wait for its own write: the
+    cleanup is throttled or no longer active, or this count puts it past its error budget (no more deletes)."""
+    if following is None or cleanup.status not in ACTIVE or cleanup.max_records_per_second is not None:
+        return None
+    if over_error_budget(replace(cleanup, errors_count=cleanup.errors_count + errors),
+                         ports.settings.error_budget_ratio):
+        return None
+    number, size = following
+    return Start(number, pacing.plan(cleanup, size, now))
 
 
 def _tally(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: int, moment: datetime) -> Tally:
@@ -169,7 +190,8 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
     ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch_number)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
     may_start = cleanup.status in ACTIVE
-    for number, sub_ids in sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size):
+    planned = sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size)
+    for index, (number, sub_ids) in enumerate(planned):
         if number in cleanup.counted:
             continue  # counted by an earlier delivery
         if number not in cleanup.started:
@@ -185,6 +207,15 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
         outcome = ports.records.delete_sub_batch(cleanup.tenant, cleanup.resource_type, sub_ids,
                                                  not_modified_after=cleanup.created_at, cleanup_id=cleanup.id,
                                                  number=number)
-        counted = count(ports, cleanup, number, len(outcome.deleted), outcome.errors)
+        counted = count(ports, cleanup, number, len(outcome.deleted), outcome.errors,
+                        _following(cleanup, planned[index + 1:]) if may_start else None)
         cleanup = counted or ports.cleanups.get(cleanup.tenant, cleanup.id)
         may_start = may_start and cleanup.status in ACTIVE
+
+
+def _following(cleanup: Cleanup, rest: list[tuple[int, list[str]]]) -> tuple[int, int] | None:
+    """The next sub-batch this delivery will begin, (number, size): None if it was begun or counted before."""
+    for number, sub_ids in rest:
+        if number not in cleanup.counted:
+            return None if number in cleanup.started else (number, len(sub_ids))
+    return None

@@ -14,6 +14,8 @@ import pytest
 from chalicelib.cleanups import WORKER, Actor, Cleanup, CleanupRepository
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.cleanups.model import complete, interrupt, start
+from chalicelib.cleanups.pacing import Pace
+from chalicelib.cleanups.ports import Start
 from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import DynamoEventLog, EventLog, Recorded, add_recorded, store
 from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
@@ -185,6 +187,27 @@ def test_repository_begins_a_sub_batch_only_while_active(adapters: Adapters) -> 
     assert began and not repository.start_sub_batch(TENANT, cleanup.id, 1)
     assert repository.get(TENANT, cleanup.id).started == {0}
     assert not repository.start_sub_batch(TENANT, "missing", 0)
+
+
+def test_repository_counts_and_begins_the_next_sub_batch_in_one_write_only_while_active(
+        adapters: Adapters) -> None:
+    # Given a cleanup that counts sub-batch 0 beginning sub-batch 1, then is interrupted
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
+    unthrottled = Pace(None, None, 1.0, None)
+    both = repository.count_sub_batch(TENANT, cleanup.id, 0, 2, 0, {}, "2025-01-01T12:00:01.000Z",
+                                      then_start=Start(1, unthrottled))
+    stopped = interrupt(cleanup, START)
+    repository.transition(cleanup, stopped, changed(cleanup, stopped))
+    # When sub-batch 1 is counted asking to begin sub-batch 2
+    refused = repository.count_sub_batch(TENANT, cleanup.id, 1, 2, 0, {}, "2025-01-01T12:00:02.000Z",
+                                         then_start=Start(2, unthrottled))
+    # Then the first write did both, the second nothing: sub-batch 1 is counted by a write of its own
+    assert both is not None and (both.counted, both.started) == ({0}, {1})
+    assert refused is None
+    assert (repository.get(TENANT, cleanup.id).counted, repository.get(TENANT, cleanup.id).started) == ({0}, {1})
+    alone = repository.count_sub_batch(TENANT, cleanup.id, 1, 2, 0, {}, "2025-01-01T12:00:03.000Z")
+    assert alone is not None and (alone.counted, alone.started, alone.processed_count) == ({0, 1}, {1}, 4)
 
 
 def test_repository_updates_details_with_their_version_and_deletes_only_a_finished_cleanup(

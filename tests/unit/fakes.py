@@ -31,7 +31,7 @@ from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedEr
 from chalicelib.cleanups.fairness import Held
 from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
 from chalicelib.cleanups.pacing import Pace
-from chalicelib.cleanups.ports import Tally
+from chalicelib.cleanups.ports import Start, Tally
 from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
@@ -136,6 +136,18 @@ class InMemoryClaims:
         self.claims[self._key(claim)] = (StoredClaim(resource_id, claim.fingerprint), claim.expires_at)
 
 
+def _startable(stored: Cleanup, pace: Pace | None) -> bool:
+    """The conditions of `start_sub_batch`: the cleanup is active, its throttle as `pace` planned."""
+    if stored.status not in ACTIVE:
+        return False
+    return pace is None or (stored.max_records_per_second, stored.paced_until) == (pace.rate, pace.was)
+
+
+def _started(stored: Cleanup, number: int, pace: Pace | None) -> Cleanup:
+    paced_until = stored.paced_until if pace is None or pace.until is None else pace.until
+    return replace(stored, started=stored.started | {number}, paced_until=paced_until)
+
+
 class InMemoryCleanupRepository:
     """Implements `CleanupRepository` in dicts; each write applies its `Recorded` to `log` with it."""
 
@@ -234,25 +246,25 @@ class InMemoryCleanupRepository:
 
     def start_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, pace: Pace | None = None) -> bool:
         stored = self.cleanups.get(self._key(tenant, cleanup_id))
-        if stored is None or stored.status not in ACTIVE:
+        if stored is None or not _startable(stored, pace):
             return False
-        paced_until = stored.paced_until
-        if pace is not None:
-            if (stored.max_records_per_second, stored.paced_until) != (pace.rate, pace.was):
-                return False
-            paced_until = pace.until
-        self._put(replace(stored, started=stored.started | {number}, paced_until=paced_until))
+        self._put(_started(stored, number, pace))
         return True
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None) -> Cleanup | None:
+                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        then_start: Start | None = None) -> Cleanup | None:
         key = self._key(tenant, cleanup_id)
         stored = self.cleanups.get(key)
         if stored is None or number in stored.counted:
             return None
+        if then_start is not None and not _startable(stored, then_start.pace):
+            return None
         after = replace(
             stored, processed_count=stored.processed_count + processed, errors_count=stored.errors_count + errors,
             counted=stored.counted | {number}, updated_at=updated_at, errors_log={**stored.errors_log, **errors_log})
+        if then_start is not None:
+            after = _started(after, then_start.number, then_start.pace)
         if tally is None:
             self.reconciles[key] = 0
             return self._put(after)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
@@ -128,6 +129,42 @@ def test_process_batch_begins_no_sub_batch_after_an_interrupt() -> None:
     assert (after.status, after.processed_count) == ("interrupted", 2)
     assert len(world.records.calls) == 1
     assert world.events.statuses(cleanup.id) == ["in_progress", "interrupted"]
+
+
+def test_process_batch_begins_each_following_sub_batch_with_the_count_before_it() -> None:
+    # Given an unthrottled cleanup of eight skus: two batches of two sub-batches
+    world = World()
+    doomed = skus(world, 8)
+    cleanup = create(world)
+    starts: list[int] = []
+    start_sub_batch = world.cleanups.start_sub_batch
+
+    def counted_start(tenant: Tenant, cleanup_id: str, number: int, pace: Any = None) -> bool:
+        starts.append(number)
+        return start_sub_batch(tenant, cleanup_id, number, pace)
+
+    world.cleanups.start_sub_batch = counted_start  # type: ignore[method-assign]
+    # When every message is delivered
+    world.drain()
+    # Then each delivery began its first sub-batch with a write of its own and the second with the first's count
+    after = assert_exact(world, cleanup, doomed)
+    assert (after.status, after.processed_count, after.started) == ("completed", 8, {0, 1, 2, 3})
+    assert sorted(starts) == [0, 2]
+
+
+def test_process_batch_begins_no_sub_batch_with_a_count_past_the_error_budget() -> None:
+    # Given a cleanup of eight skus whose first two were changed since, in one batch of four sub-batches
+    world = World(settings=settings(batch_size=8))
+    doomed = skus(world, 8)
+    cleanup = create(world)
+    touch(world, doomed[0])
+    touch(world, doomed[1])
+    # When its message is delivered
+    world.drain()
+    # Then the first count, past the budget, began nothing: no other sub-batch was deleted
+    after = assert_exact(world, cleanup, doomed)
+    assert (after.status, after.processed_count, after.started) == ("interrupted", 0, {0})
+    assert len(world.records.calls) == 1
 
 
 def test_process_batch_finishes_a_begun_sub_batch_after_an_interrupt() -> None:
