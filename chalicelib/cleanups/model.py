@@ -58,6 +58,7 @@ class Cleanup:
     paced_until: float | None = None  # epoch seconds when the throttle's next free slot begins
     counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
     progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
+    progress_steps: frozenset[int] = frozenset()  # the 10 % steps whose progress event is recorded
     retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
     # A large cleanup's selection, run by the worker while pending (chalicelib.cleanups.selection):
     selecting: bool = False  # True until its last page is in the snapshot: no batch runs before

@@ -86,11 +86,16 @@ class CleanupRepository(Protocol):
                         then_start: Start | None = None) -> Cleanup | None:
         """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone.
 
-        With `tally`, also `processed + errors` to `counted_records` and the rate sample, only while
-        `counted_records` is within `tally.within` (None otherwise), with `tally.recorded` in one transaction.
+        With `tally`, also `processed + errors` to `counted_records`, the rate sample and `tally.steps` to
+        `progress_steps`, only while none of those steps is there (None otherwise), with `tally.recorded` in
+        one transaction.
         With `then_start`, also what `start_sub_batch(then_start.number, then_start.pace)` does, only on its
         conditions too (None otherwise): the next sub-batch begins in the same write.
         """
+
+    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
+        """Add `steps` to `progress_steps` with `recorded` in one transaction, only while none of them is there
+        and the cleanup exists. False: nothing written."""
 
     # --- a large cleanup's selection (see chalicelib.cleanups.selection) ---
 
@@ -200,7 +205,7 @@ class Start:
 class Tally:
     """The progress side of a count write (see `chalicelib.cleanups.progress`)."""
 
-    within: tuple[int, int]  # `counted_records` before the write: the range crossing the planned steps
+    steps: tuple[int, ...]  # the steps the count crosses, as planned: recorded with it unless recorded already
     sample: tuple[str, list[float]]  # the rate sample it leaves: slot, [epoch seconds, records]
     recorded: Recorded  # the progress events of the steps it crosses (often none)
 

@@ -1,11 +1,15 @@
 """A cleanup's progress as arithmetic: its percentage, its 10 % steps, its recent rate. Pure, no I/O.
 
 Steps: step s (1..9) is crossed by the count that brings the records counted to
-`threshold(s)`, the first total whose percentage reads 10·s. A count write adding n
-records is conditional on the total before it lying in `same_steps(...)`, the range
-of totals from which adding n crosses exactly the steps the worker planned for, and
-commits those steps' events with it: whatever the order or number of deliveries,
-each step has one event, from the one write that crossed it.
+`threshold(s)`, the first total whose percentage reads 10·s. The cleanup keeps the steps
+whose event was recorded (`progress_steps`). A count write adds its records to
+`counted_records` with the steps the worker planned from the cleanup as it last read
+it, only while none of them is recorded yet, and commits their events with it. A count
+is never refused for the total having moved meanwhile (another worker's count): the
+total it returns shows what it really crossed, and `missing` steps, crossed but not
+recorded (a stale plan, or a worker that died in between), are recorded by the next
+write that sees them, conditional on them still missing. Whatever the order or number
+of deliveries, each step has one event.
 
 Rate: each count leaves a sample `[epoch seconds, records]` under its sub-batch
 number modulo SAMPLES, so the cleanup keeps its last SAMPLES counts or so, racing
@@ -14,7 +18,7 @@ workers never overwriting each other's.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,18 +45,9 @@ def crossed(before: int, added: int, records: int) -> list[int]:
     return [s for s in STEPS if before < threshold(s, records) <= before + added]
 
 
-def same_steps(before: int, added: int, records: int) -> tuple[int, int]:
-    """The totals (inclusive range) from which adding `added` crosses the same steps as from `before`."""
-    low, high = 0, max(before, records)
-    for step in STEPS:
-        line = threshold(step, records)
-        if before < line <= before + added:
-            low, high = max(low, line - added), min(high, line - 1)
-        elif line <= before:
-            low = max(low, line)
-        else:
-            high = min(high, line - added - 1)
-    return low, high
+def missing(counted: int, records: int, recorded: Collection[int]) -> list[int]:
+    """The steps a total of `counted` has crossed whose event is not `recorded` yet."""
+    return [s for s in STEPS if threshold(s, records) <= counted and s not in recorded]
 
 
 def sample(number: int, moment: datetime, records: int) -> tuple[str, list[float]]:

@@ -100,6 +100,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     errors_log = MapAttribute()  # type: ignore[var-annotated]
     restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
     progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]  # chalicelib.cleanups.progress
+    progress_steps = NumberSetAttribute(null=True)
     # the snapshot's shape, and which sub-batches a worker began and counted
     batch_size = NumberAttribute(default=1)
     sub_batch_size = NumberAttribute(default=1)
@@ -219,13 +220,16 @@ def _paced(model: type[CleanupItem], pace: Pace) -> list[Action]:
 
 def _tallied(model: type[CleanupItem], added: int, tally: Tally) -> list[Action]:
     slot, value = tally.sample
-    return [model.counted_records.add(added), model.progress_samples[slot].set(value)]
+    actions = [model.counted_records.add(added), model.progress_samples[slot].set(value)]
+    return actions + [model.progress_steps.add(set(tally.steps))] if tally.steps else actions
 
 
-def _counted_within(model: type[CleanupItem], within: tuple[int, int]) -> Any:
-    low, high = within
-    inside = model.counted_records.between(low, high)
-    return inside | model.counted_records.does_not_exist() if low == 0 else inside
+def _unrecorded(model: type[CleanupItem], steps: Sequence[int]) -> Any:
+    """None of `steps` has its event recorded (a missing set contains nothing)."""
+    condition = model.sk.exists()
+    for step in steps:
+        condition &= ~model.progress_steps.contains(step)
+    return condition
 
 
 def _begin(item: CleanupItem, begun: NumberSetAttribute, number: int, while_: Condition,
@@ -412,7 +416,7 @@ class DynamoCleanupRepository:
             condition &= _startable(model, then_start.pace)
         if tally is not None:
             actions += _tallied(model, processed + errors, tally)
-            condition &= _counted_within(model, tally.within)
+            condition &= _unrecorded(model, tally.steps)
         item = model(_partition(tenant), cleanup_id)
         if tally is not None and tally.recorded.events:  # a step crossed: the count and its events together
             transaction = Transaction()
@@ -422,6 +426,14 @@ class DynamoCleanupRepository:
         if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
+
+    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
+        model = _cleanups()
+        transaction = Transaction()
+        transaction.update(model(_partition(cleanup.tenant), cleanup.id), [model.progress_steps.add(set(steps))],
+                           condition=_unrecorded(model, steps), name="cleanup")
+        self.recorded_items(transaction, recorded)
+        return not transaction.commit()
 
     # --- a large cleanup's selection ------------------------------------------------------------
 

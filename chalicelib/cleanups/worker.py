@@ -31,11 +31,12 @@ expires with its lease; a release frees only the slot its worker still holds.
 
 Counting: each sub-batch's outcome is added by one write conditional on its number not
 being counted yet, so a redelivered message, two workers on one batch, or a crash
-half-way never count a record twice. The same write is conditional on the records
-counted so far lying where it crosses the 10 % progress steps the worker planned
-(`chalicelib.cleanups.progress`), and commits their `cleanups.progress` events: each
-step fires once, from the count that crossed it. A worker that finds the total moved
-plans again.
+half-way never count a record twice. The same write records the 10 % progress steps
+the worker planned it to cross (`chalicelib.cleanups.progress`) with their
+`cleanups.progress` events, conditional on none of them being recorded already (a
+worker that finds one was plans again). Another worker's counts meanwhile do not refuse
+it: the total it returns shows the steps really crossed, and any still unrecorded are
+recorded right after (`record_missing_steps`), so each step fires once.
 """
 from __future__ import annotations
 
@@ -108,11 +109,31 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
             break
         cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
         if number in cleanup.counted:
+            record_missing_steps(ports, cleanup)  # the delivery that counted it may have died right after
             return None
     ports.events.dispatch(tally.recorded)
     telemetry.sub_batch_counted(after, number, deleted, len(errors))
+    after = record_missing_steps(ports, after)
     settle(ports, after)
     return after
+
+
+def record_missing_steps(ports: Ports, cleanup: Cleanup) -> Cleanup:
+    """Record the progress steps `cleanup`'s total has crossed without their event, the cleanup as it then is.
+
+    A count planned from a stale read crossed them. Had its worker died before this, the next count
+    records them (it plans every step missing below its total), or the redelivery of its message.
+    """
+    for _ in progress.STEPS:  # each refusal is a step another worker recorded meanwhile
+        steps = progress.missing(cleanup.counted_records, cleanup.records_count, cleanup.progress_steps)
+        if not steps:
+            break
+        recorded = ports.events.recorded_progress(cleanup, steps)
+        if ports.cleanups.record_steps(cleanup, steps, recorded):
+            ports.events.dispatch(recorded)
+            return replace(cleanup, progress_steps=cleanup.progress_steps | set(steps))
+        cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
+    return cleanup
 
 
 def _then_start(ports: Ports, cleanup: Cleanup, errors: int, following: tuple[int, int] | None,
@@ -130,11 +151,11 @@ def _then_start(ports: Ports, cleanup: Cleanup, errors: int, following: tuple[in
 
 def _tally(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: int, moment: datetime) -> Tally:
     """The progress side of counting a sub-batch onto `cleanup` as last read."""
-    before, added, records = cleanup.counted_records, deleted + errors, cleanup.records_count
-    steps = progress.crossed(before, added, records)
+    added = deleted + errors
     counted = replace(cleanup, processed_count=cleanup.processed_count + deleted,
-                      errors_count=cleanup.errors_count + errors, counted_records=before + added)
-    return Tally(within=progress.same_steps(before, added, records), sample=progress.sample(number, moment, added),
+                      errors_count=cleanup.errors_count + errors, counted_records=cleanup.counted_records + added)
+    steps = progress.missing(counted.counted_records, cleanup.records_count, cleanup.progress_steps)
+    return Tally(steps=tuple(steps), sample=progress.sample(number, moment, added),
                  recorded=ports.events.recorded_progress(counted, steps))
 
 

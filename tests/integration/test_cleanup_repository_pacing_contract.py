@@ -1,8 +1,8 @@
 """The throttle's slots and the progress tally: the in-memory fake and DynamoDB (moto) answer alike.
 
 A slot is taken only from the rate and `paced_until` it was planned from; a tallied count only
-while the records counted so far are where it was planned, with its progress events committed
-with it; the throttle changes only while the cleanup is active.
+while none of the progress steps it records is recorded yet, with their events committed with it
+(as are steps recorded on their own); the throttle changes only while the cleanup is active.
 """
 from __future__ import annotations
 
@@ -25,10 +25,9 @@ __all__ = ["adapters"]  # the contract's fixture: each test runs on both adapter
 MOMENT = "2025-01-01T12:00:01.000Z"
 
 
-def tally(repository: CleanupRepository, cleanup_id: str, within: tuple[int, int], steps: list[int],
-          slot: str = "0") -> Tally:
+def tally(repository: CleanupRepository, cleanup_id: str, steps: list[int], slot: str = "0") -> Tally:
     cleanup = repository.get(TENANT, cleanup_id)
-    return Tally(within=within, sample=(slot, [parse_iso(MOMENT).timestamp(), 2]),
+    return Tally(steps=tuple(steps), sample=(slot, [parse_iso(MOMENT).timestamp(), 2]),
                  recorded=recorded_progress(cleanup, steps, MOMENT) if steps else Recorded(cleanup))
 
 
@@ -80,26 +79,57 @@ def test_repository_tallied_count_commits_its_progress_events_with_it(adapters: 
     # When a count of two records crossing steps 1..5 is written from zero, then repeated
     steps = [1, 2, 3, 4, 5]
     counted = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                         tally(repository, "cln0000001", (0, 0), steps))
+                                         tally(repository, "cln0000001", steps))
     again = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                       tally(repository, "cln0000001", (2, 2), steps))
+                                       tally(repository, "cln0000001", steps))
     # Then it counted once, with its sample and its five events, and the repeat wrote nothing
     assert counted is not None and again is None
     assert counted.counted_records == 2 and counted.progress_samples == {"0": [parse_iso(MOMENT).timestamp(), 2]}
+    assert counted.progress_steps == {1, 2, 3, 4, 5}
     assert adapters.names("cln0000001") == sorted(["cleanups.create", *[PROGRESS] * 5])
 
 
-def test_repository_tallied_count_outside_its_range_is_refused_with_its_events(adapters: Adapters) -> None:
+def test_repository_tallied_count_recording_a_recorded_step_is_refused_with_its_events(adapters: Adapters) -> None:
     # Given a cleanup with one sub-batch (two records) counted
     repository = adapters.repository
     save(repository, pending())
     assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                      tally(repository, "cln0000001", (0, 0), [1, 2, 3, 4, 5]))
-    # When a worker that planned the other sub-batch from zero counts it (crossing 1..5 again)
+                                      tally(repository, "cln0000001", [1, 2, 3, 4, 5]))
+    # When a worker that planned the other sub-batch from a stale read counts it (recording 4..6)
     refused = repository.count_sub_batch(TENANT, "cln0000001", 1, 1, 1, {"x": {"base": ["e"]}}, MOMENT,
-                                         tally(repository, "cln0000001", (0, 0), [1, 2, 3, 4, 5], slot="1"))
+                                         tally(repository, "cln0000001", [4, 5, 6], slot="1"))
     # Then nothing was written: not the count, not the events
     stored = repository.get(TENANT, "cln0000001")
     assert refused is None
     assert (stored.counted, stored.counted_records, stored.errors_count) == ({0}, 2, 0)
     assert adapters.names("cln0000001").count(PROGRESS) == 5
+
+
+def test_repository_records_steps_once_with_their_events(adapters: Adapters) -> None:
+    # Given a cleanup whose count recorded steps 1 and 2
+    repository = adapters.repository
+    save(repository, pending())
+    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
+                                      tally(repository, "cln0000001", [1, 2]))
+    cleanup = repository.get(TENANT, "cln0000001")
+    # When steps 3 and 4 are recorded on their own, then 4 and 5, then 5 alone
+    first = repository.record_steps(cleanup, [3, 4], recorded_progress(cleanup, [3, 4], MOMENT))
+    overlapping = repository.record_steps(cleanup, [4, 5], recorded_progress(cleanup, [4, 5], MOMENT))
+    last = repository.record_steps(cleanup, [5], recorded_progress(cleanup, [5], MOMENT))
+    # Then the overlapping one wrote nothing: each step has one event
+    assert (first, overlapping, last) == (True, False, True)
+    assert repository.get(TENANT, "cln0000001").progress_steps == {1, 2, 3, 4, 5}
+    assert adapters.names("cln0000001") == sorted(["cleanups.create", *[PROGRESS] * 5])
+
+
+def test_repository_tallied_count_recording_no_step_is_written_whatever_the_total(adapters: Adapters) -> None:
+    # Given a cleanup with one sub-batch (two records) counted, recording steps 1..5
+    repository = adapters.repository
+    save(repository, pending())
+    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
+                                      tally(repository, "cln0000001", [1, 2, 3, 4, 5]))
+    # When a worker whose plan crosses no step counts another sub-batch
+    counted = repository.count_sub_batch(TENANT, "cln0000001", 1, 2, 0, {}, MOMENT,
+                                         tally(repository, "cln0000001", [], slot="1"))
+    # Then it is written: a total moved by another worker's count does not refuse it
+    assert counted is not None and (counted.counted, counted.counted_records) == ({0, 1}, 4)

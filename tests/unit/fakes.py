@@ -268,18 +268,26 @@ class InMemoryCleanupRepository:
         if tally is None:
             self.reconciles[key] = 0
             return self._put(after)
-        low, high = tally.within
-        if not low <= stored.counted_records <= high:
+        if set(tally.steps) & stored.progress_steps:
             return None
         slot, value = tally.sample
         after = replace(after, counted_records=stored.counted_records + processed + errors,
-                        progress_samples={**stored.progress_samples, slot: list(value)})
+                        progress_samples={**stored.progress_samples, slot: list(value)},
+                        progress_steps=stored.progress_steps | set(tally.steps))
 
         def apply() -> None:
             self.reconciles[key] = 0
             self._put(after)
         self._commit("count_sub_batch", tally.recorded, apply)
         return replace(after)
+
+    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
+        stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
+        if stored is None or set(steps) & stored.progress_steps:
+            return False
+        self._commit("record_steps", recorded,
+                     lambda: self._put(replace(stored, progress_steps=stored.progress_steps | set(steps))))
+        return True
 
     def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
         key = self._key(cleanup.tenant, cleanup.id)

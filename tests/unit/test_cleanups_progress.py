@@ -45,15 +45,13 @@ def test_crossed_steps_partition_every_count_sequence() -> None:
         assert steps == list(range(1, 10))
 
 
-def test_same_steps_is_the_range_of_totals_in_the_same_step_crossing_the_same_steps() -> None:
-    for records in (1, 7, 10, 23, 100):
-        for added in range(1, records + 1):
-            for before in range(0, records - added + 1):
-                low, high = progress.same_steps(before, added, records)
-                for other in range(0, records - added + 1):
-                    same = (progress.crossed(other, added, records) == progress.crossed(before, added, records)
-                            and progress.crossed(0, other, records) == progress.crossed(0, before, records))
-                    assert (low <= other <= high) == same, (records, added, before, other)
+def test_missing_steps_are_those_the_total_reached_without_their_event() -> None:
+    # 23 records: the steps' thresholds are 3, 5, 7, 10, 12, 14, 17, 19, 21
+    assert progress.missing(0, 23, set()) == []
+    assert progress.missing(5, 23, set()) == [1, 2]
+    assert progress.missing(5, 23, {1}) == [2]
+    assert progress.missing(11, 23, {1, 3}) == [2, 4]
+    assert progress.missing(23, 23, set(range(1, 10))) == []
 
 
 def test_rate_and_completion_come_from_the_recent_samples() -> None:
@@ -137,6 +135,52 @@ def test_racing_worker_counting_from_a_stale_read_plans_its_steps_again() -> Non
     after = world.cleanups.get(TENANT, cleanup.id)
     assert (after.status, after.processed_count, after.counted_records) == ("completed", 10, 10)
     assert sorted(progress_ids(world, cleanup)) == every_step(cleanup)
+
+
+def test_count_crossing_a_step_its_stale_plan_missed_records_it_right_after() -> None:
+    # Given a hundred skus in batches of one sub-batch of five, and a second worker that counts its batch
+    # while the first one is deleting: the first one plans its count from 0 (no step), but it brings 5 to 10
+    world = World(settings=settings(sub_batch_size=5, batch_size=5))
+    skus(world, 100)
+    cleanup = create(world)
+    first, second, *rest = world.queue.take()
+    racing = [lambda: world.deliver([second])]
+    world.records.after_delete = lambda: racing.pop()() if racing else None
+    # When the first batch is delivered
+    world.deliver([first])
+    # Then its count was not refused, and the step it crossed unplanned (10 %) is recorded already
+    after = world.cleanups.get(TENANT, cleanup.id)
+    assert (after.counted, after.counted_records, after.progress_steps) == ({0, 1}, 10, {1})
+    assert progress_ids(world, cleanup) == [derived_id(TENANT.key, cleanup.id, PROGRESS, "1")]
+    # And once everything ran, each step fired once
+    world.deliver(rest)
+    world.drain()
+    assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
+    assert sorted(progress_ids(world, cleanup)) == every_step(cleanup)
+
+
+@pytest.mark.parametrize("point", ["record_steps:before", "record_steps:after"])
+def test_step_a_stale_plan_missed_survives_a_crash_around_its_recording(point: str) -> None:
+    # Given the racing workers above, the first one's process dying around recording the step it missed
+    world = World(settings=settings(sub_batch_size=5, batch_size=5))
+    skus(world, 100)
+    cleanup = create(world)
+    first, second, *rest = world.queue.take()
+    racing = [lambda: world.deliver([second])]
+    world.records.after_delete = lambda: racing.pop()() if racing else None
+    world.faults.arm(point)
+    # When its message comes back, and everything runs with the reconciler until quiet
+    assert world.deliver([first]) == [first]
+    world.deliver([first, *rest])
+    for _ in range(3):
+        world.drain(rounds=50)
+        world.clock.advance(STALE)
+        cleanups.reconcile(world.ports)
+    # Then the fault fired, it completed, every step has its one event, and none is left undispatched
+    assert world.faults.fired == [point]
+    assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
+    assert sorted(progress_ids(world, cleanup)) == every_step(cleanup)
+    assert world.events.outbox == {}
 
 
 def test_progress_deliveries_carry_the_cleanup_as_counted_at_their_step() -> None:
