@@ -44,7 +44,7 @@ from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
 from chalicelib.records.store import RecordsStore, TransactionCancelled
-from chalicelib.records.transact import TRANSACT_LIMIT, Group, failed_conditions, key_id, key_of, pack, split
+from chalicelib.records.transact import Group, chunked, failed_conditions, key_id, key_of, pack, split
 from chalicelib.tenancy import Tenant
 
 MODIFIED = "has been modified after the cleanup was created"
@@ -126,8 +126,7 @@ def delete_groups(store: RecordsStore, groups: Sequence[Group], not_modified_aft
     kept = {key_id(g.root) for g in groups if g.id in failed}  # a kept root is nobody's record to delete
     rest = list({key_id(i): key_of(i) for g in groups if g.id not in failed for i in g.records
                  if key_id(i) not in kept}.values())
-    store.each(lambda keys: store.transact_write([{"Delete": {"Key": key}} for key in keys]),
-               [rest[start:start + TRANSACT_LIMIT] for start in range(0, len(rest), TRANSACT_LIMIT)])
+    store.each(lambda keys: store.transact_write([{"Delete": {"Key": key}} for key in keys]), chunked(rest))
     return failed
 
 

@@ -73,6 +73,11 @@ def pack(groups: Sequence[Group], limit: int = TRANSACT_LIMIT) -> Iterator[list[
         yield current
 
 
+def chunked(items: Sequence[Any], limit: int = TRANSACT_LIMIT) -> list[list[Any]]:
+    """`items` in consecutive transactions' worth of `limit`."""
+    return [list(items[start:start + limit]) for start in range(0, len(items), limit)]
+
+
 def split(group: Group, limit: int = TRANSACT_LIMIT) -> tuple[list[Item], list[list[Item]]]:
     """(the root's chunk, the other chunks): the root with its guards first, filled up with associated records.
 

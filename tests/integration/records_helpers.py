@@ -80,13 +80,6 @@ class MeddlingClient(WrappedClient):
         return self._client.transact_write_items(**kwargs)
 
 
-class FailingBatchWrites(WrappedClient):
-    """BatchWriteItem always dies: what a transaction deleted stays deleted, the rest stays."""
-
-    def batch_write_item(self, **_: Any) -> Any:
-        raise ConnectionError("the worker died")
-
-
 class DyingArchive:
     """An archive whose write lands, then the worker dies."""
 

@@ -10,8 +10,8 @@ from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.records import batch, delete_batch, delete_record, get_record
 from chalicelib.records.archive import decode
 from chalicelib.records.store import RecordsStore
-from chalicelib.records.transact import key_id, pack, split
-from tests.integration.records_helpers import CrashingClient, DyingArchive, FailingBatchWrites, scan
+from chalicelib.records.transact import chunked, key_id, pack, split
+from tests.integration.records_helpers import CrashingClient, DyingArchive, scan
 
 KEY = "org-alpha/test/cleanup1/000003.json.gz"
 
@@ -64,9 +64,11 @@ def _delete(tenant, ids: list[str], archive: Any = None, store: RecordsStore | N
 
 
 def _one_root_a_transaction(monkeypatch: pytest.MonkeyPatch, limit: int = 6) -> None:
-    """Transactions of `limit` actions: each full sku (6 items) alone, crash points between them."""
+    """Transactions of `limit` actions: each full sku (6 items) alone, crash points between them (with an
+    archive: three roots with their guards, then the others 6 at a time)."""
     monkeypatch.setattr(batch, "pack", partial(pack, limit=limit))
     monkeypatch.setattr(batch, "split", partial(split, limit=limit))
+    monkeypatch.setattr(batch, "chunked", partial(chunked, limit=limit))
 
 
 @pytest.mark.parametrize("allowed", [0, 1, 2])
@@ -124,10 +126,10 @@ def test_delete_batch_crashed_right_after_archiving_finishes_on_redelivery(recor
 
 
 def test_delete_batch_finishes_a_deleted_roots_cascade_from_the_archive(records, tenant, monkeypatch, s3_archive):
-    # Given a full sku too big for one transaction (4 actions): its root goes first, its other records after
+    # Given a full sku: with an archive its root (with its guard) goes first, its other records after
     (family,), bystander = _families(records, 1)
     _one_root_a_transaction(monkeypatch, limit=4)
-    crashing = RecordsStore(client=FailingBatchWrites(RecordsStore().client))
+    crashing = RecordsStore(client=CrashingClient(RecordsStore().client, allowed=1))
     # When the worker dies once the root is deleted, before the rest
     with pytest.raises(ConnectionError):
         _delete(tenant, [family["skus"]], archive=s3_archive, store=crashing)
