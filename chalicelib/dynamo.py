@@ -11,7 +11,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
@@ -136,6 +136,16 @@ def get_item(model: type[ItemT], pk: str, sk: str, missing: str) -> ItemT:
         return model.get(pk, sk, consistent_read=True)
     except DoesNotExist:
         raise RecordNotFoundError(missing) from None
+
+
+def get_items(wanted: Sequence[tuple[type[Model], str, str]]) -> list[Model | None]:
+    """The item at each (model, pk, sk) of one table, None where there is none: one TransactGetItems, so
+    they are read together and consistently."""
+    connection = wanted[0][0]._get_connection().connection  # the bound model's client and endpoint
+    response = connection.transact_get_items(
+        get_items=[model.get_operation_kwargs_from_class(pk, range_key=sk) for model, pk, sk in wanted])
+    return [model.from_raw_data(found["Item"]) if found.get("Item") else None
+            for (model, _, _), found in zip(wanted, response["Responses"], strict=True)]
 
 
 def partition_items(model: type[ItemT], pk: str) -> list[ItemT]:

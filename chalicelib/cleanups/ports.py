@@ -60,6 +60,10 @@ class CleanupRepository(Protocol):
         """One page of the tenant's cleanups as `listing` asks, and how many match in all, reading about
         `listing.offset + listing.limit` cleanups whatever the tenant's history."""
 
+    def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
+        """The cleanup and the ids of its snapshot batch `number` ([] if none), in one consistent read;
+        `RecordNotFoundError` if the cleanup is gone."""
+
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         """The ids of snapshot batch `number`; [] once the cleanup is deleted."""
 

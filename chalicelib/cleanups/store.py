@@ -342,6 +342,13 @@ class DynamoCleanupRepository:
             total = count_store.live_total(tenant)
         return [_to_domain(item) for item in found][listing.offset:], total
 
+    def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
+        cleanup, batch = dynamo.get_items([(_cleanups(), _partition(tenant), cleanup_id),
+                                           (_batches(), _snapshot_partition(tenant, cleanup_id), _batch_key(number))])
+        if not isinstance(cleanup, CleanupItem):
+            raise _not_found(cleanup_id)
+        return _to_domain(cleanup), [str(i) for i in batch.ids] if isinstance(batch, BatchItem) else []
+
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         try:
             return [str(i) for i in _batches().get(_snapshot_partition(tenant, cleanup_id), _batch_key(number)).ids]

@@ -185,7 +185,7 @@ def _give_back(ports: Ports, cleanup: Cleanup, batch_number: int, size: int) -> 
 
 def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: int) -> None:
     try:
-        cleanup = ports.cleanups.get(tenant, cleanup_id)
+        cleanup, ids = ports.cleanups.get_with_batch(tenant, cleanup_id, batch_number)
         if cleanup.status == COMPLETED or cleanup.selecting:
             return  # a batch is only enqueued once selection is done (chalicelib.cleanups.selection)
         lease = fairness.take(ports, tenant)
@@ -193,7 +193,7 @@ def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: i
             _wait_turn(ports, cleanup, batch_number)
             return
         try:
-            _process(ports, cleanup, batch_number)
+            _process(ports, cleanup, batch_number, ids)
         finally:
             fairness.release(ports, lease)
     except RecordNotFoundError:
@@ -206,9 +206,8 @@ def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
     telemetry.batch_waits_turn(cleanup, batch_number, fairness.GIVE_BACK_SECONDS)
 
 
-def _process(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
+def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
     cleanup = _started(ports, cleanup)
-    ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch_number)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
     may_start = cleanup.status in ACTIVE
     planned = sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size)

@@ -87,6 +87,10 @@ def test_repository_stores_a_cleanup_its_snapshot_and_its_events_as_given(adapte
     assert repository.list_for(TENANT) == [cleanup]
     assert repository.batch_ids(TENANT, cleanup.id, 0) == ["a", "b", "c", "d"]
     assert repository.batch_ids(TENANT, cleanup.id, 1) == []
+    assert repository.get_with_batch(TENANT, cleanup.id, 0) == (cleanup, ["a", "b", "c", "d"])
+    assert repository.get_with_batch(TENANT, cleanup.id, 1) == (cleanup, [])
+    with pytest.raises(RecordNotFoundError):
+        repository.get_with_batch(TENANT, "missing", 0)
     assert adapters.names(cleanup.id) == ["cleanups.create"] and repository.slots_taken(TENANT) == 1
     ((outgoing),) = adapters.log.undispatched(LATER)
     assert (outgoing.event.name, outgoing.resource) == ("cleanups.create", cleanup.attributes())

@@ -215,6 +215,9 @@ class InMemoryCleanupRepository:
         ordered = kept[::-1] if listing.descending else kept
         return ordered[listing.offset:listing.offset + listing.limit], len(kept)
 
+    def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
+        return self.get(tenant, cleanup_id), self.batch_ids(tenant, cleanup_id, number)
+
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         batches = self.batches.get(self._key(tenant, cleanup_id), [])
         return list(batches[number]) if number < len(batches) else []
