@@ -21,6 +21,7 @@ from chalicelib.cleanups.model import Cleanup
 
 MAX_WAIT_SECONDS = 2.0  # a worker sleeps at most this long for its slot
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum
+BATCH_SECONDS = 30.0  # a delivery begins no slot later than this: the worker's timeout (50 s) leaves room to finish
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ def plan(cleanup: Cleanup, size: int, now: float) -> Pace:
 
 def too_far(pace: Pace, now: float) -> bool:
     return pace.begins - now > MAX_WAIT_SECONDS
+
+
+def past_budget(pace: Pace, received: float) -> bool:
+    """A throttled delivery that began at `received` stops before a slot past BATCH_SECONDS of it: a batch
+    at a low rate lasts longer than a worker may run, so the rest goes back to the queue."""
+    return pace.rate is not None and pace.begins - received > BATCH_SECONDS
 
 
 def give_back_delay(pace: Pace, now: float) -> int:

@@ -17,8 +17,9 @@ Pacing: on a throttled cleanup the same write also takes the sub-batch's time sl
 sub-batch's share of `max_records_per_second`, conditional on the rate and
 `paced_until` the worker planned from, so racing workers queue up and a changed rate
 paces the next sub-batch. The worker then sleeps until its slot begins (a couple of
-seconds at most). A slot further away is not taken: the worker sends its message again,
-delayed until about then, and acknowledges this one (a crash in between leaves a
+seconds at most). A slot further away, or more than BATCH_SECONDS after the delivery
+began (a batch at a low rate outlasts a worker), is not taken: the worker sends its
+message again, delayed until about then, and acknowledges this one (a crash in between leaves a
 duplicate, which the counting absorbs; re-sending spares the queue's receive count).
 
 The fairness gate: before processing a batch, the worker takes one of its tenant's
@@ -159,13 +160,14 @@ def _tally(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: in
                  recorded=ports.events.recorded_progress(counted, steps))
 
 
-def _begin(ports: Ports, cleanup: Cleanup, number: int, size: int) -> tuple[Cleanup, bool | None]:
+def _begin(ports: Ports, cleanup: Cleanup, number: int, size: int, received: float) -> tuple[Cleanup, bool | None]:
     """Mark sub-batch `number` begun in its throttle slot, then wait for the slot: (cleanup as last read,
-    True if begun, False if the cleanup is no longer active, None if its slot is too far away)."""
+    True if begun, False if the cleanup is no longer active, None if its slot is too far away, or past
+    this delivery's time budget, received at `received`)."""
     while cleanup.status in ACTIVE:
         now = ports.clock.now().timestamp()
         pace = pacing.plan(cleanup, size, now)
-        if pacing.too_far(pace, now):
+        if pacing.too_far(pace, now) or pacing.past_budget(pace, received):
             return cleanup, None
         if ports.cleanups.start_sub_batch(cleanup.tenant, cleanup.id, number, pace):
             if pace.begins > now:
@@ -207,6 +209,7 @@ def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
 
 
 def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
+    received = ports.clock.now().timestamp()
     cleanup = _started(ports, cleanup)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
     may_start = cleanup.status in ACTIVE
@@ -217,7 +220,7 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) 
         if number not in cleanup.started:
             if not may_start:
                 continue
-            cleanup, begun = _begin(ports, cleanup, number, len(sub_ids))
+            cleanup, begun = _begin(ports, cleanup, number, len(sub_ids), received)
             if begun is None:
                 _give_back(ports, cleanup, batch_number, len(sub_ids))
                 return

@@ -147,6 +147,27 @@ def test_worker_gives_a_far_slot_back_with_a_delay_and_begins_nothing() -> None:
     assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
 
 
+def test_throttled_delivery_gives_back_the_rest_of_its_batch_past_its_time_budget() -> None:
+    # Given one batch of a hundred skus throttled to two records per second: 50 s of slots
+    world = World(settings=settings(sub_batch_size=2, batch_size=100))
+    skus(world, 100)
+    cleanup = create(world, max_records_per_second=2)
+    message = world.queue.take()
+    received = world.clock.moment.timestamp()
+    # When its message is delivered
+    failed = world.deliver(message)
+    # Then it began no slot past BATCH_SECONDS of its start, and sent the rest of the batch back
+    after = world.cleanups.get(TENANT, cleanup.id)
+    assert failed == [] and world.clock.moment.timestamp() - received <= pacing.BATCH_SECONDS + 2
+    assert after.processed_count == 2 * len(after.counted) < 100
+    assert world.queue.messages == message
+    # And delivered again, the batch goes on from where it stopped and completes, each record counted once
+    world.drain(rounds=50)
+    done = world.cleanups.get(TENANT, cleanup.id)
+    assert (done.status, done.processed_count) == ("completed", 100)
+    assert world.records.ids(TENANT, "skus") == set()
+
+
 def test_given_back_message_delivered_twice_counts_once() -> None:
     # Given a given-back message that a crash left duplicated (re-sent, and redelivered too)
     world = World(settings=settings(sub_batch_size=2, batch_size=4))
