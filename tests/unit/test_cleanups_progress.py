@@ -137,15 +137,22 @@ def test_racing_worker_counting_from_a_stale_read_plans_its_steps_again() -> Non
     assert sorted(progress_ids(world, cleanup)) == every_step(cleanup)
 
 
-def test_count_crossing_a_step_its_stale_plan_missed_records_it_right_after() -> None:
-    # Given a hundred skus in batches of one sub-batch of five, and a second worker that counts its batch
-    # while the first one is deleting: the first one plans its count from 0 (no step), but it brings 5 to 10
+def stale_plans_missing_step_one() -> tuple[World, Cleanup, dict[str, object], list[dict[str, object]]]:
+    """A hundred skus in batches of one sub-batch of five; the second batch is delivered (and counted)
+    while the first one deletes. The world, the cleanup, the first batch's message, the other messages."""
     world = World(settings=settings(sub_batch_size=5, batch_size=5))
     skus(world, 100)
     cleanup = create(world)
     first, second, *rest = world.queue.take()
     racing = [lambda: world.deliver([second])]
     world.records.after_delete = lambda: racing.pop()() if racing else None
+    return world, cleanup, first, rest
+
+
+def test_count_crossing_a_step_its_stale_plan_missed_records_it_right_after() -> None:
+    # Given a hundred skus in batches of one sub-batch of five, and a second worker that counts its batch
+    # while the first one is deleting: the first one plans its count from 0 (no step), but it brings 5 to 10
+    world, cleanup, first, rest = stale_plans_missing_step_one()
     # When the first batch is delivered
     world.deliver([first])
     # Then its count was not refused, and the step it crossed unplanned (10 %) is recorded already
@@ -162,12 +169,7 @@ def test_count_crossing_a_step_its_stale_plan_missed_records_it_right_after() ->
 @pytest.mark.parametrize("point", ["record_steps:before", "record_steps:after"])
 def test_step_a_stale_plan_missed_survives_a_crash_around_its_recording(point: str) -> None:
     # Given the racing workers above, the first one's process dying around recording the step it missed
-    world = World(settings=settings(sub_batch_size=5, batch_size=5))
-    skus(world, 100)
-    cleanup = create(world)
-    first, second, *rest = world.queue.take()
-    racing = [lambda: world.deliver([second])]
-    world.records.after_delete = lambda: racing.pop()() if racing else None
+    world, cleanup, first, rest = stale_plans_missing_step_one()
     world.faults.arm(point)
     # When its message comes back, and everything runs with the reconciler until quiet
     assert world.deliver([first]) == [first]
