@@ -28,6 +28,7 @@ from chalicelib.records.items import (
 )
 from chalicelib.records.matching import SelectionStats, read_matching
 from chalicelib.records.store import BATCH_GET_LIMIT, RecordsStore
+from chalicelib.records.transact import chunked
 from chalicelib.tenancy import Tenant
 
 SHOWN = ("code", "name")  # what a sample entry carries besides the id, when the type has it
@@ -101,7 +102,7 @@ def associated_types(type_name: str) -> list[str]:
 def _existing(store: RecordsStore, keys: Sequence[Key]) -> list[Item]:
     """The items that exist among `keys` (keys and `children` only), 100 keys a call, READERS calls at once."""
     projection, names = _KEYS_AND_CHILDREN
-    chunks = [keys[start:start + BATCH_GET_LIMIT] for start in range(0, len(keys), BATCH_GET_LIMIT)]
+    chunks = chunked(keys, BATCH_GET_LIMIT)
     if len(chunks) <= 1:
         return store.batch_get(keys, projection=projection, names=names) if keys else []
     with ThreadPoolExecutor(max_workers=READERS) as pool:

@@ -26,6 +26,7 @@ from chalicelib.records.transact import (
     CONDITION_FAILED,
     Reason,
     cancellation_reasons,
+    chunked,
     only_retryable,
 )
 
@@ -59,11 +60,6 @@ def _pool(size: int) -> ThreadPoolExecutor:
     if size not in pools:
         pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="records")
     return pools[size]
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _key_id(key: Mapping[str, Any]) -> tuple[str, str]:
@@ -145,7 +141,7 @@ class RecordsStore:
                 if names:
                     request["ExpressionAttributeNames"] = dict(names)
             return self._batch_get_chunk(request)
-        return [item for found in self.each(read, list(_chunks(unique, BATCH_GET_LIMIT))) for item in found]
+        return [item for found in self.each(read, chunked(unique, BATCH_GET_LIMIT)) for item in found]
 
     def _batch_get_chunk(self, request: dict[str, Any]) -> list[Item]:
         found: list[Item] = []
@@ -168,7 +164,7 @@ class RecordsStore:
         self._batch_write([{"DeleteRequest": {"Key": key}} for key in unique])
 
     def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
-        for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+        for chunk in chunked(requests, BATCH_WRITE_LIMIT):
             pending = list(chunk)
             attempt = 0
             while pending:

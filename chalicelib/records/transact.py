@@ -74,7 +74,7 @@ def pack(groups: Sequence[Group], limit: int = TRANSACT_LIMIT) -> Iterator[list[
 
 
 def chunked(items: Sequence[Any], limit: int = TRANSACT_LIMIT) -> list[list[Any]]:
-    """`items` in consecutive transactions' worth of `limit`."""
+    """`items` in consecutive runs of at most `limit` (by default a transaction's worth)."""
     return [list(items[start:start + limit]) for start in range(0, len(items), limit)]
 
 
@@ -87,7 +87,7 @@ def split(group: Group, limit: int = TRANSACT_LIMIT) -> tuple[list[Item], list[l
     room = max(0, limit - len(head))
     records = list(group.records)
     rest = records[room:]
-    return head + records[:room], [rest[i:i + limit] for i in range(0, len(rest), limit)]
+    return head + records[:room], chunked(rest, limit)
 
 
 def failed_conditions(reasons: Sequence[Reason]) -> list[int]:
