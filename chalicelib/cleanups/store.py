@@ -206,6 +206,10 @@ def _unchanged(attribute: Any, value: Any) -> Any:
     return attribute.does_not_exist() if value is None else attribute == value
 
 
+def _ids_of(batch: BatchItem | None) -> list[str]:
+    return [] if batch is None else [str(i) for i in batch.ids]
+
+
 def _startable(model: type[CleanupItem], pace: Pace | None) -> Any:
     """A sub-batch may begin: the cleanup is active (the interrupt check), its throttle as `pace` planned."""
     condition = model.status.is_in(*sorted(ACTIVE))
@@ -224,9 +228,8 @@ def _tallied(model: type[CleanupItem], added: int, tally: Tally) -> list[Action]
     return actions + [model.progress_steps.add(set(tally.steps))] if tally.steps else actions
 
 
-def _unrecorded(model: type[CleanupItem], steps: Sequence[int]) -> Any:
-    """None of `steps` has its event recorded (a missing set contains nothing)."""
-    condition = model.sk.exists()
+def _unrecorded(model: type[CleanupItem], steps: Sequence[int], condition: Any) -> Any:
+    """`condition`, and none of `steps` has its event recorded (a missing set contains nothing)."""
     for step in steps:
         condition &= ~model.progress_steps.contains(step)
     return condition
@@ -347,11 +350,11 @@ class DynamoCleanupRepository:
                                            (_batches(), _snapshot_partition(tenant, cleanup_id), _batch_key(number))])
         if not isinstance(cleanup, CleanupItem):
             raise _not_found(cleanup_id)
-        return _to_domain(cleanup), [str(i) for i in batch.ids] if isinstance(batch, BatchItem) else []
+        return _to_domain(cleanup), _ids_of(batch if isinstance(batch, BatchItem) else None)
 
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         try:
-            return [str(i) for i in _batches().get(_snapshot_partition(tenant, cleanup_id), _batch_key(number)).ids]
+            return _ids_of(_batches().get(_snapshot_partition(tenant, cleanup_id), _batch_key(number)))
         except DoesNotExist:
             return []
 
@@ -423,7 +426,7 @@ class DynamoCleanupRepository:
             condition &= _startable(model, then_start.pace)
         if tally is not None:
             actions += _tallied(model, processed + errors, tally)
-            condition &= _unrecorded(model, tally.steps)
+            condition = _unrecorded(model, tally.steps, condition)
         item = model(_partition(tenant), cleanup_id)
         if tally is not None and tally.recorded.events:  # a step crossed: the count and its events together
             transaction = Transaction()
@@ -438,7 +441,7 @@ class DynamoCleanupRepository:
         model = _cleanups()
         transaction = Transaction()
         transaction.update(model(_partition(cleanup.tenant), cleanup.id), [model.progress_steps.add(set(steps))],
-                           condition=_unrecorded(model, steps), name="cleanup")
+                           condition=_unrecorded(model, steps, model.sk.exists()), name="cleanup")
         self.recorded_items(transaction, recorded)
         return not transaction.commit()
 
