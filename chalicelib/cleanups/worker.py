@@ -102,8 +102,11 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
     log = bounded_log(ports, errors, cleanup.errors_log)
     while True:
         moment = ports.clock.now()
-        tally = _tally(ports, cleanup, number, deleted, len(errors), moment)
-        then_start = _then_start(ports, cleanup, len(errors), following, moment.timestamp())
+        counted = replace(cleanup, processed_count=cleanup.processed_count + deleted,
+                          errors_count=cleanup.errors_count + len(errors),
+                          counted_records=cleanup.counted_records + deleted + len(errors))
+        tally = _tally(ports, cleanup, counted, number, moment)
+        then_start = _then_start(ports, counted, following, moment.timestamp())
         after = ports.cleanups.count_sub_batch(cleanup.tenant, cleanup.id, number, deleted, len(errors), log,
                                                iso(moment), tally, then_start)
         if after is not None:
@@ -137,24 +140,21 @@ def record_missing_steps(ports: Ports, cleanup: Cleanup) -> Cleanup:
     return cleanup
 
 
-def _then_start(ports: Ports, cleanup: Cleanup, errors: int, following: tuple[int, int] | None,
-                now: float) -> Start | None:
+def _then_start(ports: Ports, counted: Cleanup, following: tuple[int, int] | None, now: float) -> Start | None:
     """The following sub-batch's start, for the count write; None if it must wait for its own write: the
-    cleanup is throttled or no longer active, or this count puts it past its error budget (no more deletes)."""
-    if following is None or cleanup.status not in ACTIVE or cleanup.max_records_per_second is not None:
+    cleanup is throttled or no longer active, or `counted` (the cleanup as the count will leave it) is past
+    its error budget (no more deletes)."""
+    if following is None or counted.status not in ACTIVE or counted.max_records_per_second is not None:
         return None
-    if over_error_budget(replace(cleanup, errors_count=cleanup.errors_count + errors),
-                         ports.settings.error_budget_ratio):
+    if over_error_budget(counted, ports.settings.error_budget_ratio):
         return None
     number, size = following
-    return Start(number, pacing.plan(cleanup, size, now))
+    return Start(number, pacing.plan(counted, size, now))
 
 
-def _tally(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: int, moment: datetime) -> Tally:
-    """The progress side of counting a sub-batch onto `cleanup` as last read."""
-    added = deleted + errors
-    counted = replace(cleanup, processed_count=cleanup.processed_count + deleted,
-                      errors_count=cleanup.errors_count + errors, counted_records=cleanup.counted_records + added)
+def _tally(ports: Ports, cleanup: Cleanup, counted: Cleanup, number: int, moment: datetime) -> Tally:
+    """The progress side of counting a sub-batch onto `cleanup` as last read, which leaves it `counted`."""
+    added = counted.counted_records - cleanup.counted_records
     steps = progress.missing(counted.counted_records, cleanup.records_count, cleanup.progress_steps)
     return Tally(steps=tuple(steps), sample=progress.sample(number, moment, added),
                  recorded=ports.events.recorded_progress(counted, steps))
