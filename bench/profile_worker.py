@@ -1,6 +1,7 @@
 """`python -m bench.profile_worker`: where one worker's time goes, by cProfile, on PROFILE_RECORDS (10000) skus.
 
-One poller (WORKERS=1) on DynamoDB Local runs a cleanup of freshly seeded skus; every
+One poller (WORKERS=1) on DynamoDB Local, after `cleanup_throughput`'s unprofiled warm-up
+round, runs a cleanup of freshly seeded skus; every
 `process_batch` call runs under one cProfile profiler (wall-clock time, so waiting on
 DynamoDB and S3 shows up as socket reads). Prints the run's figures and the top entries by
 cumulative and by own time to stdout; PROFILE_OUT names a file for the raw pstats dump.
@@ -49,6 +50,7 @@ def main() -> int:
     try:
         progress(f"seeding {records} skus (6 items each)")
         (seeded,) = seed_sets([(tenant_of(DEV_LIVE_CLIENT), records)], chunk=records)
+        cleanup_throughput.warm_up(Api(stack.api_url, DEV_LIVE_CLIENT), stack, workers=1)  # the emulator's JIT
         cleanups.process_batch = profiled(profiler, cleanups.process_batch)  # type: ignore[attr-defined]
         started = time.monotonic()
         run = cleanup_throughput.run_cleanup(Api(stack.api_url, DEV_LIVE_CLIENT), seeded, "profiled, 1 worker")
