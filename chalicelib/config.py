@@ -53,6 +53,7 @@ class Settings:
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
     tenant_max_workers: int = 5  # workers one tenant's cleanup batches may hold at once (0: no limit)
     select_in_request_records: int = 10000  # past this many matches, selection goes on in the worker, page by page
+    interrupt_settle_seconds: float = 20.0  # the longest an interrupt waits for its in-flight sub-batches' counts
 
 
 Parse = Callable[[str], Any]  # raw text -> value; ValueError with what was expected
@@ -161,6 +162,8 @@ SETTINGS: dict[str, Setting] = {
     "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
     # Half the worker's MaximumConcurrency (10): one tenant never holds more than half the workers.
     "tenant_max_workers": Setting("TENANT_MAX_WORKERS", "5", _integer(0)),
+    # Under API Gateway's 29 s: a sub-batch takes about a second; one uncounted after this had its worker die.
+    "interrupt_settle_seconds": Setting("INTERRUPT_SETTLE_SECONDS", "20", _number(positive=True)),
 }
 
 

@@ -43,6 +43,7 @@ SERVICE_EXTRA = {
         "progress_percent": {**_READ_ONLY, "type": "float"},
         "records_per_second": {**_READ_ONLY, "type": "float", "filterable": False, "sortable": False},
         "estimated_completion_at": {**_READ_ONLY, "type": "datetime", "filterable": False, "sortable": False},
+        "counts_settled": {**_READ_ONLY, "type": "boolean", "filterable": False, "sortable": False},
     },
 }
 

@@ -17,7 +17,7 @@ ACTIVE = frozenset({PENDING, IN_PROGRESS})
 TERMINAL = frozenset({INTERRUPTED, COMPLETED})
 RELATIONSHIPS = ("events", "versions")
 # What the counts and the clock derive: never a change of their own in a version.
-DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at"})
+DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at", "counts_settled"})
 RESTORE_ACTIVE = frozenset({PENDING, IN_PROGRESS})  # restore_status values while a restore runs
 DEFAULT_RESTORE_WINDOW_DAYS = 30  # cleanups stored before the window was kept on each one
 
@@ -58,7 +58,7 @@ class Cleanup:
     paced_until: float | None = None  # epoch seconds when the throttle's next free slot begins
     counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
     progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
-    progress_steps: frozenset[int] = frozenset()  # the 10 % steps whose progress event is recorded
+    interrupt_request: dict[str, Any] | None = None  # who asked to interrupt, while its in-flight sub-batches end
     retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
     # A large cleanup's selection, run by the worker while pending (chalicelib.cleanups.selection):
     selecting: bool = False  # True until its last page is in the snapshot: no batch runs before
@@ -69,6 +69,21 @@ class Cleanup:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def may_begin(self) -> bool:
+        """A sub-batch may begin: the cleanup is active and no interrupt is asked for."""
+        return self.active and self.interrupt_request is None
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        """Sub-batches begun and not counted yet: their records may still be going."""
+        return self.started - self.counted
+
+    @property
+    def counts_settled(self) -> bool:
+        """False only for a terminal cleanup whose begun sub-batch is not counted yet (its worker died)."""
+        return self.active or not self.in_flight
 
     @property
     def restoring(self) -> bool:
@@ -119,7 +134,7 @@ class Cleanup:
             "restored_count": self.restored_count, "restore_errors_count": self.restore_errors_count,
             "restore_errors_log": self.restore_errors_log, "max_records_per_second": self.max_records_per_second,
             "progress_percent": self.progress_percent, "records_per_second": self.records_per_second,
-            "estimated_completion_at": self.estimated_completion_at,
+            "estimated_completion_at": self.estimated_completion_at, "counts_settled": self.counts_settled,
         }
 
 
@@ -210,6 +225,21 @@ def complete(cleanup: Cleanup, moment: datetime) -> Cleanup:
 
 def interrupt(cleanup: Cleanup, moment: datetime) -> Cleanup:
     return replace(cleanup, status=INTERRUPTED, interrupted_at=iso(moment), updated_at=iso(moment))
+
+
+def interrupt_request(actor: Actor, moment: datetime) -> dict[str, Any]:
+    """What a cleanup keeps of an interrupt asked for: who asked (for the version), and when."""
+    return {"who": actor.who, "ip_address": actor.ip_address, "user_agent": actor.user_agent,
+            "request_id": actor.request_id, "at": iso(moment)}
+
+
+def requester(cleanup: Cleanup) -> Actor:
+    """Who asked to interrupt `cleanup` (the worker, for its error budget, when nobody did)."""
+    asked = cleanup.interrupt_request
+    if asked is None:
+        return WORKER
+    return Actor(who=asked["who"], ip_address=asked.get("ip_address"), user_agent=asked.get("user_agent"),
+                 request_id=asked.get("request_id"))
 
 
 def changes(before: Cleanup, after: Cleanup) -> dict[str, list[Any]]:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # the events package builds what a write reports; it imports 
     from chalicelib.events.model import Recorded
 
 
+Sample = tuple[str, list[float]]  # a count's rate sample: slot, [epoch seconds, records] (`progress.sample`)
+
+
 @dataclass(frozen=True)
 class Listing:
     """A page of cleanups the store answers by key: id order, all or one status or one reference."""
@@ -86,20 +89,20 @@ class CleanupRepository(Protocol):
         """
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        errors_log: dict[str, Any], updated_at: str, sample: Sample | None = None,
                         then_start: Start | None = None) -> Cleanup | None:
-        """Add a sub-batch's outcome once and reset `reconcile_count`; None if counted before or gone.
-
-        With `tally`, also `processed + errors` to `counted_records`, the rate sample and `tally.steps` to
-        `progress_steps`, only while none of those steps is there (None otherwise), with `tally.recorded` in
-        one transaction.
+        """Add a sub-batch's outcome once (to the counts, `counted_records` and the errors log), leave the rate
+        `sample` and reset `reconcile_count`; the cleanup after (one atomic write), None if counted before or gone.
         With `then_start`, also what `start_sub_batch(then_start.number, then_start.pace)` does, only on its
         conditions too (None otherwise): the next sub-batch begins in the same write.
         """
 
-    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
-        """Add `steps` to `progress_steps` with `recorded` in one transaction, only while none of them is there
-        and the cleanup exists. False: nothing written."""
+    def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
+        """Keep `request` (`model.interrupt_request`) on the cleanup, only while it is active and none is kept:
+        no sub-batch begins from then on. The cleanup after; None if refused (finished, asked already, gone)."""
+
+    def report(self, recorded: Recorded) -> None:
+        """Commit `recorded` on its own (events no state change carries: progress)."""
 
     # --- a large cleanup's selection (see chalicelib.cleanups.selection) ---
 
@@ -205,15 +208,6 @@ class Start:
     pace: Pace
 
 
-@dataclass(frozen=True)
-class Tally:
-    """The progress side of a count write (see `chalicelib.cleanups.progress`)."""
-
-    steps: tuple[int, ...]  # the steps the count crosses, as planned: recorded with it unless recorded already
-    sample: tuple[str, list[float]]  # the rate sample it leaves: slot, [epoch seconds, records]
-    recorded: Recorded  # the progress events of the steps it crosses (often none)
-
-
 class WorkQueue(Protocol):
     """The queue the worker consumes: cleanup batches and webhook deliveries, as JSON objects."""
 
@@ -233,8 +227,8 @@ class CleanupEvents(Protocol):
     def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
         """The version and event of deleting `cleanup`."""
 
-    def recorded_progress(self, cleanup: Cleanup, steps: Sequence[int]) -> Recorded:
-        """The `cleanups.progress` event of each 10 % step crossed (one id per step: a repeat is the same item)."""
+    def recorded_progress(self, cleanup: Cleanup, number: int) -> Recorded:
+        """The `cleanups.progress` event of the count of sub-batch `number` (its id fixed by the number)."""
 
     def dispatch(self, recorded: Recorded) -> None:
         """Enqueue the webhook deliveries of committed events and take them out of the outbox; never raises."""

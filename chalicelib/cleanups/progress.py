@@ -1,24 +1,18 @@
 """A cleanup's progress as arithmetic: its percentage, its 10 % steps, its recent rate. Pure, no I/O.
 
-Steps: step s (1..9) is crossed by the count that brings the records counted to
-`threshold(s)`, the first total whose percentage reads 10·s. The cleanup keeps the steps
-whose event was recorded (`progress_steps`). A count write adds its records to
-`counted_records` with the steps the worker planned from the cleanup as it last read
-it, only while none of them is recorded yet, and commits their events with it. A count
-is never refused for the total having moved meanwhile (another worker's count): the
-total it returns shows what it really crossed, and `missing` steps, crossed but not
-recorded (a stale plan, or a worker that died in between), are recorded by the next
-write that sees them, conditional on them still missing. Whatever the order or number
-of deliveries, each step has one event.
+Events: a count that moves the total across one or more 10 % steps (`crossed`, from
+the total its own atomic write returned) fires one `cleanups.progress` event carrying
+the cleanup as that count left it; the count that completes the cleanup fires none.
+So a cleanup fires at most 9, whatever the order or number of deliveries.
 
-Rate: each count leaves a sample `[epoch seconds, records]` under its sub-batch
-number modulo SAMPLES, so the cleanup keeps its last SAMPLES counts or so, racing
-workers never overwriting each other's.
+Rate: each count leaves a sample `[epoch seconds, records]` under its sub-batch number
+modulo SAMPLES, so the cleanup keeps its last SAMPLES counts or so, racing workers never
+overwriting each other's.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,11 +37,6 @@ def threshold(step: int, records: int) -> int:
 def crossed(before: int, added: int, records: int) -> list[int]:
     """The steps a count moving the total from `before` to `before + added` crosses."""
     return [s for s in STEPS if before < threshold(s, records) <= before + added]
-
-
-def missing(counted: int, records: int, recorded: Collection[int]) -> list[int]:
-    """The steps a total of `counted` has crossed whose event is not `recorded` yet."""
-    return [s for s in STEPS if threshold(s, records) <= counted and s not in recorded]
 
 
 def sample(number: int, moment: datetime, records: int) -> tuple[str, list[float]]:

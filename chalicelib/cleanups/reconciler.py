@@ -7,6 +7,7 @@ as errors, which settles it (completed, or interrupted by the error budget).
 A large cleanup still selecting has its next page's message sent again instead
 (`chalicelib.cleanups.selection`), and is interrupted after as many attempts.
 
+A cleanup whose interrupt was asked for is interrupted at once, its in-flight batches sent again.
 It also empties the events' outbox: an event committed with its write but whose
 dispatcher died or failed (`ports.events.redispatch`) is dispatched again.
 Stalled restores are restarted the same way (`chalicelib.cleanups.restore_reconciler`).
@@ -21,6 +22,7 @@ from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore_reconciler import reconcile_restores
 from chalicelib.cleanups.selection import give_up, selection_message
 from chalicelib.cleanups.services import batch_messages
+from chalicelib.cleanups.transitions import conclude_interrupt
 from chalicelib.cleanups.worker import count, settle
 from chalicelib.tenancy import iso
 
@@ -50,6 +52,15 @@ def _give_up(ports: Ports, cleanup: Cleanup) -> None:
                 cleanup = count(ports, cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}) or cleanup
 
 
+def _conclude_interrupt(ports: Ports, cleanup: Cleanup, report: ReconcileReport) -> None:
+    """Interrupted now; the batches of its in-flight sub-batches sent again, so that their counts land."""
+    batches = sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in cleanup.in_flight})
+    conclude_interrupt(ports, cleanup)
+    if batches:
+        ports.queue.send(batch_messages(cleanup, batches))
+        report.requeued[cleanup.id] = batches
+
+
 def _reselect(ports: Ports, cleanup: Cleanup, report: ReconcileReport) -> None:
     """A stalled selection: its next page again (a duplicate is harmless), or interrupted past the attempts."""
     if ports.cleanups.reconcile_count(cleanup) >= ports.settings.reconcile_attempts:
@@ -66,6 +77,9 @@ def reconcile(ports: Ports) -> ReconcileReport:
     report = ReconcileReport(redispatched=ports.events.redispatch(ports.clock.now()))
     cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds))
     for cleanup in repository.stale(cutoff):
+        if cleanup.interrupt_request is not None:  # whoever asked died, or its in-flight workers did
+            _conclude_interrupt(ports, cleanup, report)
+            continue
         if cleanup.selecting:  # before the counts: a snapshot still growing is not fully counted
             _reselect(ports, cleanup, report)
             continue

@@ -20,7 +20,7 @@ from chalicelib.cleanups.model import (
     batch_messages,
     check_expected_count,
     complete,
-    interrupt,
+    interrupt_request,
     plan_batches,
     validate_create,
     validate_update,
@@ -29,11 +29,12 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore_model import validate_restore
 from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
 from chalicelib.cleanups.retry import retry_selection
-from chalicelib.cleanups.transitions import commit_transition
+from chalicelib.cleanups.transitions import conclude_interrupt
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
 
 DETAILS = ("reference", "reference_origin", "metadata", "max_records_per_second")
+INTERRUPT_POLL_SECONDS = 0.1  # how often an interrupt reads whether its in-flight sub-batches are counted
 
 
 def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str] | None:
@@ -114,17 +115,29 @@ def list_cleanups(ports: Ports, tenant: Tenant,
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
-    """Move an active cleanup to interrupted, or a finished one's running restore; 422 if neither runs."""
-    while True:
-        before = ports.cleanups.get(tenant, cleanup_id)
-        if before.status not in ACTIVE and before.restore_status is not None:
-            return interrupt_restore(ports, tenant, cleanup_id, actor)
-        if before.status not in ACTIVE:
-            raise CleanupFinishedError(before.status)
-        after = interrupt(before, ports.clock.now())
-        if commit_transition(ports, before, after, actor):
-            return after
-        # The worker moved it (pending -> in_progress, or to a terminal state): look again.
+    """Interrupt an active cleanup, or a finished one's running restore; 422 if neither runs.
+
+    The cleanup reads `interrupted` once every sub-batch begun before the request is counted, so its answer
+    carries final counts; a sub-batch still uncounted after INTERRUPT_SETTLE_SECONDS (its worker died) is
+    left to its redelivery, and the cleanup shows `counts_settled: false` until it lands.
+    """
+    before = ports.cleanups.get(tenant, cleanup_id)
+    if before.status not in ACTIVE and before.restore_status is not None:
+        return interrupt_restore(ports, tenant, cleanup_id, actor)
+    if before.status not in ACTIVE:
+        raise CleanupFinishedError(before.status)
+    deadline = ports.clock.now().timestamp() + ports.settings.interrupt_settle_seconds
+    cleanup = before
+    if before.interrupt_request is None:
+        cleanup = ports.cleanups.request_interrupt(before, interrupt_request(actor, ports.clock.now())) \
+            or ports.cleanups.get(tenant, cleanup_id)
+    while cleanup.active:
+        if not cleanup.in_flight or ports.clock.now().timestamp() >= deadline:
+            cleanup = conclude_interrupt(ports, cleanup)
+            continue
+        ports.clock.sleep(INTERRUPT_POLL_SECONDS)
+        cleanup = ports.cleanups.get(tenant, cleanup_id)
+    return cleanup
 
 
 def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: dict[str, Any],

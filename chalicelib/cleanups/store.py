@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -37,7 +38,7 @@ from chalicelib.cleanups import count_store
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
 from chalicelib.cleanups.pacing import Pace
-from chalicelib.cleanups.ports import Listing, Start, Tally
+from chalicelib.cleanups.ports import Listing, Sample, Start
 from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
@@ -100,7 +101,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     errors_log = MapAttribute()  # type: ignore[var-annotated]
     restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
     progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]  # chalicelib.cleanups.progress
-    progress_steps = NumberSetAttribute(null=True)
+    interrupt_request = JSONAttribute(null=True)  # type: ignore[var-annotated]  # model.interrupt_request
     # the snapshot's shape, and which sub-batches a worker began and counted
     batch_size = NumberAttribute(default=1)
     sub_batch_size = NumberAttribute(default=1)
@@ -211,8 +212,8 @@ def _ids_of(batch: BatchItem | None) -> list[str]:
 
 
 def _startable(model: type[CleanupItem], pace: Pace | None) -> Any:
-    """A sub-batch may begin: the cleanup is active (the interrupt check), its throttle as `pace` planned."""
-    condition = model.status.is_in(*sorted(ACTIVE))
+    """A sub-batch may begin: the cleanup is active with no interrupt asked for, its throttle as `pace` planned."""
+    condition = model.status.is_in(*sorted(ACTIVE)) & model.interrupt_request.does_not_exist()
     if pace is not None:
         condition &= _unchanged(model.max_records_per_second, pace.rate) & _unchanged(model.paced_until, pace.was)
     return condition
@@ -220,19 +221,6 @@ def _startable(model: type[CleanupItem], pace: Pace | None) -> Any:
 
 def _paced(model: type[CleanupItem], pace: Pace) -> list[Action]:
     return [] if pace.until is None or pace.until == pace.was else [model.paced_until.set(pace.until)]
-
-
-def _tallied(model: type[CleanupItem], added: int, tally: Tally) -> list[Action]:
-    slot, value = tally.sample
-    actions = [model.counted_records.add(added), model.progress_samples[slot].set(value)]
-    return actions + [model.progress_steps.add(set(tally.steps))] if tally.steps else actions
-
-
-def _unrecorded(model: type[CleanupItem], steps: Sequence[int], condition: Any) -> Any:
-    """`condition`, and none of `steps` has its event recorded (a missing set contains nothing)."""
-    for step in steps:
-        condition &= ~model.progress_steps.contains(step)
-    return condition
 
 
 def _begin(item: CleanupItem, begun: NumberSetAttribute, number: int, while_: Condition,
@@ -413,37 +401,38 @@ class DynamoCleanupRepository:
         return _begin(model(_partition(tenant), cleanup_id), model.started, number, while_=condition, also=also)
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        errors_log: dict[str, Any], updated_at: str, sample: Sample | None = None,
                         then_start: Start | None = None) -> Cleanup | None:
         model = _cleanups()
         actions: list[Action] = [model.processed_count.add(processed), model.errors_count.add(errors),
-                                 model.counted.add({number}), model.updated_at.set(updated_at),
-                                 model.reconcile_count.set(0)]
+                                 model.counted_records.add(processed + errors), model.counted.add({number}),
+                                 model.updated_at.set(updated_at), model.reconcile_count.set(0)]
         actions += [model.errors_log[record_id].set(entry) for record_id, entry in errors_log.items()]
+        if sample is not None:
+            actions.append(model.progress_samples[sample[0]].set(sample[1]))
         condition = model.sk.exists() & ~model.counted.contains(number)
         if then_start is not None:
             actions += [model.started.add({then_start.number}), *_paced(model, then_start.pace)]
             condition &= _startable(model, then_start.pace)
-        if tally is not None:
-            actions += _tallied(model, processed + errors, tally)
-            condition = _unrecorded(model, tally.steps, condition)
         item = model(_partition(tenant), cleanup_id)
-        if tally is not None and tally.recorded.events:  # a step crossed: the count and its events together
-            transaction = Transaction()
-            transaction.update(item, actions, condition=condition, name="cleanup")
-            self.recorded_items(transaction, tally.recorded)
-            return None if transaction.commit() else self.get(tenant, cleanup_id)
         if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
 
-    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
+    def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         model = _cleanups()
+        item = model(_partition(cleanup.tenant), cleanup.id)
+        condition = model.status.is_in(*sorted(ACTIVE)) & model.interrupt_request.does_not_exist()
+        if not written(lambda: item.update(actions=[model.interrupt_request.set(request)], condition=condition)):
+            return None
+        return _to_domain(item)
+
+    def report(self, recorded: Recorded) -> None:
+        if not recorded.events and not recorded.versions:
+            return
         transaction = Transaction()
-        transaction.update(model(_partition(cleanup.tenant), cleanup.id), [model.progress_steps.add(set(steps))],
-                           condition=_unrecorded(model, steps, model.sk.exists()), name="cleanup")
         self.recorded_items(transaction, recorded)
-        return not transaction.commit()
+        transaction.commit()
 
     # --- a large cleanup's selection ------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib import telemetry
-from chalicelib.cleanups.model import WORKER, Actor, Cleanup
+from chalicelib.cleanups.model import WORKER, Actor, Cleanup, interrupt, requester
 from chalicelib.cleanups.ports import Ports
 
 Commit = Callable[[Ports, Cleanup, Cleanup, Actor], bool]
@@ -44,3 +44,11 @@ def moved_once(ports: Ports, cleanup: Cleanup, waiting: Callable[[Cleanup], bool
             return after
         cleanup = ports.cleanups.get(cleanup.tenant, cleanup.id)
     return cleanup
+
+
+def conclude_interrupt(ports: Ports, cleanup: Cleanup) -> Cleanup:
+    """An interrupt asked for becomes `interrupted`, reported as its requester's; a loser reads the cleanup again."""
+    after = interrupt(cleanup, ports.clock.now())
+    if commit_transition(ports, cleanup, after, requester(cleanup)):
+        return after
+    return ports.cleanups.get(cleanup.tenant, cleanup.id)

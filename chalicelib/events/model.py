@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -189,11 +188,11 @@ def recorded_change(before: Cleanup, after: Cleanup, actor: Actor, moment: str) 
     return Recorded(after, (new_event(after, topic, moment),) if topic else (), (version,) if version else ())
 
 
-def recorded_progress(cleanup: Cleanup, steps: Sequence[int], moment: str) -> Recorded:
-    """A count crossing 10 % steps: one event per step, its id fixed by the step (no version: counts are not one)."""
-    event = new_event(cleanup, PROGRESS, moment)
-    return Recorded(cleanup, tuple(replace(event, id=derived_id(cleanup.tenant.key, cleanup.id, PROGRESS, str(step)))
-                                   for step in steps))
+def recorded_progress(cleanup: Cleanup, number: int) -> Recorded:
+    """The count of sub-batch `number` crossed 10 % steps: one event, at the count's moment (`updated_at`, so it
+    sorts before whatever follows it), its id fixed by the number (no version: counts are not one)."""
+    event = new_event(cleanup, PROGRESS, cleanup.updated_at)
+    return Recorded(cleanup, (replace(event, id=derived_id(cleanup.tenant.key, cleanup.id, PROGRESS, str(number))),))
 
 
 def recorded_destroy(cleanup: Cleanup, actor: Actor, moment: str) -> Recorded:

@@ -68,8 +68,8 @@ class CleanupEventsRecorder:
     def recorded_destroy(self, cleanup: Cleanup, actor: Actor) -> Recorded:
         return recorded_destroy(cleanup, actor, self._moment())
 
-    def recorded_progress(self, cleanup: Cleanup, steps: Sequence[int]) -> Recorded:
-        return recorded_progress(cleanup, steps, self._moment()) if steps else Recorded(cleanup)
+    def recorded_progress(self, cleanup: Cleanup, number: int) -> Recorded:
+        return recorded_progress(cleanup, number)
 
     def dispatch(self, recorded: Recorded) -> None:
         """After the commit: deliveries enqueued, the events out of the outbox. Never raises (the outbox keeps them)."""

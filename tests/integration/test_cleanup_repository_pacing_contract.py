@@ -1,8 +1,9 @@
-"""The throttle's slots and the progress tally: the in-memory fake and DynamoDB (moto) answer alike.
+"""The throttle's slots, counts with their rate samples, progress events and interrupt requests: the in-memory
+fake and DynamoDB (moto) answer alike.
 
-A slot is taken only from the rate and `paced_until` it was planned from; a tallied count only
-while none of the progress steps it records is recorded yet, with their events committed with it
-(as are steps recorded on their own); the throttle changes only while the cleanup is active.
+A slot is taken only from the rate and `paced_until` it was planned from, and none once an interrupt is
+asked for; a count is written once, whatever another worker's count did to the total; the throttle
+changes only while the cleanup is active; an interrupt request is kept once, only while active.
 """
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.cleanups import CleanupRepository
 from chalicelib.cleanups.exceptions import ThrottleFinishedError
-from chalicelib.cleanups.model import complete
+from chalicelib.cleanups.model import complete, interrupt_request
 from chalicelib.cleanups.pacing import Pace
-from chalicelib.cleanups.ports import Tally
-from chalicelib.events import Recorded
+from chalicelib.cleanups.ports import Sample, Start
 from chalicelib.events.model import PROGRESS, recorded_change, recorded_progress
 from chalicelib.tenancy import parse_iso
 from tests.integration.test_cleanup_repository_contract import APP, TENANT, Adapters, adapters, pending, save
@@ -25,10 +24,8 @@ __all__ = ["adapters"]  # the contract's fixture: each test runs on both adapter
 MOMENT = "2025-01-01T12:00:01.000Z"
 
 
-def tally(repository: CleanupRepository, cleanup_id: str, steps: list[int], slot: str = "0") -> Tally:
-    cleanup = repository.get(TENANT, cleanup_id)
-    return Tally(steps=tuple(steps), sample=(slot, [parse_iso(MOMENT).timestamp(), 2]),
-                 recorded=recorded_progress(cleanup, steps, MOMENT) if steps else Recorded(cleanup))
+def sample(slot: str = "0") -> Sample:
+    return slot, [parse_iso(MOMENT).timestamp(), 2]
 
 
 def test_repository_slot_is_taken_only_from_the_pace_it_was_planned_from(adapters: Adapters) -> None:
@@ -72,64 +69,69 @@ def test_repository_throttle_change_on_a_finished_cleanup_is_refused(adapters: A
     assert repository.get(TENANT, "cln0000001").max_records_per_second is None
 
 
-def test_repository_tallied_count_commits_its_progress_events_with_it(adapters: Adapters) -> None:
+def test_repository_count_adds_its_records_and_sample_once(adapters: Adapters) -> None:
     # Given a cleanup of four records
     repository = adapters.repository
     save(repository, pending())
-    # When a count of two records crossing steps 1..5 is written from zero, then repeated
-    steps = [1, 2, 3, 4, 5]
-    counted = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                         tally(repository, "cln0000001", steps))
-    again = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                       tally(repository, "cln0000001", steps))
-    # Then it counted once, with its sample and its five events, and the repeat wrote nothing
+    # When a count of two records is written, then repeated
+    counted = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample())
+    again = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample())
+    # Then it counted once, with its sample, and the repeat wrote nothing
     assert counted is not None and again is None
     assert counted.counted_records == 2 and counted.progress_samples == {"0": [parse_iso(MOMENT).timestamp(), 2]}
-    assert counted.progress_steps == {1, 2, 3, 4, 5}
-    assert adapters.names("cln0000001") == sorted(["cleanups.create", *[PROGRESS] * 5])
 
 
-def test_repository_tallied_count_recording_a_recorded_step_is_refused_with_its_events(adapters: Adapters) -> None:
+def test_repository_count_is_written_whatever_another_worker_did_to_the_total(adapters: Adapters) -> None:
     # Given a cleanup with one sub-batch (two records) counted
     repository = adapters.repository
     save(repository, pending())
-    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                      tally(repository, "cln0000001", [1, 2, 3, 4, 5]))
-    # When a worker that planned the other sub-batch from a stale read counts it (recording 4..6)
-    refused = repository.count_sub_batch(TENANT, "cln0000001", 1, 1, 1, {"x": {"base": ["e"]}}, MOMENT,
-                                         tally(repository, "cln0000001", [4, 5, 6], slot="1"))
-    # Then nothing was written: not the count, not the events
-    stored = repository.get(TENANT, "cln0000001")
-    assert refused is None
-    assert (stored.counted, stored.counted_records, stored.errors_count) == ({0}, 2, 0)
-    assert adapters.names("cln0000001").count(PROGRESS) == 5
+    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample())
+    # When a worker that read it before counts another sub-batch
+    counted = repository.count_sub_batch(TENANT, "cln0000001", 1, 1, 1, {"x": {"base": ["e"]}}, MOMENT, sample("1"))
+    # Then it is written, and the cleanup it returns is the total its own write left
+    assert counted is not None and (counted.counted, counted.counted_records, counted.errors_count) == ({0, 1}, 4, 1)
 
 
-def test_repository_records_steps_once_with_their_events(adapters: Adapters) -> None:
-    # Given a cleanup whose count recorded steps 1 and 2
+def test_repository_reports_a_progress_event_on_its_own(adapters: Adapters) -> None:
+    # Given a cleanup with a counted sub-batch
     repository = adapters.repository
     save(repository, pending())
-    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                      tally(repository, "cln0000001", [1, 2]))
-    cleanup = repository.get(TENANT, "cln0000001")
-    # When steps 3 and 4 are recorded on their own, then 4 and 5, then 5 alone
-    first = repository.record_steps(cleanup, [3, 4], recorded_progress(cleanup, [3, 4], MOMENT))
-    overlapping = repository.record_steps(cleanup, [4, 5], recorded_progress(cleanup, [4, 5], MOMENT))
-    last = repository.record_steps(cleanup, [5], recorded_progress(cleanup, [5], MOMENT))
-    # Then the overlapping one wrote nothing: each step has one event
-    assert (first, overlapping, last) == (True, False, True)
-    assert repository.get(TENANT, "cln0000001").progress_steps == {1, 2, 3, 4, 5}
-    assert adapters.names("cln0000001") == sorted(["cleanups.create", *[PROGRESS] * 5])
+    counted = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample())
+    assert counted is not None
+    # When its progress event is reported
+    repository.report(recorded_progress(counted, 0))
+    # Then the event is stored beside the create
+    assert adapters.names("cln0000001") == sorted(["cleanups.create", PROGRESS])
 
 
-def test_repository_tallied_count_recording_no_step_is_written_whatever_the_total(adapters: Adapters) -> None:
-    # Given a cleanup with one sub-batch (two records) counted, recording steps 1..5
+def test_repository_keeps_one_interrupt_request_only_while_active(adapters: Adapters) -> None:
+    # Given an active cleanup and a completed one
     repository = adapters.repository
     save(repository, pending())
-    assert repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT,
-                                      tally(repository, "cln0000001", [1, 2, 3, 4, 5]))
-    # When a worker whose plan crosses no step counts another sub-batch
-    counted = repository.count_sub_batch(TENANT, "cln0000001", 1, 2, 0, {}, MOMENT,
-                                         tally(repository, "cln0000001", [], slot="1"))
-    # Then it is written: a total moved by another worker's count does not refuse it
-    assert counted is not None and (counted.counted, counted.counted_records) == ({0, 1}, 4)
+    finished = complete(pending("cln0000002"), parse_iso(MOMENT))
+    save(repository, finished)
+    request = interrupt_request(APP, parse_iso(MOMENT))
+    # When an interrupt is asked for on each, and again on the active one
+    first = repository.request_interrupt(repository.get(TENANT, "cln0000001"), request)
+    again = repository.request_interrupt(repository.get(TENANT, "cln0000001"), request)
+    late = repository.request_interrupt(finished, request)
+    # Then only the first was kept, as asked
+    assert first is not None and first.interrupt_request == request and first.status == "pending"
+    assert (again, late) == (None, None)
+
+
+def test_repository_begins_no_sub_batch_once_an_interrupt_is_asked_for(adapters: Adapters) -> None:
+    # Given an active cleanup with sub-batch 0 begun, then an interrupt asked for
+    repository = adapters.repository
+    save(repository, pending())
+    assert repository.start_sub_batch(TENANT, "cln0000001", 0)
+    assert repository.request_interrupt(repository.get(TENANT, "cln0000001"), interrupt_request(APP,
+                                                                                              parse_iso(MOMENT)))
+    # When a worker begins another sub-batch, and sub-batch 0's count would begin one in its write
+    begun = repository.start_sub_batch(TENANT, "cln0000001", 1)
+    chained = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample(),
+                                         Start(2, Pace(rate=None, was=None, begins=0.0, until=None)))
+    counted = repository.count_sub_batch(TENANT, "cln0000001", 0, 2, 0, {}, MOMENT, sample())
+    # Then neither began; the count alone is written, leaving nothing in flight
+    assert (begun, chained) == (False, None)
+    assert counted is not None and (counted.started, counted.counted, counted.in_flight) == ({0}, {0}, set())

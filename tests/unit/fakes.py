@@ -29,9 +29,9 @@ from chalicelib.cleanups import (
 )
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
 from chalicelib.cleanups.fairness import Held
-from chalicelib.cleanups.model import ACTIVE, PENDING, TERMINAL
+from chalicelib.cleanups.model import PENDING, TERMINAL
 from chalicelib.cleanups.pacing import Pace
-from chalicelib.cleanups.ports import Start, Tally
+from chalicelib.cleanups.ports import Sample, Start
 from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.exceptions import RecordNotFoundError
@@ -138,7 +138,7 @@ class InMemoryClaims:
 
 def _startable(stored: Cleanup, pace: Pace | None) -> bool:
     """The conditions of `start_sub_batch`: the cleanup is active, its throttle as `pace` planned."""
-    if stored.status not in ACTIVE:
+    if not stored.may_begin:
         return False
     return pace is None or (stored.max_records_per_second, stored.paced_until) == (pace.rate, pace.was)
 
@@ -255,7 +255,7 @@ class InMemoryCleanupRepository:
         return True
 
     def count_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int, processed: int, errors: int,
-                        errors_log: dict[str, Any], updated_at: str, tally: Tally | None = None,
+                        errors_log: dict[str, Any], updated_at: str, sample: Sample | None = None,
                         then_start: Start | None = None) -> Cleanup | None:
         key = self._key(tenant, cleanup_id)
         stored = self.cleanups.get(key)
@@ -263,34 +263,24 @@ class InMemoryCleanupRepository:
             return None
         if then_start is not None and not _startable(stored, then_start.pace):
             return None
+        samples = stored.progress_samples if sample is None else {**stored.progress_samples, sample[0]: list(sample[1])}
         after = replace(
             stored, processed_count=stored.processed_count + processed, errors_count=stored.errors_count + errors,
-            counted=stored.counted | {number}, updated_at=updated_at, errors_log={**stored.errors_log, **errors_log})
+            counted_records=stored.counted_records + processed + errors, counted=stored.counted | {number},
+            updated_at=updated_at, errors_log={**stored.errors_log, **errors_log}, progress_samples=samples)
         if then_start is not None:
             after = _started(after, then_start.number, then_start.pace)
-        if tally is None:
-            self.reconciles[key] = 0
-            return self._put(after)
-        if set(tally.steps) & stored.progress_steps:
-            return None
-        slot, value = tally.sample
-        after = replace(after, counted_records=stored.counted_records + processed + errors,
-                        progress_samples={**stored.progress_samples, slot: list(value)},
-                        progress_steps=stored.progress_steps | set(tally.steps))
+        self.reconciles[key] = 0
+        return self._put(after)
 
-        def apply() -> None:
-            self.reconciles[key] = 0
-            self._put(after)
-        self._commit("count_sub_batch", tally.recorded, apply)
-        return replace(after)
-
-    def record_steps(self, cleanup: Cleanup, steps: Sequence[int], recorded: Recorded) -> bool:
+    def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
-        if stored is None or set(steps) & stored.progress_steps:
-            return False
-        self._commit("record_steps", recorded,
-                     lambda: self._put(replace(stored, progress_steps=stored.progress_steps | set(steps))))
-        return True
+        if stored is None or not stored.active or stored.interrupt_request is not None:
+            return None
+        return self._put(replace(stored, interrupt_request=dict(request)))
+
+    def report(self, recorded: Recorded) -> None:
+        self._commit("report", recorded, lambda: None)
 
     def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
         key = self._key(cleanup.tenant, cleanup.id)
