@@ -168,7 +168,7 @@ def interrupt(ctx: typer.Context, cleanup_id: CleanupId) -> None:
 
 @app.command()
 def restore(ctx: typer.Context, cleanup_id: CleanupId) -> None:
-    """Put back what a completed or interrupted cleanup deleted (asynchronously)."""
+    """Put back what a completed or interrupted cleanup deleted (asynchronously); resumes an interrupted restore."""
     session: Session = ctx.obj
     cleanup = resources.update(session.api, cleanup_id, {"_restore": True})
     session.out.print(f"Cleanup {cleanup_id}: restore {cleanup['attributes'].get('restore_status')}")

@@ -36,7 +36,8 @@ class CleanupFinishedError(ValidationError):
 
 
 class RestoreNotAllowedError(ValidationError):
-    """A restore asked of a cleanup that is active, already restored, outside its window, or not archived."""
+    """A restore asked of a cleanup that is active, whose restore runs or completed, outside its window, or not
+    archived."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, pointer="/data/attributes/_restore")

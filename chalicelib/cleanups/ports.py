@@ -135,8 +135,9 @@ class CleanupRepository(Protocol):
     # --- restores (see chalicelib.cleanups.restore_model) ---
 
     def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
-        """In one transaction with `recorded`: `after`'s restore status (and counts reset when pending)
-        if the stored restore status is still `before.restore_status` and the cleanup is terminal."""
+        """In one transaction with `recorded`: `after`'s restore status if the stored restore status is
+        still `before.restore_status` and the cleanup is terminal. To pending it resets `reconcile_count`,
+        and the counts on a first restore only (`before.restore_status` None): a resume keeps them."""
 
     def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:
         """Mark archived sub-batch `number` begun, only while the restore is pending or in progress."""

@@ -2,7 +2,8 @@
 
 `restore_status` moves null -> pending (asked) -> in_progress (first archived sub-batch
 picked up) -> completed (every sub-batch the cleanup began is restored and counted),
-and pending or in_progress -> interrupted. It never touches the cleanup's `status`.
+and pending or in_progress -> interrupted -> pending (resumed: its counts and the
+sub-batches it counted are kept). It never touches the cleanup's `status`.
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ def validate_restore(attributes: dict[str, Any]) -> bool:
 
 
 def check_restorable(cleanup: Cleanup, moment: datetime, archived: bool) -> None:
-    """422 unless the cleanup is terminal, within its window, never restored, and its deletes archived."""
+    """422 unless the cleanup is terminal, within its window, never restored or its restore interrupted
+    (a resume), and its deletes archived."""
     if cleanup.status not in TERMINAL:
         raise RestoreNotAllowedError(f"The cleanup is {cleanup.status}: only a finished cleanup can be restored")
-    if cleanup.restore_status is not None:
-        raise RestoreNotAllowedError(f"The cleanup already has a restore ({cleanup.restore_status})")
+    if cleanup.restore_status not in (None, INTERRUPTED):
+        raise RestoreNotAllowedError(f"The cleanup's restore is {cleanup.restore_status}: "
+                                     "only an interrupted restore can be asked again")
     until = cleanup.restorable_until
     if until is None or iso(moment) >= until:
         raise RestoreNotAllowedError(f"The cleanup was restorable until {until}")
@@ -44,8 +47,16 @@ def check_restorable(cleanup: Cleanup, moment: datetime, archived: bool) -> None
 
 
 def requested(cleanup: Cleanup, moment: datetime) -> Cleanup:
+    """pending: a first restore starts from zero counts, a resume keeps what its earlier runs counted."""
+    if cleanup.restore_status is not None:
+        return replace(cleanup, restore_status=PENDING, updated_at=iso(moment))
     return replace(cleanup, restore_status=PENDING, restored_count=0, restore_errors_count=0, restore_errors_log={},
                    updated_at=iso(moment))
+
+
+def unrestored(cleanup: Cleanup) -> list[int]:
+    """The sub-batches the cleanup began whose restore is not counted yet (all of them for a first restore)."""
+    return sorted(cleanup.started - cleanup.restore_counted)
 
 
 def begun(cleanup: Cleanup, moment: datetime) -> Cleanup:

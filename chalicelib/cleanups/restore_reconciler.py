@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_model import UNRESTORABLE, restore_messages
+from chalicelib.cleanups.restore_model import UNRESTORABLE, restore_messages, unrestored
 from chalicelib.cleanups.restore_worker import count_restore, deleted_ids, settle_restore
 from chalicelib.cleanups.services import batch_messages
 from chalicelib.tenancy import iso
@@ -25,7 +25,7 @@ def reconcile_restores(ports: Ports) -> tuple[dict[str, list[int]], list[str]]:
     given_up: list[str] = []
     cutoff = iso(ports.clock.now() - timedelta(seconds=settings.reconcile_after_seconds))
     for cleanup in repository.stale_restores(cutoff):
-        missing = sorted(cleanup.started - cleanup.restore_counted)
+        missing = unrestored(cleanup)
         if not missing:  # counted, but the worker died before settling
             settle_restore(ports, cleanup)
         elif repository.reconcile_count(cleanup) >= settings.reconcile_attempts:

@@ -1,4 +1,4 @@
-"""Use cases of a cleanup's restore: ask for it (`_restore: true`), interrupt it (`_interrupt: true`).
+"""Use cases of a cleanup's restore: ask for it or resume it (`_restore: true`), interrupt it (`_interrupt: true`).
 
 Like the cleanup's own, each transition is one conditional write (`restore_transition`);
 whoever wins it reports it to `ports.events` (a version). The restore itself runs in
@@ -10,14 +10,15 @@ from __future__ import annotations
 from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreFinishedError
 from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_model import check_restorable, requested, restore_messages, stopped
+from chalicelib.cleanups.restore_model import check_restorable, requested, restore_messages, stopped, unrestored
 from chalicelib.cleanups.restore_worker import settle_restore
 from chalicelib.cleanups.transitions import commit_restore_transition
 from chalicelib.tenancy import Tenant
 
 
 def request_restore(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
-    """pending, with one message per sub-batch the cleanup began; 422 unless `check_restorable` allows it."""
+    """pending, with one message per sub-batch the cleanup began and the restore has not counted (all of them
+    but on a resume); 422 unless `check_restorable` allows it."""
     while True:
         before = ports.cleanups.get(tenant, cleanup_id)
         moment = ports.clock.now()
@@ -26,8 +27,8 @@ def request_restore(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor)
         if commit_restore_transition(ports, before, after, actor):
             break
         # Another request won (the next look refuses it), or the cleanup is gone (404).
-    numbers = sorted(after.started)
-    if not numbers:  # it deleted nothing: nothing to wait for
+    numbers = unrestored(after)
+    if not numbers:  # it deleted nothing, or its interrupted restore had counted everything: nothing to wait for
         settle_restore(ports, after)
         return ports.cleanups.get(tenant, cleanup_id)
     ports.queue.send(restore_messages(after, numbers))

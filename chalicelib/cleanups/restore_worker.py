@@ -6,7 +6,8 @@ write conditional on the restore being pending or in progress (the interrupt che
 after `_interrupt`, a sub-batch already begun is finished and counted, no other
 begins), and adds its outcome with one write conditional on its number not being
 counted yet, so duplicated, reordered or crashed deliveries count each root once.
-`restore_sub_batch` is idempotent: a root put back earlier, unchanged, counts as restored.
+`restore_sub_batch` is idempotent: a root put back earlier, unchanged, counts as restored,
+so a resumed restore finishes the sub-batches begun but not counted when it was interrupted.
 
 A sub-batch the cleanup began but has not counted may still be deleting: its
 restore waits (the message comes back later) until the delete is counted, so a
@@ -35,17 +36,21 @@ def restore_batch(ports: Ports, tenant: Tenant, cleanup_id: str, number: int) ->
 
 
 def _restore(ports: Ports, cleanup: Cleanup, number: int) -> None:
-    if number in cleanup.restore_counted or number not in cleanup.started:
-        return  # counted by an earlier delivery, or never deleted from
-    if number not in cleanup.restore_started:
+    if number in cleanup.restore_counted:  # by an earlier delivery, perhaps before a resume it may now settle
+        settle_restore(ports, cleanup)
+        return
+    if number not in cleanup.started:
+        return  # never deleted from
+    begun_before = number in cleanup.restore_started  # by an earlier delivery, or before an interrupt
+    if not begun_before:
         if not cleanup.restoring:
             return  # interrupted before this sub-batch began
         if number not in cleanup.counted:  # the cleanup's delete of it is still in flight
             ports.queue.send(restore_messages(cleanup, [number]), delay_seconds=WAIT_SECONDS)
             return
-        cleanup = _begun(ports, cleanup)
-        if not ports.cleanups.start_restore_sub_batch(cleanup.tenant, cleanup.id, number):
-            return
+    cleanup = _begun(ports, cleanup)  # a resumed restore may go on with a sub-batch begun before it
+    if not begun_before and not ports.cleanups.start_restore_sub_batch(cleanup.tenant, cleanup.id, number):
+        return
     restoration = ports.records.restore_sub_batch(cleanup.tenant, cleanup.id, number)
     if restoration.archived:
         count_restore(ports, cleanup, number, len(restoration.restored), restoration.errors)

@@ -502,7 +502,9 @@ class DynamoCleanupRepository:
             model.restore_status.set(after.restore_status), model.updated_at.set(after.updated_at),
             model.active.set(RESTORING) if after.restoring else model.active.remove(),
         ]
-        if after.restore_status == PENDING:  # counts exist from here on, so the worker only ADDs to them
+        if after.restore_status == PENDING:  # asked: its reconcile attempts start afresh
+            actions.append(model.reconcile_count.set(0))
+        if before.restore_status is None:  # counts exist from here on, so the worker only ADDs (a resume keeps them)
             actions += [model.restored_count.set(0), model.restore_errors_count.set(0),
                         model.restore_errors_log.set({})]
         was = (model.restore_status.does_not_exist() if before.restore_status is None

@@ -159,9 +159,10 @@
 
   // --- the list --------------------------------------------------------------------------------
 
+  // Never restored, or its restore interrupted (asking again resumes it).
   function canRestore(a) {
-    return FINISHED.includes(a.status) && a.restore_status === null && a.restorable_until !== null
-      && new Date(a.restorable_until) > new Date();
+    return FINISHED.includes(a.status) && [null, "interrupted"].includes(a.restore_status)
+      && a.restorable_until !== null && new Date(a.restorable_until) > new Date();
   }
 
   function actionsOf(item) {
@@ -174,8 +175,9 @@
         onclick: () => patch(item.id, { _interrupt: true }, "Interrupt asked"),
         "aria-label": `Interrupt cleanup ${item.id}`, text: "Interrupt" }) : null,
       canRestore(a) ? element("button", { type: "button", "data-action": "restore",
-        onclick: () => patch(item.id, { _restore: true }, "Restore asked"),
-        "aria-label": `Restore what cleanup ${item.id} deleted`, text: "Restore" }) : null);
+        onclick: () => patch(item.id, { _restore: true }, a.restore_status ? "Restore asked again" : "Restore asked"),
+        "aria-label": `Restore what cleanup ${item.id} deleted`,
+        text: a.restore_status ? "Resume restore" : "Restore" }) : null);
   }
 
   function card(item, now) {

@@ -131,3 +131,32 @@ def test_restore_interrupted_stops_with_exactly_what_it_counted_restored(
     assert settled["restored_count"] < 400
     assert skus_left(api, summary) == settled["restored_count"]
     assert patch(api, cleanup_id, {"_interrupt": True}).status_code == 422
+
+
+def test_restore_interrupted_then_asked_again_puts_back_every_raw_item_counted_once(
+        local_stack: RunningStack, api: Api) -> None:
+    # Given a restore of 400 cleaned-up skus (four sub-batches), interrupted at once, the sub-batch in flight counted
+    summary = seeded(local_stack, 400)
+    before = scan(local_stack)
+    cleanup_id = cleaned_up(api, summary, 400)
+    assert patch(api, cleanup_id, {"_restore": True}).status_code == 200
+    assert patch(api, cleanup_id, {"_interrupt": True}).status_code == 200
+    time.sleep(3)  # longer than a sub-batch takes: the one in flight, if any, is counted by now
+    settled = api.get(f"/api/cleanups/{cleanup_id}")["data"]["attributes"]
+    assert settled["restore_status"] == "interrupted" and settled["restored_count"] < 400
+    # When the restore is asked again
+    response = patch(api, cleanup_id, {"_restore": True})
+    # Then it is pending again with what it counted kept, and a third ask is refused (running or completed)
+    assert response.status_code == 200, response.text
+    resumed = response.json()["data"]["attributes"]
+    assert resumed["restore_status"] == "pending" and resumed["restored_count"] >= settled["restored_count"]
+    assert patch(api, cleanup_id, {"_restore": True}).status_code == 422
+    # And it completes with each record counted once, every raw item back as it was
+    restored = wait_restore(api, cleanup_id)
+    assert (restored["restore_status"], restored["restored_count"], restored["restore_errors_count"]) == (
+        "completed", 400, 0)
+    after = scan(local_stack)
+    assert {key: after.get(key) for key in before} == before
+    assert skus_left(api, summary) == 400
+    versions = api.get(f"/api/cleanups/{cleanup_id}/versions", **{"page[size]": "25"})["data"]
+    assert ["interrupted", "pending"] in [v["attributes"]["changes"].get("restore_status") for v in versions]

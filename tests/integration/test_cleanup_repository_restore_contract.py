@@ -86,6 +86,35 @@ def test_repository_counts_a_restore_sub_batch_once(repository: CleanupRepositor
     assert (both.processed_count, both.errors_log, both.updated_at) == (0, {}, LATER)
 
 
+def test_repository_resume_transition_keeps_the_counts_and_the_sub_batches_counted(
+        repository: CleanupRepository) -> None:
+    # Given a restore that counted sub-batch 0 (one error logged), began sub-batch 1, was reconciled, then interrupted
+    done = completed(repository)
+    asked = requested(done, START)
+    restore(repository, done, asked)
+    repository.start_restore_sub_batch(TENANT, done.id, 0)
+    repository.count_restore_sub_batch(TENANT, done.id, 0, 1, 1, {"d": {"code": ["x"]}}, LATER)
+    repository.start_restore_sub_batch(TENANT, done.id, 1)
+    repository.mark_reconciled(asked, LATER)
+    running = repository.get(TENANT, done.id)
+    restore(repository, running, stopped(running, START))
+    interrupted = repository.get(TENANT, done.id)
+    # When two requests race to resume it
+    resumed = requested(interrupted, START)
+    first, second = restore(repository, interrupted, resumed), restore(repository, interrupted, resumed)
+    # Then only the first wins: pending, with its counts, log and sub-batches kept, and its attempts afresh
+    stored = repository.get(TENANT, done.id)
+    assert (first, second) == (True, False)
+    assert (stored.restore_status, stored.restored_count, stored.restore_errors_count) == ("pending", 1, 1)
+    assert stored.restore_errors_log == {"d": {"code": ["x"]}}
+    assert (stored.restore_started, stored.restore_counted) == ({0, 1}, {0})
+    assert repository.reconcile_count(stored) == 0
+    # And the begun sub-batch counts on top of them, once
+    both = repository.count_restore_sub_batch(TENANT, done.id, 1, 2, 0, {}, LATER)
+    assert repository.count_restore_sub_batch(TENANT, done.id, 1, 2, 0, {}, LATER) is None
+    assert both is not None and (both.restored_count, both.restore_errors_count, both.fully_restored) == (3, 1, True)
+
+
 def test_repository_finds_stale_running_restores_only(repository: CleanupRepository) -> None:
     # Given a running restore, a finished one, and a stale active cleanup (the cleanups' own list)
     running = completed(repository, "cln0000001")

@@ -5,6 +5,7 @@ the delivery order, duplicates or crashes; conflicts are reported and left as th
 """
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -121,9 +122,45 @@ def test_restore_interrupted_finishes_only_the_sub_batch_begun(
     # When the client interrupts it, then the other messages arrive
     interrupted = cleanups.update_cleanup(ports(events), tenant, cleanup.id, {"_interrupt": True}, APP_ACTOR)
     deliver(rest, events)
-    # Then the restore is interrupted with only the first sub-batch back; a second restore is refused
+    # Then the restore is interrupted with only the first sub-batch back
     final = store.get(tenant, cleanup.id)
     assert interrupted.restore_status == "interrupted" and final.status == "completed"
     assert (final.restore_status, final.restored_count, final.restore_counted) == ("interrupted", 2, {0})
-    with pytest.raises(RestoreNotAllowedError):
+
+
+def test_restore_resumed_after_an_interrupt_puts_back_the_rest_counting_each_record_once(
+        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a restore of five skus (three sub-batches): the first counted, the second's worker dead after
+    # putting it back, then interrupted, the third arriving after the interrupt
+    cleanup, before = cleaned(records, tenant, events, 5)
+    restore(tenant, events, cleanup)
+    first, second, third = [m["Body"] for m in receive_all()]
+    deliver([first], events)
+    real = bootstrap.HostedRecords.restore_sub_batch
+
+    def dies_after_restoring(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
+        raise RuntimeError("worker killed before counting")
+
+    monkeypatch.setattr(bootstrap.HostedRecords, "restore_sub_batch", dies_after_restoring)
+    deliver([second], events)
+    monkeypatch.setattr(bootstrap.HostedRecords, "restore_sub_batch", real)
+    cleanups.update_cleanup(ports(events), tenant, cleanup.id, {"_interrupt": True}, APP_ACTOR)
+    deliver([third], events)
+    stopped = store.get(tenant, cleanup.id)
+    assert (stopped.restore_status, stopped.restored_count, stopped.restore_started) == ("interrupted", 2, {0, 1})
+    # When it is resumed, and its messages arrive with the old ones, twice and out of order
+    resumed = restore(tenant, events, cleanup)
+    assert (resumed.restore_status, resumed.restored_count) == ("pending", 2)
+    sent = [m["Body"] for m in receive_all()]
+    assert sorted(json.loads(body)["sub_batch"] for body in sent) == [1, 2]
+    with pytest.raises(RestoreNotAllowedError):  # already running again
         restore(tenant, events, cleanup)
+    bodies = (sent + [first, second, third]) * 2
+    random.Random(5).shuffle(bodies)
+    deliver(bodies, events)
+    # Then the records table is the table before, and each record counted once
+    final = store.get(tenant, cleanup.id)
+    assert (final.restore_status, final.restored_count, final.restore_errors_count) == ("completed", 5, 0)
+    assert final.restore_counted == {0, 1, 2} and scan() == before

@@ -347,9 +347,14 @@ class InMemoryCleanupRepository:
         if stored is None or stored.restore_status != before.restore_status or stored.status not in TERMINAL:
             return False
         reset = (dict(restored_count=0, restore_errors_count=0, restore_errors_log={})
-                 if after.restore_status == PENDING else {})
-        self._commit("restore_transition", recorded, lambda: self._put(
-            replace(stored, restore_status=after.restore_status, updated_at=after.updated_at, **reset)))
+                 if before.restore_status is None else {})  # a resume keeps its counts
+        key = self._key(before.tenant, before.id)
+
+        def apply() -> None:
+            if after.restore_status == PENDING:
+                self.reconciles[key] = 0
+            self._put(replace(stored, restore_status=after.restore_status, updated_at=after.updated_at, **reset))
+        self._commit("restore_transition", recorded, apply)
         return True
 
     def start_restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> bool:

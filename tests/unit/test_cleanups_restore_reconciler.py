@@ -1,7 +1,10 @@
 """The reconciler on stalled restores: requeue lost sub-batches and waited-on deletes, give up, settle."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import cleanups
+from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.model import WORKER
 from tests.unit.fakes import World
 from tests.unit.test_cleanups_restore import assert_restored_exactly, cleaned, final, restore
@@ -56,17 +59,23 @@ def test_reconcile_finishes_the_delete_a_stalled_restore_waits_on() -> None:
     assert (after.status, after.processed_count, after.restored_count) == ("interrupted", 2, 2)
 
 
-def test_reconcile_gives_up_a_restore_after_its_attempts_and_counts_the_rest_as_errors() -> None:
-    # Given a restore of four skus whose second sub-batch is lost on every requeue
-    world = World()
-    cleanup, _ = cleaned(world, 4)
+def requeued_to_its_last_attempt(world: World) -> tuple[Cleanup, dict[tuple[str, str, str], Any]]:
+    """A restore of four skus whose second sub-batch was lost on every requeue, its attempts all spent."""
+    cleanup, before = cleaned(world, 4)
     restore(world, cleanup)
-    first, poison = world.queue.take()
+    first, lost = world.queue.take()
     world.deliver([first])
     for _ in range(world.settings.reconcile_attempts):
         world.clock.advance(STALE)
-        assert cleanups.reconcile(world.ports).restores_requeued == {cleanup.id: [poison["sub_batch"]]}
+        assert cleanups.reconcile(world.ports).restores_requeued == {cleanup.id: [lost["sub_batch"]]}
         world.queue.take()
+    return cleanup, before
+
+
+def test_reconcile_gives_up_a_restore_after_its_attempts_and_counts_the_rest_as_errors() -> None:
+    # Given a restore of four skus whose second sub-batch is lost on every requeue
+    world = World()
+    cleanup, _ = requeued_to_its_last_attempt(world)
     # When the reconciler runs again
     world.clock.advance(STALE)
     report = cleanups.reconcile(world.ports)
@@ -91,3 +100,19 @@ def test_reconcile_settles_a_fully_counted_restore_its_worker_left_unsettled() -
     assert final(world, cleanup).restore_status == "completed"
     assert report.restores_requeued == {} and world.queue.messages == []
     assert world.events.versions[-1].who == WORKER.who
+
+
+def test_reconcile_gives_a_resumed_restore_its_attempts_afresh() -> None:
+    # Given a restore of four skus whose second sub-batch was lost on every requeue, then interrupted
+    world = World()
+    cleanup, before = requeued_to_its_last_attempt(world)
+    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    # When it is resumed, its message is lost again, and the reconciler runs once it stalled
+    restore(world, cleanup)
+    world.queue.take()
+    world.clock.advance(STALE)
+    report = cleanups.reconcile(world.ports)
+    world.drain()
+    # Then the lost sub-batch was sent again rather than given up, and the restore completed exactly
+    assert (report.restores_requeued, report.restores_given_up) == ({cleanup.id: [1]}, [])
+    assert assert_restored_exactly(world, cleanup, before).restored_count == 4
