@@ -17,6 +17,7 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.records.items import guard_key, partition
 from chalicelib.tenancy import Tenant
+from chalicelib.text import fold
 from tools.seed import SeedSummary, seed
 
 # What deleting seeded skus removes: record types, plus the skus' `code` guards.
@@ -84,7 +85,7 @@ def count_code_prefix(tenant: Tenant, prefix: str) -> int:
     return _count({"TableName": get_settings().records_table, "IndexName": "code",
                    "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)", "Select": "COUNT",
                    "ExpressionAttributeValues": {":pk": {"S": partition(tenant, "skus")},
-                                                 ":prefix": {"S": prefix.lower()}}})
+                                                 ":prefix": {"S": fold(prefix)}}})
 
 
 def _count(request: dict) -> int:

@@ -25,9 +25,13 @@ MAX_STRING_CHARS = 16_384
 MAX_METADATA_BYTES = 64 * 1024
 
 # A string that becomes (part of) a key: `code` and `reference` (unique guards, case-folded index
-# keys), relationship ids, filter operands (index key conditions). 255 characters, even
-# lower-cased, are at most 1,020 bytes: under DynamoDB's 1,024-byte limit on a sort key.
+# keys), relationship ids, filter operands (index key conditions). 255 characters are at most
+# 1,020 bytes: under DynamoDB's 1,024-byte limit on a sort key.
 MAX_KEY_CHARS = 255
+
+# DynamoDB's limit on a sort key. Case folding can grow text past it (`ᾀ` is 3 bytes, folded 5;
+# the musical symbol U+1D160 is 4, folded 12), so a folded key is checked in bytes too (`fits_key`).
+MAX_KEY_BYTES = 1024
 
 # Ids the service issues are 10-character base62 strings: a longer one in a path names nothing.
 MAX_ID_CHARS = ID_LENGTH
@@ -36,3 +40,8 @@ MAX_ID_CHARS = ID_LENGTH
 def max_list_values() -> int:
     """Operands of one `_in` / `_any` / `_all` filter: no more than a cleanup may select."""
     return get_settings().max_cleanup_records
+
+
+def fits_key(text: str) -> bool:
+    """Whether `text` fits in a DynamoDB sort key (its UTF-8 bytes)."""
+    return len(text.encode("utf-8")) <= MAX_KEY_BYTES

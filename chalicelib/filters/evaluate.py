@@ -1,4 +1,7 @@
-"""The pure evaluator: does a record satisfy conditions, with Ransack-on-PostgreSQL semantics."""
+"""The pure evaluator: does a record satisfy conditions, with Ransack-on-PostgreSQL semantics.
+
+Pattern predicates (ILIKE on PostgreSQL) compare both sides case-folded by `chalicelib.text.fold`.
+"""
 from __future__ import annotations
 
 import functools
@@ -9,6 +12,7 @@ from typing import Any
 
 from chalicelib.filters.model import Condition, FilterSet
 from chalicelib.filters.predicates import PREDICATES, Predicate
+from chalicelib.text import fold
 
 
 def matches(conditions: FilterSet | Sequence[Condition], record: Mapping[str, Any]) -> bool:
@@ -75,13 +79,8 @@ def _ordered(test: str, actual: Any, operand: Any) -> bool:
     return bool(actual >= operand)
 
 
-def _fold(text: str) -> str:
-    # Character by character, so folding never depends on context (Python lower-cases a final sigma specially).
-    return "".join(char.lower() for char in text)
-
-
 def _like(predicate: Predicate, actual: str, operand: str) -> bool:
-    text, needle = _fold(actual), _fold(operand)
+    text, needle = fold(actual), fold(operand)
     if predicate.pattern == "start":
         return text.startswith(needle)
     if predicate.pattern == "end":

@@ -12,13 +12,14 @@ from typing import Any
 
 from chalicelib.catalog import ResourceType, hosted_types
 from chalicelib.tenancy import Tenant
+from chalicelib.text import fold
 
 Item = dict[str, Any]
 Key = dict[str, Any]
 
 CHILDREN = "children"
 GUARD_MARK = "#unique#"
-# Attributes whose lower-cased copy is the range key of an index of the same name.
+# Attributes whose case-folded copy (`<name>_ci`, chalicelib/text.py) is the range key of an index of the same name.
 CASE_FOLDED_INDEXES = ("code", "reference")
 INTERNAL = frozenset({"pk", "sk", "rel0", "rel1", "rel2", "rel3", "code_ci", "reference_ci", CHILDREN})
 
@@ -32,7 +33,7 @@ def record_key(tenant: Tenant, type_name: str, record_id: str) -> Key:
 
 
 def guard_key(tenant: Tenant, type_name: str, attribute: str, value: str) -> Key:
-    return {"pk": {"S": f"{partition(tenant, type_name)}{GUARD_MARK}{attribute}"}, "sk": {"S": value.lower()}}
+    return {"pk": {"S": f"{partition(tenant, type_name)}{GUARD_MARK}{attribute}"}, "sk": {"S": fold(value)}}
 
 
 def is_guard_key(key: Mapping[str, Any]) -> bool:
@@ -120,7 +121,7 @@ def build_item(tenant: Tenant, rtype: ResourceType, record_id: str, values: Mapp
         value = values.get(name)
         # Index key attributes may not be empty strings.
         if isinstance(value, str) and value:
-            item[f"{name}_ci"] = {"S": value.lower()}
+            item[f"{name}_ci"] = {"S": fold(value)}
     refs = sorted(set(children))
     if refs:
         item[CHILDREN] = {"SS": refs}

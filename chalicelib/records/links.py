@@ -15,6 +15,7 @@ from chalicelib.records.items import CHILDREN, Key, cascade_parents, child_ref, 
 from chalicelib.records.model import missing_related, taken
 from chalicelib.records.store import ConditionFailed, RecordsStore
 from chalicelib.tenancy import Tenant
+from chalicelib.text import fold
 
 _CLAIM_ATTEMPTS = 3
 
@@ -34,7 +35,7 @@ def claim_guard(store: RecordsStore, tenant: Tenant, rtype: ResourceType, attrib
             continue  # released meanwhile: claim again
         holding = store.get(record_key(tenant, rtype.name, holder))
         value = (holding or {}).get(attribute, {}).get("S")
-        if value is not None and value.lower() == guard["sk"]["S"]:
+        if value is not None and fold(value) == guard["sk"]["S"]:
             raise taken(attribute)
         try:  # stale guard: its record is gone or changed value
             store.put({**guard, "record_id": {"S": record_id}},

@@ -12,10 +12,11 @@ from typing import Any
 
 from chalicelib.catalog import Attribute, ResourceType
 from chalicelib.exceptions import ErrorDetail, ValidationError
-from chalicelib.limits import MAX_KEY_CHARS
+from chalicelib.limits import MAX_KEY_BYTES, MAX_KEY_CHARS, fits_key
 from chalicelib.numbers import json_fits
 from chalicelib.records.items import CASE_FOLDED_INDEXES, item_relationships, item_values
 from chalicelib.tenancy import iso, parse_iso
+from chalicelib.text import fold
 
 # Set by the store, never by a client, whatever the reference flags say.
 SYSTEM_ATTRIBUTES = frozenset({"id", "created_at", "updated_at"})
@@ -86,6 +87,13 @@ def _key_attributes(rtype: ResourceType) -> set[str]:
     return {*CASE_FOLDED_INDEXES, *rtype.unique}
 
 
+def _check_key(problems: _Problems, pointer: str, name: str, value: str) -> None:
+    if len(value) > MAX_KEY_CHARS:
+        problems.add(pointer, f"{name} is longer than {MAX_KEY_CHARS} characters")
+    elif not fits_key(fold(value)):
+        problems.add(pointer, f"{name} is longer than {MAX_KEY_BYTES} bytes of UTF-8 once case-folded")
+
+
 def clean_attributes(rtype: ResourceType, raw: Mapping[str, Any], *, creating: bool,
                      current: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The accepted attributes of a create (creating) or update body."""
@@ -104,8 +112,8 @@ def clean_attributes(rtype: ResourceType, raw: Mapping[str, Any], *, creating: b
         except ValueError as exc:
             problems.add(pointer, f"{name} {exc}")
             continue
-        if name in _key_attributes(rtype) and isinstance(value, str) and len(value) > MAX_KEY_CHARS:
-            problems.add(pointer, f"{name} is longer than {MAX_KEY_CHARS} characters")
+        if name in _key_attributes(rtype) and isinstance(value, str):
+            _check_key(problems, pointer, name, value)
     merged = {**(current or {}), **clean}
     for name, attribute in rtype.attributes.items():
         # Required attributes the client cannot write are the service's to fill.

@@ -2,7 +2,8 @@
 
 Pure. The most selective condition a key can answer picks the reads: ids by
 BatchGetItem, an id range as a key condition on `sk`, `<relationship>_id` on
-its `rel<N>` index, `code`/`reference` on their case-folded index; anything
+its `rel<N>` index, `code`/`reference` on their case-folded index (operands
+folded by `chalicelib.text.fold`, as the index values are); anything
 else reads the type's partition for the tenant, never wider. Every condition
 is still applied to what the reads return, so a plan only narrows reads.
 """
@@ -14,8 +15,10 @@ from typing import Any
 
 from chalicelib.catalog import ResourceType
 from chalicelib.filters import Condition
+from chalicelib.limits import fits_key
 from chalicelib.records.items import partition, rel_value
 from chalicelib.tenancy import Tenant
+from chalicelib.text import fold
 
 LOWER_BOUNDS = ("gt", "gteq")
 UPPER_BOUNDS = ("lt", "lteq")
@@ -100,12 +103,14 @@ def _folded_queries(tenant: Tenant, rtype: ResourceType,
         if attribute not in rtype.attributes:
             continue
         for condition in _single(conditions, attribute, ("eq", "in", "start")):
+            folded = list(dict.fromkeys(fold(value) for value in _as_list(condition.value) if value))
+            if not folded or not all(map(fits_key, folded)):
+                continue  # DynamoDB refuses a key condition longer than a key: left to the filter
             operator = "begins_with(#ci, :ci)" if condition.predicate == "start" else "#ci = :ci"
             return tuple(
                 KeyQuery(attribute, f"#pk = :pk AND {operator}", {"#pk": "pk", "#ci": f"{attribute}_ci"},
-                         {":pk": {"S": partition(tenant, rtype.name)}, ":ci": {"S": value.lower()}})
-                for value in dict.fromkeys(_as_list(condition.value)) if value
-            ) or None
+                         {":pk": {"S": partition(tenant, rtype.name)}, ":ci": {"S": value}})
+                for value in folded)
     return None
 
 

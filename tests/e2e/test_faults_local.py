@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 
+from chalicelib.text import fold
 from devstack.worker import READY_MARKER
 from tests.e2e import ROOT, RunningStack, start_stack
 
@@ -143,7 +144,7 @@ def remaining(stack: FaultStack, prefix: str) -> int:
         "TableName": "cleanups-records", "IndexName": "code", "Select": "COUNT",
         "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": f"{TENANT_ORG}#{TENANT_MODE}#skus"},
-                                      ":prefix": {"S": prefix.lower()}}}
+                                      ":prefix": {"S": fold(prefix)}}}
     total = 0
     while True:
         page = dynamodb.query(**request)

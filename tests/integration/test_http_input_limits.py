@@ -192,9 +192,12 @@ def test_strings_and_metadata_over_their_limits_are_422_with_pointers(client: Cl
 
 
 @pytest.mark.parametrize("attribute", ["code", "reference"])
-def test_a_key_attribute_over_the_key_limit_is_422(client: Client, skus: list[str], attribute: str) -> None:
-    # Given a sku whose code or reference (index and guard keys) is 2,000 characters
-    attributes = {"code": "KEY", "name": "Key", attribute: "é" * 2_000}
+@pytest.mark.parametrize("value", ["é" * 2_000, "\U0001d160" * 200])
+def test_a_key_attribute_over_the_key_limit_is_422(client: Client, skus: list[str], attribute: str,
+                                                   value: str) -> None:
+    # Given a sku whose code or reference (index and guard keys) is 2,000 characters, or 200 characters
+    # that case-fold to 2,400 bytes (each musical symbol decomposes to three)
+    attributes = {"code": "KEY", "name": "Key", attribute: value}
 
     # When it is created / Then it is a 422 on that attribute, not DynamoDB's key-size error
     response = post(client, "/api/skus", resource_body("skus", attributes))

@@ -157,6 +157,40 @@ def test_matches_follows_ransack_semantics(raw: dict[str, Any], item: dict[str, 
     assert selects(raw, item) is expected
 
 
+@pytest.mark.parametrize("raw, code, expected", [
+    # Greek: a sigma is one letter whether it ends a word (ς) or not (σ, Σ)
+    ({"code_start": "ΑΣ"}, "ΑΣΒ-1", True),
+    ({"code_start": "ΑΣ"}, "ΑΣ-2", True),
+    ({"code_start": "ας"}, "ΑΣΒ-1", True),
+    ({"code_start": "ας"}, "ΑΣ-2", True),
+    ({"code_end": "ς"}, "ΟΔΥΣΣΕΥΣ", True),
+    ({"code_cont": "σσ"}, "ΟΔΥΣΣΕΥΣ", True),
+    ({"code_matches": "%ς-_"}, "ΑΣ-2", True),
+    ({"code_not_start": "ας"}, "ΑΣ-2", False),
+    ({"code_start": "αβ"}, "ΑΣΒ-1", False),
+    # Turkish: İ folds to i + U+0307, ı is a letter of its own
+    ({"code_start": "i\u0307st"}, "İSTANBUL", True),
+    ({"code_start": "İST"}, "i\u0307stanbul", True),
+    ({"code_start": "ist"}, "ISTANBUL", True),
+    ({"code_start": "ıst"}, "ISTANBUL", False),
+    ({"code_cont": "ı"}, "KIRMIZI", False),
+    ({"code_cont": "ı"}, "kırmızı", True),
+    # German: ß is ss
+    ({"code_eq": "STRASSE"}, "Straße", False),  # equality stays exact, as SQL's =
+    ({"code_start": "STRASS"}, "Straße", True),
+    ({"code_end": "sse"}, "STRAẞE", True),
+    ({"code_cont": "ß"}, "STRASSE", True),
+    ({"code_matches": "stra__e"}, "Straße", True),  # `_` is one character of the folded text
+    # composed and decomposed forms are the same text
+    ({"code_start": "e\u0301"}, "ÉTÉ", True),
+    ({"code_start": "e"}, "été", False),
+])
+def test_matches_folds_greek_turkish_and_german_text(raw: dict[str, Any], code: str, expected: bool) -> None:
+    # Given a record coded in one script and a pattern filter in any case of it
+    # When it is evaluated, Then both sides are compared case-folded (chalicelib.text.fold)
+    assert selects(raw, record(code=code)) is expected
+
+
 @pytest.mark.parametrize("raw, item, expected", [
     ({"name_or_code_cont": "ab"}, record(), True),
     ({"name_or_code_cont": "zz"}, record(), False),

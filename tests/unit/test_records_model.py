@@ -93,10 +93,26 @@ def test_build_item_derives_index_keys_and_record_from_item_renders_it_back():
     assert record.relationships == {"sku": "S1", "price_list": "L1"} and "id" not in record.attributes
 
 
-def test_item_guards_are_lower_cased_per_unique_attribute():
-    item = build_item(TENANT, get_type("skus"), "S1", {"code": "AbC"}, {})
+@pytest.mark.parametrize("code, folded", [("AbC", "abc"), ("ΑΣ-9", "ασ-9"), ("Ασ-9", "ασ-9"), ("Straße", "strasse")])
+def test_item_guards_and_the_code_index_are_case_folded(code, folded):
+    # Given a sku coded in any case and script
+    item = build_item(TENANT, get_type("skus"), "S1", {"code": code}, {})
+    # Then its guard and its index value are the folded code (chalicelib.text.fold): ΑΣ-9 and Ασ-9 share both
     assert item_guards(TENANT, get_type("skus"), item) == {
-        "code": {"pk": {"S": "org#test#skus#unique#code"}, "sk": {"S": "abc"}}}
+        "code": {"pk": {"S": "org#test#skus#unique#code"}, "sk": {"S": folded}}}
+    assert item["code_ci"] == {"S": folded}
+
+
+def test_clean_attributes_refuses_a_code_too_long_for_a_key_once_folded():
+    # Given codes of at most 255 characters: 200 musical symbols (800 bytes, 2,400 bytes once folded),
+    # and 255 Greek letters with a final sigma (510 bytes, the same once folded)
+    too_long, fits = "\U0001d160" * 200, "Σ" * 255
+    # When they are cleaned, Then only the one whose folded key DynamoDB would refuse is a 422 on code
+    with pytest.raises(ValidationError) as raised:
+        clean_attributes(get_type("skus"), {"code": too_long, "name": "n"}, creating=True)
+    assert _pointers(raised.value) == ["/data/attributes/code"]
+    assert "once case-folded" in raised.value.details[0].detail
+    assert clean_attributes(get_type("skus"), {"code": fits, "name": "n"}, creating=True)["code"] == fits
 
 
 @pytest.mark.parametrize("value", ["s", 3, -7, 2.5, True, False, None, {"a": {"b": [1, "x"]}}, []])

@@ -51,6 +51,24 @@ def test_plan_queries_the_case_folded_code_index_for_a_prefix():
     assert query.expression == "#pk = :pk AND begins_with(#ci, :ci)"
 
 
+def test_plan_folds_code_operands_as_the_index_stores_them():
+    # Given the reported codes ΑΣΒ-1 and ΑΣ-2, indexed as ασβ-1 and ασ-2
+    # When a prefix ends in a capital or a final sigma, Then the key condition reads both (ασ, never ας)
+    for prefix in ("ΑΣ", "ας"):
+        (query,) = _plan("skus", {"code_start": prefix}).queries
+        assert query.values[":ci"] == {"S": "ασ"}
+    # And operands that fold alike are read once
+    queries = _plan("skus", {"code_in": ["Straße", "STRASSE", "x"]}).queries
+    assert [q.values[":ci"]["S"] for q in queries] == ["strasse", "x"]
+
+
+def test_plan_reads_the_partition_for_an_operand_too_long_for_a_key_once_folded():
+    # Given a code operand of 255 characters whose fold is over DynamoDB's 1,024-byte key limit
+    (query,) = _plan("skus", {"code_eq": "\U0001d160" * 255}).queries
+    # Then the index is not asked (DynamoDB would refuse the key condition): the partition is read
+    assert query.index is None and query.expression == "#pk = :pk"
+
+
 def test_plan_reads_the_type_partition_of_the_tenant_and_no_wider_otherwise():
     (query,) = _plan("skus", {"name_cont": "x", "code_end": "z"}).queries
     assert query.index is None and query.expression == "#pk = :pk"
