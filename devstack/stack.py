@@ -1,6 +1,8 @@
 """The local stack in one process tree: embedded AWS, tables and queues, dev applications,
 `chalice local`, the SQS pollers and the schedule runner. `python -m devstack` runs it.
 
+The API port opens only once the emulators listen and the tables, queues, buckets and dev
+applications exist: no request is answered before.
 Children (moto, DynamoDB Local, chalice local) run in their own process groups and are
 stopped (SIGTERM, then SIGKILL) on Ctrl-C or SIGTERM, so no orphan keeps a port.
 """
@@ -69,11 +71,12 @@ class LocalStack:
         self._check_prerequisites()
         self._set_environment()
         apply_stage_environment(self.config.project_dir, self.config.stage)
-        server = self._start_server()  # it imports the app while the emulators start: it calls AWS only per request
         self._start_emulators()
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
         create_buckets(boto3.client("s3"))
         self.client_ids = [application.client_id for application in seed_dev_applications()]
+        # Only now does anything listen on PORT: no request is answered before the emulators and their data.
+        server = self._start_server()
         self._start_workers(load_app(self.config.project_dir))  # while the server imports its own copy
         wait_for_port(self.config.port, 60, server.process)
 
@@ -86,7 +89,7 @@ class LocalStack:
 
     def _start_emulators(self) -> None:
         # Before the server in the list: `stop` goes backwards, so the server stops before its emulators.
-        self.children[:0] = start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ)
+        self.children.extend(start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ))
 
     def _start_server(self) -> ChildProcess:
         config = self.config
