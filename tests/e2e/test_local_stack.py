@@ -40,6 +40,17 @@ def test_local_stack_rejects_a_wrong_secret_with_401(local_stack: RunningStack) 
     assert response.status_code == 401
 
 
+def test_local_stack_refuses_a_5000_character_client_id_with_401(local_stack: RunningStack) -> None:
+    # Given a client id over DynamoDB's 2,048-byte key limit (DynamoDB Local enforces it; moto does not)
+    # When a token is requested with it
+    response = requests.post(f"{local_stack.api_url}/oauth/token", timeout=10, json={
+        "grant_type": "client_credentials", "client_id": "x" * 5_000, "client_secret": "dev-secret"})
+
+    # Then it is refused as bad credentials are, not a 500 from the key-size error
+    assert response.status_code == 401, response.text
+    assert response.json()["errors"][0]["source"] == {"parameter": "client_id"}
+
+
 def test_local_stack_creates_tables_on_dynamodb_local_and_queues_on_moto(local_stack: RunningStack) -> None:
     # Given the running stack's emulators
     dynamodb, sqs = local_stack.client("dynamodb"), local_stack.client("sqs")
