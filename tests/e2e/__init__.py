@@ -118,9 +118,10 @@ def start_stack(extra_env: Mapping[str, str] | None = None, timeout: float = 90.
 
 
 def launch_stack(extra_env: Mapping[str, str] | None = None) -> RunningStack:
-    """Start `python -m devstack` on free ports; return at once (`start_stack` waits for its ready line)."""
+    """Start `python -m devstack` on free ports, in memory (no DATA_DIR unless `extra_env` sets one); return at once."""
     ports = dict(zip(("PORT", "AWS_PORT", "DYNAMODB_PORT"), free_ports(3), strict=True))
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("AWS_ENDPOINT_URL") and name != "DATA_DIR"}
     env.update({name: str(port) for name, port in ports.items()})
     env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
