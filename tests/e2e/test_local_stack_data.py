@@ -4,29 +4,18 @@ Two stacks, one after the other, on one `DATA_DIR`; the session's stack (in memo
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import start_stack
 from tests.e2e.api import Api
+from tests.e2e.test_restore_e2e import wait_restore
 from tools.seed import seed
 
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 SKUS = 20
-
-
-def restored(api: Api, cleanup_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        attributes: dict[str, Any] = api.get(f"/api/cleanups/{cleanup_id}")["data"]["attributes"]
-        if attributes["restore_status"] in ("completed", "interrupted"):
-            return attributes
-        assert time.monotonic() < deadline, f"restore still {attributes['restore_status']}: {attributes}"
-        time.sleep(0.3)
 
 
 def test_local_stack_on_a_data_folder_keeps_records_cleanups_and_their_archive_across_a_restart(
@@ -55,7 +44,7 @@ def test_local_stack_on_a_data_folder_keeps_records_cleanups_and_their_archive_a
         same_application = api.get("/api/application")["data"]["id"] == application
         asked = api.request("PATCH", f"/api/cleanups/{cleanup_id}", {"data": {
             "type": "cleanups", "id": cleanup_id, "attributes": {"_restore": True}}})
-        done = restored(api, cleanup_id) if asked.status_code == 200 else asked.json()
+        done = wait_restore(api, cleanup_id) if asked.status_code == 200 else asked.json()
         skus_back = api.count("skus", reference_eq=f"seed-{tag}")
     finally:
         assert second.stop() == 0, second.log()[-3000:]
