@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAGE ?= dev
 PYTEST_ARGS ?=
+# What `make run` keeps across restarts (DynamoDB Local's files, the S3 buckets); the tests' stacks keep nothing.
+DATA_DIR := .data
 
-.PHONY: help run test test-unit test-integration test-e2e lint package deploy seed bench clean
+.PHONY: help run reset test test-unit test-integration test-e2e lint package deploy seed bench clean
 
 help:
-	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules)"
+	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules), data kept in $(DATA_DIR)/"
+	@echo "make reset    - empty $(DATA_DIR)/, the data make run keeps; stops nothing (stop make run first)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
 	@echo "make deploy   - package and deploy stack cleanups-STAGE through BUCKET (docs/DEPLOY.md)"
@@ -40,7 +43,10 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 NODE_DEPS := node_modules/.installed $(if $(wildcard tests/node/package.json),tests/node/node_modules/.installed)
 
 run: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m devstack
+	DATA_DIR=$(DATA_DIR) $(BIN)/python -m devstack
+
+reset:
+	@test -n "$(DATA_DIR)" && rm -rf -- "$(DATA_DIR)" && echo "emptied $(DATA_DIR)/"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

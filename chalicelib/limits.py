@@ -36,6 +36,10 @@ MAX_KEY_BYTES = 1024
 # Ids the service issues are 10-character base62 strings: a longer one in a path names nothing.
 MAX_ID_CHARS = ID_LENGTH
 
+# A token request's client_id (a DynamoDB hash key: 2,048 bytes at most), client_secret and scope.
+# Issued client ids and secrets are 32 and 43 visible ASCII characters; longer ones name no client.
+MAX_TOKEN_FIELD_CHARS = 255
+
 
 def max_list_values() -> int:
     """Operands of one `_in` / `_any` / `_all` filter: no more than a cleanup may select."""

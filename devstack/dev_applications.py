@@ -5,6 +5,7 @@ Local data only: a deployed stage gets its applications from `python -m tools.ad
 from __future__ import annotations
 
 from chalicelib.auth import Application, create_application
+from chalicelib.auth.applications import get_application
 
 DEV_ORGANIZATION = {"id": "DemoOrg001", "slug": "demo", "name": "Demo"}
 DEV_SECRET = "dev-secret"
@@ -16,9 +17,11 @@ DEV_APPLICATIONS = (
 
 
 def seed_dev_applications() -> list[Application]:
-    """Store the dev organization's applications, each with the secret DEV_SECRET."""
+    """The dev organization's applications, each with the secret DEV_SECRET: stored unless they
+    are already (a stack restarted on its kept data), so their ids outlive a restart."""
     return [
-        create_application(organization=DEV_ORGANIZATION, name=client_id, kind=kind, mode=mode,
-                           client_id=client_id, secret=DEV_SECRET)[0]
+        get_application(client_id) or create_application(
+            organization=DEV_ORGANIZATION, name=client_id, kind=kind, mode=mode, client_id=client_id,
+            secret=DEV_SECRET)[0]
         for client_id, kind, mode in DEV_APPLICATIONS
     ]

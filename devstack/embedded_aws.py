@@ -1,4 +1,4 @@
-"""The embedded AWS: a moto server (SQS) and DynamoDB Local, child processes of the stack.
+"""The embedded AWS: a moto server (SQS, S3) and DynamoDB Local, child processes of the stack.
 
 The app reaches them only through botocore's `AWS_ENDPOINT_URL` /
 `AWS_ENDPOINT_URL_DYNAMODB` variables, which `aws_environment` returns. DynamoDB is
@@ -7,9 +7,11 @@ transactions as DynamoDB does, where moto's Query walks the whole table on every
 """
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from devstack import dynamodb_local
 from devstack.processes import HOST, ChildProcess, url, wait_for_port
@@ -33,11 +35,12 @@ def spawn_moto(port: int, env: Mapping[str, str]) -> ChildProcess:
 
 
 def start_emulators(aws_port: int, dynamodb_port: int | None, env: Mapping[str, str],
-                    timeout: float = 60.0) -> list[ChildProcess]:
-    """moto, and DynamoDB Local unless `dynamodb_port` is None, started together; returned once listening."""
-    ports = {aws_port: spawn_moto}
+                    timeout: float = 60.0, dynamodb_path: Path | None = None) -> list[ChildProcess]:
+    """moto, and DynamoDB Local unless `dynamodb_port` is None (on disk in `dynamodb_path`, else in
+    memory), started together; returned once listening."""
+    ports: dict[int, Callable[[int, Mapping[str, str]], ChildProcess]] = {aws_port: spawn_moto}
     if dynamodb_port is not None:
-        ports[dynamodb_port] = dynamodb_local.spawn
+        ports[dynamodb_port] = functools.partial(dynamodb_local.spawn, db_path=dynamodb_path)
     children: list[ChildProcess] = []
     try:
         for port, spawn in ports.items():

@@ -4,7 +4,8 @@ The CloudFormation template is the single source of truth: tables and queues are
 read from it, so the local stack and the integration tests never drift from what
 is deployed. Table names come from the environment (the logical id `RecordsTable`
 maps to `RECORDS_TABLE`, defaults from `chalicelib.config`); queue names come
-from the template. Creation is idempotent: what already exists is kept.
+from the template. Creation is idempotent: what already exists is kept, and a kept
+table whose keys or indexes differ from the template's is a `StackError`.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.config import get_settings
+from devstack.processes import StackError
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +77,25 @@ def table_request(properties: Mapping[str, Any], table_name: str) -> dict[str, A
     return request
 
 
+def table_shape(table: Mapping[str, Any]) -> dict[str, Any]:
+    """What an existing table must share with the template for the app to use it: keys and indexes."""
+    def keys(entries: list[dict[str, str]]) -> list[tuple[str, str]]:
+        return [(entry["AttributeName"], entry["KeyType"]) for entry in entries]
+    return {"keys": keys(table["KeySchema"]), **{kind: sorted(
+        (index["IndexName"], keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
+        for index in table.get(kind, [])) for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")}}
+
+
 def _create_table(dynamodb: Any, logical_id: str, properties: Mapping[str, Any], table_name: str) -> None:
+    request = table_request(properties, table_name)
     try:
-        dynamodb.create_table(**table_request(properties, table_name))
+        dynamodb.create_table(**request)
         logger.info("created table %s (%s)", table_name, logical_id)
     except dynamodb.exceptions.ResourceInUseException:
+        # A table kept from an earlier run (`make run`'s data folder) may predate the template.
+        if table_shape(dynamodb.describe_table(TableName=table_name)["Table"]) != table_shape(request):
+            raise StackError(f"table {table_name} exists with other keys or indexes than infra/template.json "
+                             "says: empty the local data (`make reset`) and start again") from None
         logger.info("table %s exists, kept", table_name)
     dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     ttl = properties.get("TimeToLiveSpecification")

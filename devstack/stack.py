@@ -1,6 +1,10 @@
 """The local stack in one process tree: embedded AWS, tables and queues, dev applications,
 `chalice local`, the SQS pollers and the schedule runner. `python -m devstack` runs it.
 
+The API port opens only once the emulators listen and the tables, queues, buckets and dev
+applications exist: no request is answered before. With `DATA_DIR` (`make run` sets `.data`)
+DynamoDB Local keeps its data in `DATA_DIR/dynamodb` and the buckets are mirrored to
+`DATA_DIR/s3` (`devstack.s3_mirror`); without it everything is in memory (the tests' stacks).
 Children (moto, DynamoDB Local, chalice local) run in their own process groups and are
 stopped (SIGTERM, then SIGKILL) on Ctrl-C or SIGTERM, so no orphan keeps a port.
 """
@@ -9,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from devstack.embedded_aws import REGION, aws_environment, start_emulators
 from devstack.lambda_runtime import PROJECT_DIR, apply_stage_environment, context_factory, load_app
 from devstack.processes import HOST, ChildProcess, StackError, port_is_free, stop_requested, url, wait_for_port
 from devstack.provision import create_buckets, create_resources, default_table_names
+from devstack.s3_mirror import S3Mirror
 from devstack.scheduler import Scheduler, scheduled_jobs
 from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
 
@@ -40,6 +45,7 @@ class StackConfig:
     workers: int
     jwt_secret: str
     stage: str = "dev"
+    data_dir: Path | None = None  # None: every emulator in memory
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> StackConfig:
@@ -50,6 +56,7 @@ class StackConfig:
             dynamodb_port=int(environ.get("DYNAMODB_PORT") or 4567),
             workers=int(environ.get("WORKERS") or 2),
             jwt_secret=environ.get("JWT_SECRET") or DEFAULT_JWT_SECRET,
+            data_dir=Path(environ["DATA_DIR"]).resolve() if environ.get("DATA_DIR") else None,
         )
 
     @property
@@ -63,17 +70,19 @@ class LocalStack:
         self.children: list[ChildProcess] = []
         self.consumers: list[SqsConsumer] = []
         self.scheduler: Scheduler | None = None
+        self.mirror: S3Mirror | None = None
         self.client_ids: list[str] = []
 
     def start(self) -> None:
         self._check_prerequisites()
         self._set_environment()
         apply_stage_environment(self.config.project_dir, self.config.stage)
-        server = self._start_server()  # it imports the app while the emulators start: it calls AWS only per request
         self._start_emulators()
         create_resources(boto3.client("dynamodb"), boto3.client("sqs"), default_table_names())
-        create_buckets(boto3.client("s3"))
+        self._restore_buckets(create_buckets(boto3.client("s3")).values())
         self.client_ids = [application.client_id for application in seed_dev_applications()]
+        # Only now does anything listen on PORT: no request is answered before the emulators and their data.
+        server = self._start_server()
         self._start_workers(load_app(self.config.project_dir))  # while the server imports its own copy
         wait_for_port(self.config.port, 60, server.process)
 
@@ -86,7 +95,16 @@ class LocalStack:
 
     def _start_emulators(self) -> None:
         # Before the server in the list: `stop` goes backwards, so the server stops before its emulators.
-        self.children[:0] = start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ)
+        data_dir = self.config.data_dir
+        self.children.extend(start_emulators(self.config.aws_port, self.config.dynamodb_port, os.environ,
+                                             dynamodb_path=data_dir / "dynamodb" if data_dir else None))
+
+    def _restore_buckets(self, buckets: Iterable[str]) -> None:
+        if self.config.data_dir is None:
+            return
+        self.mirror = S3Mirror(boto3.client("s3"), buckets, self.config.data_dir / "s3")
+        logger.info("restored %d S3 objects from %s", self.mirror.restore(), self.mirror.folder)
+        self.mirror.start()
 
     def _start_server(self) -> ChildProcess:
         config = self.config
@@ -121,6 +139,11 @@ class LocalStack:
             consumer.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.mirror is not None:
+            try:
+                self.mirror.stop()  # the workers are done writing: the last sync misses nothing
+            except Exception:  # noqa: BLE001 - a dead moto must not keep the children running
+                logger.exception("S3 mirror: the last sync failed")
         for child in reversed(self.children):
             child.stop()
         self.children = []
@@ -132,6 +155,7 @@ class LocalStack:
             f"{READY_MARKER} {api}",
             f"  embedded AWS (moto)  AWS_ENDPOINT_URL={url(config.aws_port)}",
             f"  DynamoDB Local       AWS_ENDPOINT_URL_DYNAMODB={url(config.dynamodb_port)}",
+            f"  data                 {config.data_dir or 'in memory, gone when the stack stops'}",
             f"  organization slug    {DEV_ORGANIZATION['slug']}",
             f"  client ids           {', '.join(self.client_ids)}",
             f"  client secret        {DEV_SECRET}",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,8 +17,10 @@ from chalicelib.auth.caller import Caller
 from chalicelib.config import SettingsError, get_settings
 from chalicelib.exceptions import BadRequestError, InvalidTokenError, UnauthorizedError
 from chalicelib.jsonapi.body import check_size, load_json
+from chalicelib.limits import MAX_TOKEN_FIELD_CHARS
 
 ALGORITHM = "HS256"
+_CREDENTIAL = re.compile(rf"[\x21-\x7e]{{1,{MAX_TOKEN_FIELD_CHARS}}}")
 
 
 @functools.cache
@@ -44,10 +47,11 @@ def issue_token(form: Mapping[str, Any]) -> dict[str, Any]:
     """The client_credentials grant: a bearer token for a valid client id and secret."""
     if form.get("grant_type") != "client_credentials":
         raise BadRequestError("grant_type must be client_credentials", parameter="grant_type")
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    if not isinstance(client_id, str) or not isinstance(secret, str):
-        raise UnauthorizedError("client_id and client_secret are required", parameter="client_id")
-    application = verify_credentials(client_id, secret)
+    scope = form.get("scope")
+    if scope is not None and (not isinstance(scope, str) or len(scope) > MAX_TOKEN_FIELD_CHARS):
+        raise BadRequestError(f"scope must be a string of at most {MAX_TOKEN_FIELD_CHARS} characters",
+                              parameter="scope")
+    application = verify_credentials(*_credentials(form))
     if application is None:
         raise UnauthorizedError("Invalid client credentials", parameter="client_id")
     issued = int(time.time())
@@ -64,6 +68,18 @@ def issue_token(form: Mapping[str, Any]) -> dict[str, Any]:
         "access_token": jwt.encode(claims, signing_secret(), algorithm=ALGORITHM),
         "token_type": "bearer", "expires_in": ttl, "scope": "market:all", "created_at": issued,
     }
+
+
+def _credentials(form: Mapping[str, Any]) -> tuple[str, str]:
+    """client_id and client_secret, checked before any lookup: 401 for one no application can have."""
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    if client_id is None or secret is None:
+        raise UnauthorizedError("client_id and client_secret are required", parameter="client_id")
+    for name, value in (("client_id", client_id), ("client_secret", secret)):
+        if not isinstance(value, str) or not _CREDENTIAL.fullmatch(value):
+            raise UnauthorizedError(f"{name} must be 1 to {MAX_TOKEN_FIELD_CHARS} visible ASCII characters",
+                                    parameter=name)
+    return client_id, secret
 
 
 def authenticate(authorization: str | None) -> Caller:

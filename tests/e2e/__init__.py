@@ -112,8 +112,16 @@ def _freed(port: int, timeout: float = 5.0) -> bool:
 
 def start_stack(extra_env: Mapping[str, str] | None = None, timeout: float = 90.0) -> RunningStack:
     """Start `python -m devstack` on free ports and return once it is ready."""
+    stack = launch_stack(extra_env)
+    _wait_until_ready(stack, timeout)
+    return stack
+
+
+def launch_stack(extra_env: Mapping[str, str] | None = None) -> RunningStack:
+    """Start `python -m devstack` on free ports, in memory (no DATA_DIR unless `extra_env` sets one); return at once."""
     ports = dict(zip(("PORT", "AWS_PORT", "DYNAMODB_PORT"), free_ports(3), strict=True))
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("AWS_ENDPOINT_URL") and name != "DATA_DIR"}
     env.update({name: str(port) for name, port in ports.items()})
     env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
@@ -122,9 +130,7 @@ def start_stack(extra_env: Mapping[str, str] | None = None, timeout: float = 90.
     with log_path.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = RunningStack(process, ports, log_path)
-    _wait_until_ready(stack, timeout)
-    return stack
+    return RunningStack(process, ports, log_path)
 
 
 def _wait_until_ready(stack: RunningStack, timeout: float) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 import jwt
 import requests
 
-from tests.e2e import ROOT, RunningStack, free_ports, start_stack
+from devstack.dev_applications import DEV_SECRET
+from devstack.processes import port_is_free
+from tests.e2e import ROOT, RunningStack, free_ports, launch_stack, start_stack
 
 
 def test_local_stack_issues_a_token_for_each_dev_application(token: Callable[..., str]) -> None:
@@ -36,6 +38,17 @@ def test_local_stack_rejects_a_wrong_secret_with_401(local_stack: RunningStack) 
 
     # Then it is refused
     assert response.status_code == 401
+
+
+def test_local_stack_refuses_a_5000_character_client_id_with_401(local_stack: RunningStack) -> None:
+    # Given a client id over DynamoDB's 2,048-byte key limit (DynamoDB Local enforces it; moto does not)
+    # When a token is requested with it
+    response = requests.post(f"{local_stack.api_url}/oauth/token", timeout=10, json={
+        "grant_type": "client_credentials", "client_id": "x" * 5_000, "client_secret": "dev-secret"})
+
+    # Then it is refused as bad credentials are, not a 500 from the key-size error
+    assert response.status_code == 401, response.text
+    assert response.json()["errors"][0]["source"] == {"parameter": "client_id"}
 
 
 def test_local_stack_creates_tables_on_dynamodb_local_and_queues_on_moto(local_stack: RunningStack) -> None:
@@ -91,6 +104,31 @@ def test_local_stack_refuses_to_start_on_a_port_in_use() -> None:
     # Then it exits with an error naming the port, having started nothing
     assert result.returncode == 1
     assert f"PORT={port}" in result.stderr
+
+
+def test_local_stack_answers_its_first_request_only_once_every_emulator_and_its_data_are_ready() -> None:
+    # Given a stack just launched, its API port watched from the first moment
+    stack = launch_stack({"WORKERS": "1"})
+    try:
+        deadline = time.monotonic() + 90
+        while port_is_free(stack.ports["PORT"]):
+            assert stack.process.poll() is None and time.monotonic() < deadline, stack.log()[-3000:]
+            time.sleep(0.01)
+
+        # When a token is requested the moment the port opens
+        response = requests.post(f"{stack.api_url}/oauth/token", timeout=30, json={
+            "grant_type": "client_credentials", "client_id": "dev-integration-test", "client_secret": DEV_SECRET})
+        tables = stack.client("dynamodb").list_tables()["TableNames"]
+        queues = stack.client("sqs").list_queues().get("QueueUrls", [])
+        buckets = [bucket["Name"] for bucket in stack.client("s3").list_buckets()["Buckets"]]
+    finally:
+        code = stack.stop()
+
+    # Then it is issued (no 500 from a DynamoDB Local still starting), the tables, queues and bucket exist already
+    assert response.status_code == 200, response.text
+    assert {"cleanups-records", "cleanups-cleanups", "cleanups-applications"} <= set(tables)
+    assert any(url.endswith("/cleanups-work") for url in queues) and buckets
+    assert code == 0
 
 
 def test_local_stack_stops_on_sigterm_and_frees_its_ports() -> None:

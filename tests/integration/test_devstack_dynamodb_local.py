@@ -1,13 +1,18 @@
-"""DynamoDB Local's prerequisites: a missing piece fails the stack early, naming what to install."""
+"""DynamoDB Local: a missing prerequisite fails the stack early, naming what to install; a data folder
+keeps tables and items across a restart."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from devstack import dynamodb_local
-from devstack.processes import StackError
+from devstack.embedded_aws import FAKE_CREDENTIALS, REGION
+from devstack.processes import ChildProcess, StackError, url, wait_for_port
+from tests.e2e import free_ports
 
 
 def _fake_java(folder: Path, banner: str) -> None:
@@ -57,3 +62,52 @@ def test_locate_jar_finds_the_jar_the_npm_package_bundles() -> None:
     # Then it is the bundled DynamoDBLocal.jar, beside its native libraries
     assert jar.name == "DynamoDBLocal.jar"
     assert (jar.parent / "DynamoDBLocal_lib").is_dir()
+
+
+def _client(port: int) -> Any:
+    return boto3.session.Session().client("dynamodb", endpoint_url=url(port), region_name=REGION,
+                                          aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                          aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+
+def _started(port: int, db_path: Path | None) -> ChildProcess:
+    child = dynamodb_local.spawn(port, os.environ, db_path=db_path)
+    try:
+        wait_for_port(port, 60, child.process)
+    except BaseException:
+        child.stop()
+        raise
+    return child
+
+
+def _table_with_a_record(port: int) -> None:
+    client = _client(port)
+    client.create_table(TableName="kept", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    client.put_item(TableName="kept", Item={"pk": {"S": "sku-1"}, "code": {"S": "TSHIRT"}})
+
+
+@pytest.mark.parametrize(("db_path", "kept"), [("data/dynamodb", True), (None, False)])
+def test_dynamodb_local_keeps_a_record_across_a_restart_only_with_a_data_folder(
+        tmp_path: Path, db_path: str | None, kept: bool) -> None:
+    # Given DynamoDB Local, on a data folder (make run) or in memory (the tests' stacks), holding a record
+    folder = tmp_path / db_path if db_path else None
+    (port,) = free_ports(1)
+    first = _started(port, folder)
+    try:
+        _table_with_a_record(port)
+    finally:
+        first.stop()
+
+    # When it is stopped and started again on the same folder
+    second = _started(port, folder)
+    try:
+        tables = _client(port).list_tables()["TableNames"]
+        item = _client(port).get_item(TableName="kept", Key={"pk": {"S": "sku-1"}}).get("Item") if tables else None
+    finally:
+        second.stop()
+
+    # Then the record is still there with a data folder, and gone without one
+    assert (item == {"pk": {"S": "sku-1"}, "code": {"S": "TSHIRT"}}) is kept, (tables, item)
+    assert (folder is not None and any(folder.iterdir())) is kept

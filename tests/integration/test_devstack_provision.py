@@ -9,7 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.auth.applications import verify_credentials
 from devstack import create_resources, default_table_names, load_template
+from devstack.dev_applications import DEV_SECRET, seed_dev_applications
+from devstack.processes import StackError
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -108,3 +111,31 @@ def test_create_resources_keeps_what_already_exists(clients: tuple[Any, Any]) ->
     attributes = sqs.get_queue_attributes(QueueUrl=first.queue_urls["WorkQueue"],
                                           AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+def test_create_resources_refuses_a_kept_table_whose_indexes_differ_from_the_template(
+        clients: tuple[Any, Any]) -> None:
+    # Given a records table kept from an earlier run, made before the template had its indexes
+    dynamodb, sqs = clients
+    keys = RESOURCES["RecordsTable"]["Properties"]["KeySchema"]
+    named = {key["AttributeName"] for key in keys}
+    dynamodb.create_table(TableName=TABLE_NAMES["RECORDS_TABLE"], BillingMode="PAY_PER_REQUEST", KeySchema=keys,
+                          AttributeDefinitions=[definition for definition in
+                                                RESOURCES["RecordsTable"]["Properties"]["AttributeDefinitions"]
+                                                if definition["AttributeName"] in named])
+
+    # When the resources are created / Then it is an error that says how to start afresh
+    with pytest.raises(StackError, match=r"local-records exists with other keys or indexes.*make reset"):
+        create_resources(dynamodb, sqs, default_table_names())
+
+
+def test_seed_dev_applications_keeps_the_applications_a_restarted_stack_finds(tables: dict[str, str]) -> None:
+    # Given the dev applications seeded once (a stack's first start on its data folder)
+    first = seed_dev_applications()
+
+    # When they are seeded again (the restart)
+    second = seed_dev_applications()
+
+    # Then they are the same applications, ids included, and their secret still works
+    assert second == first
+    assert verify_credentials(first[0].client_id, DEV_SECRET) == first[0]

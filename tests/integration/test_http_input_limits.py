@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_KEY_CHARS, MAX_METADATA_BYTES, MAX_STRING_CHARS
+from chalicelib.limits import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_KEY_CHARS,
+    MAX_METADATA_BYTES,
+    MAX_STRING_CHARS,
+    MAX_TOKEN_FIELD_CHARS,
+)
 from chalicelib.tenancy import Tenant
 from tests.conftest import JWT_SECRET as SECRET
 from tests.factories import headers, resource_body, token
@@ -257,6 +265,78 @@ def test_a_relationship_id_over_the_key_limit_is_422(client: Client, skus: list[
     response = post(client, "/api/skus", body)
     assert response.status_code == 422, response.body[:300]
     assert errors(response)[0]["source"] == {"pointer": "/data/relationships/shipping_category/data/id"}
+
+
+# --- token request fields ---------------------------------------------------------------------------------
+
+TOKEN_BASE = {"grant_type": "client_credentials", "client_id": "dev-integration-test", "client_secret": "dev-secret"}
+
+
+def ask_token(client: Client, fields: dict[str, Any], form: bool = False) -> Any:
+    if form:
+        return client.http.post("/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                body=urlencode(fields))
+    return client.http.post("/oauth/token", headers={"Content-Type": "application/json"}, body=json.dumps(fields))
+
+
+def no_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    def lookup(client_id: str, secret: str) -> None:
+        pytest.fail(f"credentials looked up: {client_id[:40]!r}")
+    monkeypatch.setattr("chalicelib.auth.tokens.verify_credentials", lookup)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("client_id", "x" * 5_000), ("client_id", "x" * (MAX_TOKEN_FIELD_CHARS + 1)), ("client_id", "é" * 1_000),
+    ("client_id", "\ud800"), ("client_id", "dev integration"), ("client_id", ""), ("client_id", 12345),
+    ("client_id", ["dev-integration-test"]), ("client_id", {"id": "x"}), ("client_id", True),
+    ("client_secret", "s" * 100_000), ("client_secret", "\ud800"), ("client_secret", ""), ("client_secret", 1.5),
+    ("client_secret", ["dev-secret"]),
+])
+def test_a_token_request_with_a_malformed_or_over_long_credential_is_401_before_any_lookup(
+        client: Client, monkeypatch: pytest.MonkeyPatch, field: str, value: Any) -> None:
+    # Given a client id or secret no application can have (a 5,000-character id was DynamoDB's key-size 500)
+    no_lookup(monkeypatch)
+
+    # When a token is asked for with it
+    response = ask_token(client, {**TOKEN_BASE, field: value})
+
+    # Then it is refused as bad credentials are, naming the field, without reading the applications table
+    assert response.status_code == 401, response.body[:300]
+    (error,) = errors(response)
+    assert (error["code"], error["source"]) == ("UNAUTHORIZED", {"parameter": field})
+
+
+@pytest.mark.parametrize(("field", "value"), [("client_id", "x" * 5_000), ("client_id", "\u00e9t\u00e9"),
+                                              ("client_secret", "s" * 5_000)])
+def test_a_form_encoded_token_request_with_a_bad_credential_is_401_before_any_lookup(
+        client: Client, monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
+    # Given the same fields, form-encoded (as OAuth clients send them)
+    no_lookup(monkeypatch)
+    # When a token is asked for / Then it is a 401 naming the field
+    response = ask_token(client, {**TOKEN_BASE, field: value}, form=True)
+    assert response.status_code == 401, response.body[:300]
+    assert errors(response)[0]["source"] == {"parameter": field}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("grant_type", ["client_credentials"]), ("grant_type", "x" * 5_000),
+    ("scope", "market:all " * 100), ("scope", ["market:all"]), ("scope", 7),
+])
+def test_a_token_request_with_a_malformed_grant_type_or_scope_is_400_before_any_lookup(
+        client: Client, monkeypatch: pytest.MonkeyPatch, field: str, value: Any) -> None:
+    # Given a grant type or scope of the wrong type or length
+    no_lookup(monkeypatch)
+    # When a token is asked for / Then it is a 400 naming the field
+    response = ask_token(client, {**TOKEN_BASE, field: value})
+    assert response.status_code == 400, response.body[:300]
+    assert errors(response)[0]["source"] == {"parameter": field}
+
+
+def test_a_token_request_with_fields_at_their_limits_still_gets_a_token(client: Client) -> None:
+    # Given the dev application's credentials and a scope at the limit / When a token is asked for
+    response = ask_token(client, {**TOKEN_BASE, "scope": "s" * MAX_TOKEN_FIELD_CHARS})
+    # Then it is issued
+    assert response.status_code == 200, response.body[:300]
 
 
 # --- HEAD ------------------------------------------------------------------------------------------------
