@@ -33,6 +33,59 @@ def test_media_takes_accept_with_wildcards() -> None:
     check_media({"accept": "text/html, */*;q=0.1"}, has_body=False)
 
 
+@pytest.mark.parametrize("content_type", [
+    None, "application/vnd.api+json, text/plain", "text/plain, application/vnd.api+json", "application/json",
+    "application/vnd.api+json; charset=utf-8; charset=latin1", "application/vnd.api+json;charset", "application/*",
+])
+def test_media_refuses_a_body_without_exactly_the_jsonapi_type_with_415(content_type: str | None) -> None:
+    # Given a body whose Content-Type is missing, lists several types, or is not one JSON:API media type
+    sent = {} if content_type is None else {"content-type": content_type}
+    # When it is checked / Then it is a 415 on the header
+    with pytest.raises(UnsupportedMediaTypeError) as refused:
+        check_media(sent, has_body=True)
+    assert refused.value.details[0].header == "Content-Type"
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/vnd.api+json", "Application/VND.API+JSON", "application/vnd.api+json; charset=utf-8",
+    "application/vnd.api+json;", ' application/vnd.api+json ; ext="https://a.example/x,y" ',
+])
+def test_media_takes_a_body_of_the_jsonapi_type_with_parameters(content_type: str) -> None:
+    # Given a body of the one JSON:API type, any case, parameters or an empty one / When checked / Then it passes
+    check_media({"content-type": content_type}, has_body=True)
+
+
+def test_media_takes_a_bodiless_request_without_content_type() -> None:
+    # Given a GET without a body nor Content-Type, as the CLI sends / When checked / Then it passes
+    check_media({"accept": "application/vnd.api+json"}, has_body=False)
+
+
+@pytest.mark.parametrize("accept", [
+    "*/*;q=0", "application/vnd.api+json;q=0", "application/vnd.api+json;q=0, */*", "application/*;q=0, */*",
+    "application/vnd.api+json;q=0, application/json", "application/json, */*;q=0", "*/*;Q=0.000",
+    "application/vnd.api+json;q=1;q=0.5", "application/vnd.api+json;q=1.5", "application/vnd.api+json;q=abc",
+    "application/vnd.api+json;q=0, application/vnd.api+json",
+])
+def test_media_refuses_accept_whose_weights_exclude_jsonapi_with_406(accept: str) -> None:
+    # Given an Accept whose most specific range matching JSON:API has weight 0 (or none parses)
+    # When it is checked / Then it is a 406 on the header
+    with pytest.raises(NotAcceptableError) as refused:
+        check_media({"accept": accept}, has_body=False)
+    assert refused.value.details[0].header == "Accept"
+
+
+@pytest.mark.parametrize("accept", [
+    "application/vnd.api+json", "application/vnd.api+json;q=0.5", "*/*", "application/*;q=0.1",
+    "application/json", "application/json;q=0, */*", "text/html;q=1, application/vnd.api+json;q=0.001",
+    "*/*;q=0, application/vnd.api+json", "application/vnd.api+json; charset=utf-8", "text/plain;q=0, */*",
+    "application/vnd.api+json;q=abc, */*;q=0.2", "application/json, application/vnd.api+json",
+])
+def test_media_takes_accept_that_weighs_jsonapi_above_zero(accept: str) -> None:
+    # Given every Accept the SDK, the CLI, the dashboard and common HTTP clients send, and weighted ones
+    # When it is checked / Then it passes
+    check_media({"accept": accept}, has_body=False)
+
+
 def test_list_query_parses_page_sort_fields_include_and_filters() -> None:
     query = parse_list_query(
         {"page[number]": "2", "page[size]": "5", "sort": "-created_at,id", "fields[cleanups]": "status,records_count",
