@@ -11,7 +11,15 @@ from chalicelib.exceptions import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from chalicelib.jsonapi import Resource, check_media, parse_list_query, parse_resource, render_list, render_one
+from chalicelib.jsonapi import (
+    Resource,
+    check_media,
+    parse_list_query,
+    parse_resource,
+    parse_show_query,
+    render_list,
+    render_one,
+)
 from chalicelib.jsonapi.errors import error_body
 
 
@@ -90,7 +98,7 @@ def test_list_query_parses_page_sort_fields_include_and_filters() -> None:
     query = parse_list_query(
         {"page[number]": "2", "page[size]": "5", "sort": "-created_at,id", "fields[cleanups]": "status,records_count",
          "include": "events", "filter[q][status_eq]": "pending"},
-        sortable={"created_at", "id"}, includable={"events"},
+        sortable={"created_at", "id"}, includable={"events"}, fieldsets={"cleanups": {"status", "records_count"}},
     )
     assert (query.page_number, query.page_size) == (2, 5)
     assert query.sort == [("created_at", True), ("id", False)]
@@ -115,6 +123,49 @@ def test_list_query_refuses_unsortable_field() -> None:
 def test_list_query_refuses_unknown_parameter() -> None:
     with pytest.raises(ParameterNotAllowedError):
         parse_list_query({"colour": "red"}, sortable=set())
+
+
+@pytest.mark.parametrize("sort", ["--id", "+id", "-", "id,,created_at", "", ",id", "id,", " id", "-id-"])
+def test_list_query_refuses_a_sort_of_unknown_form(sort: str) -> None:
+    # Given a sort with a doubled or foreign prefix, an empty segment, or empty altogether
+    # When the list query is parsed / Then it is a 400 on sort
+    with pytest.raises(BadRequestError) as refused:
+        parse_list_query({"sort": sort}, sortable={"id", "created_at"})
+    assert type(refused.value) is BadRequestError and refused.value.details[0].parameter == "sort"
+
+
+def test_list_query_reads_each_sort_field_with_at_most_one_minus() -> None:
+    # Given a sort with one descending and one ascending field / When parsed / Then each is read in order
+    query = parse_list_query({"sort": "-id,created_at"}, sortable={"id", "created_at"})
+    assert query.sort == [("id", True), ("created_at", False)]
+
+
+@pytest.mark.parametrize("fields", ["bogus", "status,bogus", "status,,records_count", ",status", "status,", "type"])
+def test_list_query_refuses_a_field_the_type_does_not_have(fields: str) -> None:
+    # Given a sparse fieldset naming something that is not a field of the type (or an empty name)
+    # When the query is parsed / Then it is a 400 on that fields parameter
+    with pytest.raises(BadRequestError) as refused:
+        parse_list_query({"fields[cleanups]": fields}, sortable=set(),
+                         fieldsets={"cleanups": {"status", "records_count"}})
+    assert type(refused.value) is BadRequestError
+    assert refused.value.details[0].parameter == "fields[cleanups]"
+
+
+@pytest.mark.parametrize("name", ["fields[skus]", "fields[Cleanups]", "fields[cleanups][x]"])
+def test_show_query_refuses_fields_of_a_type_the_route_does_not_render(name: str) -> None:
+    # Given fields for a type the route does not answer / When parsed / Then it is a parameter not allowed
+    with pytest.raises(ParameterNotAllowedError) as refused:
+        parse_show_query({name: "code"}, fieldsets={"cleanups": {"status"}})
+    assert refused.value.details[0].parameter == name
+
+
+@pytest.mark.parametrize("fields, wanted", [
+    ("status", ["status"]), ("status,records_count", ["status", "records_count"]), ("", []), ("id", ["id"]),
+])
+def test_show_query_reads_a_fieldset_of_known_fields_or_none(fields: str, wanted: list[str]) -> None:
+    # Given a fieldset of the type's fields, `id`, or empty (no fields) / When parsed / Then it is read as given
+    query = parse_show_query({"fields[cleanups]": fields}, fieldsets={"cleanups": {"status", "records_count"}})
+    assert query.fields == {"cleanups": wanted}
 
 
 def test_parse_resource_reads_attributes_and_relationships() -> None:
@@ -165,7 +216,7 @@ def test_render_list_paginates_with_meta_and_links() -> None:
 
 
 def test_render_list_sparse_fieldsets_keep_only_named_attributes() -> None:
-    query = parse_list_query({"fields[skus]": "code"}, sortable=set())
+    query = parse_list_query({"fields[skus]": "code"}, sortable=set(), fieldsets={"skus": {"code", "name"}})
     skus = [Resource("skus", "1", {"code": "A", "name": "N"}, mode="test")]
     document = render_list(skus, 1, "http://h", "/api/skus", query)
     assert document["data"][0]["attributes"] == {"code": "A"}
