@@ -76,9 +76,10 @@ def show_created_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
 @idempotent("cleanups", replay=show_created_cleanup)
 def create_cleanup(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups", relationships=("retry_of",))
+    query = cleanup_views.show_query(call)
     cleanup = cleanups.create_cleanup(bootstrap.ports(), call.tenant, body.attributes, cleanup_views.actor(call),
                                       retry_of=body.relationships.get("retry_of"), claim=claim)
-    return cleanup_views.render(cleanup, call)
+    return cleanup_views.render(cleanup, call, query)
 
 
 @api.route("/api/cleanups/{cleanup_id}", methods=["GET"])
@@ -89,9 +90,10 @@ def show_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
 @api.route("/api/cleanups/{cleanup_id}", methods=["PATCH"])
 def update_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups", expected_id=cleanup_id)
+    query = cleanup_views.show_query(call)
     cleanup = cleanups.update_cleanup(bootstrap.ports(), call.tenant, cleanup_id, body.attributes,
                                       cleanup_views.actor(call))
-    return cleanup_views.render(cleanup, call)
+    return cleanup_views.render(cleanup, call, query)
 
 
 @api.route("/api/cleanups/{cleanup_id}", methods=["DELETE"])
@@ -110,8 +112,9 @@ def show_created_preview(call: ApiRequest, preview_id: str) -> dict[str, Any]:
 @idempotent("cleanup_previews", replay=show_created_preview)
 def create_cleanup_preview(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, previews.TYPE)
+    query = preview_views.show_query(call)
     preview = previews.create_preview(bootstrap.preview_ports(), call.tenant, body.attributes, claim)
-    return preview_views.render(preview, call)
+    return preview_views.render(preview, call, query)
 
 
 @api.route("/api/cleanup_previews/{preview_id}", methods=["GET"])
@@ -207,7 +210,8 @@ def list_webhooks(call: ApiRequest) -> dict[str, Any]:
 @api.route("/api/webhooks", methods=["POST"], status=201)
 def create_webhook(call: ApiRequest) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks")
-    return event_views.render(events.create_webhook(call.tenant, body.attributes), call)
+    query = event_views.show_query(call, "webhooks")
+    return event_views.render(events.create_webhook(call.tenant, body.attributes), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["GET"])
@@ -218,7 +222,8 @@ def show_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
 @api.route("/api/webhooks/{webhook_id}", methods=["PATCH"])
 def update_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks", expected_id=webhook_id)
-    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes), call)
+    query = event_views.show_query(call, "webhooks")
+    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["DELETE"])

@@ -70,6 +70,10 @@ class ResourceType:
     def sortable(self) -> set[str]:
         return {a.name for a in self.attributes.values() if a.sortable}
 
+    def fields(self) -> set[str]:
+        """What a sparse fieldset (`fields[<type>]`) may name: attributes and relationships."""
+        return set(self.attributes) | set(self.relationships)
+
     def relationship_by_key(self, key: str) -> Relationship | None:
         return next((r for r in self.relationships.values() if r.key == key), None)
 
@@ -114,6 +118,10 @@ class ServiceType:
 
     def sortable(self) -> set[str]:
         return {a.name for a in self.attributes.values() if a.sortable}
+
+    def attribute_names(self) -> set[str]:
+        """The type's attributes but its `_` triggers (written, never read): what sparse fieldsets may name."""
+        return {name for name in self.attributes if not name.startswith("_")}
 
     def creatable(self) -> set[str]:
         return {a.name for a in self.attributes.values() if a.creatable}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.catalog import service_type
 from chalicelib.cleanups.model import RELATIONSHIPS
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.jsonapi import Resource
@@ -12,6 +13,13 @@ from chalicelib.jsonapi.render import Linkage
 EVENT_RELATIONSHIPS = ("webhooks", "last_event_callbacks")
 WEBHOOK_RELATIONSHIPS = ("last_event_callbacks",)
 CALLBACK_RELATIONSHIPS = ("webhook",)
+_RELATIONSHIPS_OF = {"events": EVENT_RELATIONSHIPS, "versions": (), "webhooks": WEBHOOK_RELATIONSHIPS,
+                     "event_callbacks": CALLBACK_RELATIONSHIPS}
+
+
+def fieldset(type_name: str) -> set[str]:
+    """The fields of events, versions, webhooks or event callbacks: what `fields[<type_name>]` may name."""
+    return service_type(type_name).attribute_names() | set(_RELATIONSHIPS_OF[type_name])
 
 
 def event_resource(event: Event) -> Resource:

@@ -6,13 +6,13 @@ resource. How a repeat is answered: `chalicelib.idempotency.service.once`.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.exceptions import ValidationError
+from chalicelib.jsonapi.body import load_json
 from chalicelib.tenancy import Tenant
 
 HEADER = "Idempotency-Key"
@@ -65,11 +65,13 @@ def check_key(value: str) -> str:
 
 
 def fingerprint(body: bytes | str) -> str:
-    """A digest of the body: JSON compared by value (key order and spacing do not matter), else by bytes."""
-    raw = body.encode() if isinstance(body, str) else body
-    with contextlib.suppress(ValueError):  # not JSON: the create refuses it anyway; its bytes are compared
-        raw = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(raw).hexdigest()
+    """A digest of the body, compared by JSON value (key order and spacing do not matter).
+
+    The body is read as the create reads it (`load_json`), so one the create refuses (not JSON, a
+    repeated member...) is the same 400 before any claim is looked up, never a replay.
+    """
+    canonical = json.dumps(load_json(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def claim_of(tenant: Tenant, scope: str, key: str | None, body: bytes | str, moment: datetime) -> Claim | None:

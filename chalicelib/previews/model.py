@@ -14,6 +14,9 @@ TYPE = "cleanup_previews"
 KEPT_FOR = timedelta(hours=24)
 SAMPLE_SIZE = 10
 CREATABLE = ("resource_type", "filters")
+# What a client reads, in order: every attribute rendered, and what `fields[cleanup_previews]` may name.
+ATTRIBUTES = ("resource_type", "filters", "records_count", "associated_counts", "items_count", "sample",
+              "estimated_seconds", "created_at")
 
 
 @dataclass
@@ -41,11 +44,7 @@ class Preview:
         return moment >= self.expires_at
 
     def attributes(self) -> dict[str, Any]:
-        return {
-            "resource_type": self.resource_type, "filters": self.filters, "records_count": self.records_count,
-            "associated_counts": self.associated_counts, "items_count": self.items_count, "sample": self.sample,
-            "estimated_seconds": self.estimated_seconds, "created_at": self.created_at,
-        }
+        return {name: getattr(self, name) for name in ATTRIBUTES}
 
 
 def validate_create(attributes: dict[str, Any]) -> None:

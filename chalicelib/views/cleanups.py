@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib.catalog import service_type
 from chalicelib.cleanups import Actor, Cleanup, Listing
 from chalicelib.cleanups.model import RELATIONSHIPS
+from chalicelib.events.representations import fieldset
 from chalicelib.filters import parse_filters
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
@@ -19,6 +20,12 @@ ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.l
 Everything = Callable[[], list[Cleanup]]  # `chalicelib.cleanups.list_cleanups`
 KEYED_FILTERS = ("status", "reference")  # `<name>_eq` alone is answered by key
 _ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", True)])  # the default sort is by id
+
+
+def fieldsets() -> dict[str, set[str]]:
+    """What `fields[...]` a cleanup route takes: the cleanup's fields, and those of what `include` adds."""
+    own = service_type(TYPE).attribute_names() | {*RELATIONSHIPS, "retry_of"}
+    return {TYPE: own, **{name: fieldset(name) for name in RELATIONSHIPS}}
 
 
 def retry_linkage(cleanup: Cleanup) -> dict[str, Any]:
@@ -38,7 +45,7 @@ def actor(call: ApiRequest) -> Actor:
 
 
 def show_query(call: ApiRequest) -> ListQuery:
-    return parse_show_query(call.params, includable=RELATIONSHIPS)
+    return parse_show_query(call.params, includable=RELATIONSHIPS, fieldsets=fieldsets())
 
 
 def render(cleanup: Cleanup, call: ApiRequest, query: ListQuery | None = None) -> dict[str, Any]:
@@ -67,7 +74,7 @@ def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, include
     """A page of the tenant's cleanups, read by key when it can be; `included_of` reads what
     `include=events,versions` asks for."""
     spec = service_type(TYPE)
-    query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS)
+    query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS, fieldsets=fieldsets())
     listing = keyed_listing(query, spec.filterable())
     if listing is not None:
         cleanups, total = by_key(listing)

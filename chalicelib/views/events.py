@@ -11,12 +11,13 @@ from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.events.representations import (
     callback_resource,
     event_resource,
+    fieldset,
     linkage,
     version_resource,
     webhook_resource,
 )
 from chalicelib.http import ApiRequest
-from chalicelib.jsonapi import Resource, parse_list_query, parse_show_query, render_list, render_one
+from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
 from chalicelib.views import cleanups as cleanup_views
 from chalicelib.views.listing import select
 
@@ -33,15 +34,21 @@ def resource(item: Item) -> Resource:
     return _RESOURCES[type(item)](item)
 
 
-def render(item: Item, call: ApiRequest) -> dict[str, Any]:
+def show_query(call: ApiRequest, type_name: str) -> ListQuery:
+    """The query of a route answering one `type_name` (a write reads it first: a bad one changes nothing)."""
+    return parse_show_query(call.params, fieldsets={type_name: fieldset(type_name)})
+
+
+def render(item: Item, call: ApiRequest, query: ListQuery | None = None) -> dict[str, Any]:
     """One event, version, webhook or event callback."""
-    return render_one(resource(item), call.base_url, parse_show_query(call.params))
+    shown = resource(item)
+    return render_one(shown, call.base_url, query or show_query(call, shown.type))
 
 
 def render_page(type_name: str, items: Sequence[Item], call: ApiRequest, path: str) -> dict[str, Any]:
     """A page of `items` (all of type `type_name`), filtered and sorted as the catalog allows."""
     spec = service_type(type_name)
-    query = parse_list_query(call.params, sortable=spec.sortable())
+    query = parse_list_query(call.params, sortable=spec.sortable(), fieldsets={type_name: fieldset(type_name)})
     query.sort = query.sort or DEFAULT_SORT[type_name]
     page, total = select([resource(item) for item in items], query, spec.filterable())
     return render_list(page, total, call.base_url, path, query)

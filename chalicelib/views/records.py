@@ -25,7 +25,7 @@ def render(record: Record, call: ApiRequest) -> dict[str, Any]:
 
 def list_query(call: ApiRequest, rtype: ResourceType) -> tuple[ListQuery, list[Condition]]:
     """The list's page/sort/fields and its filters, validated (a bad filter raises `FilterError`)."""
-    query = parse_list_query(call.params, sortable=rtype.sortable())
+    query = parse_list_query(call.params, sortable=rtype.sortable(), fieldsets={rtype.name: rtype.fields()})
     return query, list(parse_filters(rtype.filterable(), query.filters).conditions)
 
 

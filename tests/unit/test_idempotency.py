@@ -10,6 +10,7 @@ import pytest
 from chalicelib import cleanups
 from chalicelib.cleanups import Actor, Cleanup
 from chalicelib.cleanups.exceptions import CleanupLimitError
+from chalicelib.exceptions import BadRequestError
 from chalicelib.idempotency import Claim, IdempotencyKeyError, Outcome, claim_of, once
 from chalicelib.idempotency.model import fingerprint
 from chalicelib.jsonapi.errors import error_body
@@ -65,10 +66,18 @@ def test_fingerprint_compares_json_bodies_by_value() -> None:
     # Given the same document with other key order and spacing, and a document that differs in one value
     same = '{"b": [1, 2], "a": {"y": 1, "x": 2}}'
     reordered = '{"a":{"x":2,"y":1},"b":[1,2]}'
-    # Then the first two share a fingerprint and the third does not; non-JSON compares by bytes
+    # Then the first two share a fingerprint and the third does not
     assert fingerprint(same) == fingerprint(reordered.encode())
     assert fingerprint(same) != fingerprint('{"a": {"x": 2, "y": 1}, "b": [2, 1]}')
-    assert fingerprint(b"not json") == fingerprint("not json") != fingerprint("not json!")
+
+
+@pytest.mark.parametrize("body", [b"not json", '{"filters": {"code_eq": "NOPE"}, "filters": {}}', '{"a": "\\u0000"}'])
+def test_fingerprint_refuses_a_body_the_create_refuses_with_its_400(body: bytes | str) -> None:
+    # Given a body that is not JSON, or JSON that does not mean one thing (json.loads alone reads the second as
+    # '{"filters": {}}', which a key used with that body would have replayed)
+    # When it is fingerprinted / Then it is the create's 400, before any claim is looked up
+    with pytest.raises(BadRequestError):
+        fingerprint(body)
 
 
 def test_create_repeated_with_its_key_and_body_replays_the_same_cleanup_as_it_is_now() -> None:
