@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit test-integration test-e2e lint package deploy seed bench clean
+.PHONY: help run check test test-unit test-integration test-e2e lint package deploy seed bench clean
 
 help:
 	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules)"
+	@echo "make check    - the inner loop: lint, unit and integration tests (no local stack)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
 	@echo "make deploy   - package and deploy stack cleanups-STAGE through BUCKET (docs/DEPLOY.md)"
@@ -45,6 +46,10 @@ run: $(BIN)/.installed node_modules/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy chalicelib devstack tools cleanups_cli app.py
+
+# The inner loop: what `make test` runs minus the local stack (e2e) and the deployed stack (deploy).
+check: $(BIN)/.installed lint
+	$(BIN)/pytest -n 2 tests/unit tests/integration $(PYTEST_ARGS)
 
 # --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
