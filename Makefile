@@ -7,11 +7,12 @@ PYTEST_ARGS ?=
 # What `make run` keeps across restarts (DynamoDB Local's files, the S3 buckets); the tests' stacks keep nothing.
 DATA_DIR := .data
 
-.PHONY: help run reset test test-unit test-integration test-e2e lint package deploy seed bench clean
+.PHONY: help run reset check test test-unit test-integration test-e2e lint package deploy seed bench clean
 
 help:
 	@echo "make run      - the local stack (moto + DynamoDB Local + chalice local + SQS consumer + schedules), data kept in $(DATA_DIR)/"
 	@echo "make reset    - empty $(DATA_DIR)/, the data make run keeps; stops nothing (stop make run first)"
+	@echo "make check    - the inner loop: lint, unit and integration tests (no local stack)"
 	@echo "make test     - lint, unit, integration (moto) and end-to-end (local stack over HTTP) tests"
 	@echo "make package  - the CloudFormation template (chalice package + infra/template.json), cfn-lint'ed"
 	@echo "make deploy   - package and deploy stack cleanups-STAGE through BUCKET (docs/DEPLOY.md)"
@@ -51,6 +52,10 @@ reset:
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy chalicelib devstack tools cleanups_cli app.py
+
+# The inner loop: what `make test` runs minus the local stack (e2e) and the deployed stack (deploy).
+check: $(BIN)/.installed lint
+	$(BIN)/pytest -n 2 tests/unit tests/integration $(PYTEST_ARGS)
 
 # --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint

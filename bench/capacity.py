@@ -44,7 +44,7 @@ API_TIMEOUT_SECONDS = 29
 API_RPS = 10_000
 # Assumption: mean latency of one worker call (BatchGetItem, TransactWriteItems of ~100 items, S3 PUT).
 CALL_SECONDS = float(os.environ.get("CAPACITY_CALL_MS") or 25) / 1000
-# Measured: the cleanup's calls over `cost.min_calls` (README, row `cleanup_cost`).
+# Measured: the cleanup's calls over `cost.min_calls` (docs/PERFORMANCE.md, row `cleanup_cost`).
 CALLS_VS_MIN = float(os.environ.get("CAPACITY_CALLS_VS_MIN") or 1.25)
 TENANTS = 1000
 BIG_CLEANUP = 1_000_000

@@ -1,7 +1,7 @@
 """Every bound on client input, with why; checked while a request is parsed, before DynamoDB sees it.
 
 Each limit keeps a request inside what the backend accepts, so the client gets a 4xx with a
-pointer (or parameter) instead of a 500. The README's "Input limits" lists them for clients.
+pointer (or parameter) instead of a 500. docs/API.md#input-limits lists them for clients.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ frees nothing it does not hold. A redelivered message takes a slot of its own: i
 occupy a worker.
 
 `free_slot` is the arithmetic; `take` and `release` go through the port.
+
+Why: docs/DESIGN.md#fairness-across-tenants
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ message back to the queue, delayed until about then.
 Sub-batches are created at most one second's worth of records long (`sub_batch_size`),
 so any 10-second window holds at most ten seconds of slots plus one sub-batch: within
 10 % of the limit. A rate PATCHed lower than that afterwards holds on average.
+
+Why: docs/DESIGN.md#throttle
 """
 from __future__ import annotations
 

@@ -1,27 +1,18 @@
 """Large cleanups: selection past what the create request can hold goes on in the worker, page by page.
 
-A create selects at most SELECT_IN_REQUEST_RECORDS ids. When more match (possible only
-with MAX_CLEANUP_RECORDS raised above it), the cleanup is saved pending with `selecting`
-set and an empty snapshot, and one `cleanup_selection` message carries page 0.
+A create selects at most SELECT_IN_REQUEST_RECORDS ids; when more match, the cleanup is saved
+pending with `selecting` set, and each `cleanup_selection` message selects one page: it leases
+the page, writes its ids as snapshot batches, then checkpoints the cleanup with one write
+conditional on the page number, the lease and the cleanup still pending, and sends the next
+page. A crash, a duplicate or a late message resumes at the last checkpoint, never counting a
+record twice.
 
-Each page is one message: the worker leases the page (a conditional write naming the
-page number, so a duplicate or a late message of a page already written does nothing),
-reads up to `page_size` ids after the cursor, writes them as snapshot batches numbered
-on from the previous pages, and checkpoints the cleanup (records and batch counts,
-cursor, page number + 1) with one write conditional on the page number, its lease and
-the cleanup still pending. Then it sends the next page's message. A crash anywhere
-leaves the checkpoint of the last whole page: the next delivery (or the reconciler's
-message) selects the same page again and overwrites its batches, never counting twice.
-The lease outlives the worker function's timeout, so two workers never write one page.
+Callers rely on: `records_count` is final before the cleanup leaves `pending` (its batches are
+enqueued only after the last checkpoint); a selection past MAX_CLEANUP_RECORDS, or other than
+the create's `expected_records_count`, interrupts the cleanup with the reason in
+`errors_log["selection"]`, nothing deleted; an interrupt while selecting stops it.
 
-No batch message exists before the last checkpoint clears `selecting`: the batches are
-enqueued all at once then, so `records_count` is final before a worker moves the cleanup
-out of `pending` (a simpler guarantee than holding back batches enqueued page by page).
-
-Past MAX_CLEANUP_RECORDS, or when the count differs from the create's
-`expected_records_count`, the selection fails: the checkpoint notes why in
-`errors_log["selection"]` and the cleanup is interrupted, nothing deleted. An interrupt
-while selecting stops it: the next checkpoint is refused.
+Why: docs/DESIGN.md#selection-in-the-worker
 """
 from __future__ import annotations
 

@@ -1,36 +1,15 @@
 """Batch delete for the cleanup worker: a sub-batch of records with their cascades, strict and atomic.
 
-1. Plan: read the roots (BatchGetItem), report those modified after the cutoff,
-   and read the full image of everything the others take with them (every
-   generation of associated records, every unique guard: `plan_groups`).
-2. Archive the plan (one object per sub-batch) before anything is deleted, with
-   one conditional create. A redelivered sub-batch whose archive exists is
-   refused the create and takes the archived plan instead of its own: the redo
-   log that finishes the cascades of roots an earlier delivery deleted.
-3. Delete, the roots first: each root with its unique guards in
-   TransactWriteItems (up to 100 actions a transaction), the root's Delete
-   conditioned on it being gone already or not modified after the cutoff. A
-   root whose condition fails is reported modified, its group kept, and taken
-   out of the archive; the transaction is sent again without it. Then the
-   associated records of the roots deleted, 100 to a transaction. The archive
-   is the redo log between the two: a crash after the roots' transactions is
-   finished by the redelivery, from the archived plan. So transactions carry
-   100 actions each, as many as DynamoDB allows, not 16 whole groups of 6.
-   Without an archive there is no redo log: each root's whole group is then
-   one transaction (groups packed up to 100 actions). Transactions hold
-   disjoint items, so they run DELETE_CONCURRENCY at once (`RecordsStore.each`),
-   as do the reads.
+`delete_batch` plans the sub-batch (the roots and the full image of everything they take with
+them), archives the plan before deleting anything, then deletes the roots with their unique
+guards in conditional transactions and the roots' associated records after them.
 
-So no root modified after the cutoff is deleted, even inside the read-delete
-window, and no associated record or guard outlives its root at any crash
-point: it is deleted after its root, by the same delivery or by the
-redelivery that redoes the archived plan (without an archive, a root with
-more than 100 items in its group: its root chunk goes first, the rest right
-after).
-A record already gone counts as deleted.
+Callers rely on: no root modified after the cutoff is deleted, even between the read and the
+delete (it is reported modified, its group kept); no associated record or guard outlives its
+root at any crash point, since a redelivered sub-batch finishes the archived plan; a record
+already gone counts as deleted. Parents' `children` sets are not updated for the deleted roots.
 
-Parents' `children` sets are not updated for deleted top-level records: one
-UpdateItem per record would multiply the calls, and a stale entry is harmless.
+Why: docs/DESIGN.md#batch-delete
 """
 from __future__ import annotations
 
