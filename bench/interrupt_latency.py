@@ -1,12 +1,11 @@
-"""Row `interrupt_latency`: records deleted after the interrupt's 200.
+"""Row `interrupt_latency`: how long an `_interrupt` takes to answer, and whether its answer is final.
 
 A cleanup of one seeded tag (10,000 skus) is interrupted once about half is processed.
-`deleted_after_interrupt` is the skus present just after the 200 (one COUNT Query, answered
-`count_lag_ms` after the 200) minus those present once the cleanup settled.
-`upper_bound` needs no timing: a sub-batch is counted only after it is deleted, so every
-record deleted after the 200 is in a sub-batch counted after the PATCH read the cleanup,
-i.e. within `processed_final - processed_at_200` (the 200's body); it also takes in the
-sub-batches counted between that read and the transition, hence the looser figure.
+`answer_ms` is the PATCH's round trip: the service answers once every sub-batch begun before the
+interrupt is counted (terminal means final). `counts_moved_after_answer` is the final
+`processed_count` (read once neither it nor the skus left changed for SETTLE_SECONDS) minus the
+answer's; `deleted_after_answer` is the skus present just after the answer (one COUNT Query) minus
+those present once settled. Both are 0 when the answer is final; `counts_settled` is the answer's.
 The run checks processed_final == records actually gone (the counts are exact).
 """
 from __future__ import annotations
@@ -48,13 +47,15 @@ def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: st
         if attributes["status"] in ("completed", "interrupted"):
             raise RuntimeError(f"the cleanup finished before the interrupt: {attributes}")
         time.sleep(0.05)
+    asked = time.perf_counter()
     response = api.interrupt(created["id"])
     answered = time.perf_counter()
     if response.status_code != 200:
         raise RuntimeError(f"PATCH _interrupt: {response.status_code} {response.text[:300]}")
     present_after = count_code_prefix(tenant, prefix)
     lag_ms = (time.perf_counter() - answered) * 1000
-    at_200 = response.json()["data"]["attributes"]["processed_count"]
+    answer = response.json()["data"]["attributes"]
+    at_200 = answer["processed_count"]
     wait_terminal(api, created["id"], timeout=300)
     final, present_final = _settled(api, created["id"], tenant, prefix)
     deleted = start - present_final
@@ -64,10 +65,12 @@ def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: st
         raise RuntimeError(f"processed_count {final['processed_count']} != records deleted {deleted}: {final}")
     sub_batch_size = get_settings().sub_batch_size
     row: dict[str, Any] = {
-        "name": "interrupt_latency", "deleted_after_interrupt": present_after - present_final,
-        "sub_batch_size": sub_batch_size, "workers": workers, "backend": backend,
-        "count_lag_ms": round(lag_ms, 1), "upper_bound": final["processed_count"] - at_200,
-        "processed_at_200": at_200, "processed_final": final["processed_count"], "records": start,
+        "name": "interrupt_latency", "answer_ms": round((answered - asked) * 1000, 1),
+        "counts_moved_after_answer": final["processed_count"] - at_200,
+        "deleted_after_answer": present_after - present_final, "counts_settled": answer["counts_settled"],
+        "answer_status": answer["status"], "sub_batch_size": sub_batch_size, "workers": workers,
+        "backend": backend, "count_lag_ms": round(lag_ms, 1), "processed_at_answer": at_200,
+        "processed_final": final["processed_count"], "records": start,
     }
     if note:
         row["note"] = note

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import re
-from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -13,26 +12,6 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 README_MAX_LINES = 300
 DOCSTRING_MAX_LINES = 15
 
-# Temporary: modules other branches were editing when the docstrings were shortened. Empty it once
-# their docstrings are done too.
-NOT_YET_SHORTENED = (
-    "chalicelib/cleanups/worker.py",
-    "chalicelib/cleanups/progress.py",
-    "chalicelib/cleanups/store.py",
-    "chalicelib/cleanups/ports.py",
-    "chalicelib/cleanups/services.py",
-    "chalicelib/cleanups/model.py",
-    "chalicelib/cleanups/transitions.py",
-    "chalicelib/cleanups/restore_*.py",
-    "chalicelib/jsonapi/*.py",
-    "chalicelib/http.py",
-    "chalicelib/filters/*.py",
-    "chalicelib/records/items.py",
-    "chalicelib/records/store.py",
-    "chalicelib/events/targets.py",
-    "chalicelib/events/validation.py",
-    "chalicelib/auth/*.py",
-)
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -130,5 +109,5 @@ def test_module_docstrings_state_in_at_most_fifteen_lines() -> None:
     long = {path.relative_to(ROOT).as_posix() for path in modules
             if len((ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").splitlines())
             > DOCSTRING_MAX_LINES}
-    # Then none runs past fifteen lines, but for the modules still waiting their turn
-    assert {path for path in long if not any(fnmatch(path, pattern) for pattern in NOT_YET_SHORTENED)} == set()
+    # Then none runs past fifteen lines
+    assert long == set()
