@@ -25,7 +25,7 @@ import requests
 
 from bench.stack import DEV_TEST_CLIENT, progress, rows_stream, tenant_of
 from chalicelib.config import SETTINGS, get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from tests.e2e import RunningStack, start_stack  # the stack the official clients' tests run, on free ports
 from tools.seed import seed
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from bench import calls
 from bench.stack import DEV_TEST_CLIENT, Api, BenchStack, progress, tenant_of
-from chalicelib.cleanups.model import Cleanup, complete
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain.model import Cleanup, complete
 from chalicelib.events import add_recorded, expire_recorded
 from chalicelib.events.model import recorded_create
 from chalicelib.jsonapi.query import DEFAULT_PAGE_SIZE

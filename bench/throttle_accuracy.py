@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.data import count_code_prefix
 from bench.stack import DEV_LIVE_CLIENT, Api, progress, run_alone, tenant_of
-from chalicelib.cleanups import pacing
+from chalicelib.cleanups.domain import pacing
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
 from tools.seed import seed

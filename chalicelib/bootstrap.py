@@ -12,8 +12,8 @@ from typing import Any
 
 from chalicelib import cleanups, events, previews, records, telemetry
 from chalicelib.cleanups import Deletion, Ports, Restoration
-from chalicelib.cleanups.lease_store import DynamoTenantLeases
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.filters import Condition
 from chalicelib.idempotency.store import DynamoClaims

@@ -17,8 +17,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 if TYPE_CHECKING:
-    from chalicelib.cleanups.model import Cleanup
-    from chalicelib.cleanups.reconciler import ReconcileReport
+    from chalicelib.cleanups.domain.model import Cleanup
+    from chalicelib.cleanups.service_layer.reconciler import ReconcileReport
 
 SERVICE = "cleanups"
 NAMESPACE = "Cleanups"

@@ -22,9 +22,9 @@ from chalicelib.catalog import ResourceType, hosted_types
 from chalicelib.exceptions import ValidationError
 from chalicelib.limits import fits_key
 from chalicelib.records import RecordsStore
+from chalicelib.records.adapters.store import ConditionFailed
 from chalicelib.records.items import CASE_FOLDED_INDEXES, GUARD_MARK, Item, Key, guard_key, record_key
 from chalicelib.records.links import claim_guard, release_guard
-from chalicelib.records.store import ConditionFailed
 from chalicelib.records.transact import key_id, key_of
 from chalicelib.tenancy import Tenant
 from chalicelib.text import fold

@@ -20,9 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.catalog import get_type
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import Item, build_item, child_ref, item_guards
 from chalicelib.records.model import clean_attributes, derive
-from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant, iso, new_id, now
 
 CHUNK_SKUS = 200  # skus whose items go in one write task

@@ -2,7 +2,7 @@
 
 Every use case takes a `Ports` first (`chalicelib.bootstrap.ports()` builds the real one).
 """
-from chalicelib.cleanups.model import WORKER, Actor, Cleanup
+from chalicelib.cleanups.domain.model import WORKER, Actor, Cleanup
 from chalicelib.cleanups.ports import (
     CleanupEvents,
     CleanupRepository,
@@ -15,11 +15,11 @@ from chalicelib.cleanups.ports import (
     TenantLeases,
     WorkQueue,
 )
-from chalicelib.cleanups.reconciler import ReconcileReport, reconcile
-from chalicelib.cleanups.restore_worker import restore_batch
-from chalicelib.cleanups.retry import retried_cleanup
-from chalicelib.cleanups.selection import continue_selection
-from chalicelib.cleanups.services import (
+from chalicelib.cleanups.restore.worker import restore_batch
+from chalicelib.cleanups.service_layer.reconciler import ReconcileReport, reconcile
+from chalicelib.cleanups.service_layer.retry import retried_cleanup
+from chalicelib.cleanups.service_layer.selection import continue_selection
+from chalicelib.cleanups.service_layer.services import (
     create_cleanup,
     delete_cleanup,
     get_cleanup,
@@ -27,7 +27,7 @@ from chalicelib.cleanups.services import (
     list_cleanups,
     update_cleanup,
 )
-from chalicelib.cleanups.worker import process_batch
+from chalicelib.cleanups.service_layer.worker import process_batch
 
 __all__ = [
     "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing", "Ports",

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.cleanups.fairness import Held
-from chalicelib.cleanups.model import Actor, Cleanup
-from chalicelib.cleanups.pacing import Pace
+from chalicelib.cleanups.domain.fairness import Held
+from chalicelib.cleanups.domain.model import Actor, Cleanup
+from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.config import Settings
 from chalicelib.filters import Condition
 from chalicelib.idempotency import Claim
@@ -104,7 +104,7 @@ class CleanupRepository(Protocol):
     def report(self, recorded: Recorded) -> None:
         """Commit `recorded` on its own (events no state change carries: progress)."""
 
-    # --- a large cleanup's selection (see chalicelib.cleanups.selection) ---
+    # --- a large cleanup's selection (see chalicelib.cleanups.service_layer.selection) ---
 
     def lease_selection(self, cleanup: Cleanup, token: str, now: float, until: float) -> bool:
         """Hold the cleanup's next page for `token` until `until` (epoch seconds), only while it is pending,
@@ -132,7 +132,7 @@ class CleanupRepository(Protocol):
     def slots_taken(self, tenant: Tenant) -> int:
         """The tenant's slot count (what the limit is checked against)."""
 
-    # --- restores (see chalicelib.cleanups.restore_model) ---
+    # --- restores (see chalicelib.cleanups.restore.model) ---
 
     def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
         """In one transaction with `recorded`: `after`'s restore status if the stored restore status is
@@ -239,7 +239,7 @@ class CleanupEvents(Protocol):
 
 
 class TenantLeases(Protocol):
-    """Each tenant's worker slots (see `chalicelib.cleanups.fairness`)."""
+    """Each tenant's worker slots (see `chalicelib.cleanups.domain.fairness`)."""
 
     def held(self, tenant: Tenant) -> dict[int, Held]:
         """The tenant's taken slots, expired ones included (a consistent read)."""

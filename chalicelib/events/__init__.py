@@ -1,4 +1,5 @@
 """Events, versions and webhooks of cleanups: the recorder (the `CleanupEvents` port), the outbox, delivery, reads."""
+from chalicelib.events.adapters.store import DynamoEventLog, add_recorded, expire_recorded
 from chalicelib.events.delivery import deliver
 from chalicelib.events.model import TOPICS, Event, EventCallback, Outgoing, Recorded, Version, Webhook
 from chalicelib.events.queries import (
@@ -16,7 +17,6 @@ from chalicelib.events.queries import (
     webhooks_of_event,
 )
 from chalicelib.events.recorder import CleanupEventsRecorder, EventLog
-from chalicelib.events.store import DynamoEventLog, add_recorded, expire_recorded
 from chalicelib.events.webhooks import create_webhook, delete_webhook, get_webhook, list_webhooks, update_webhook
 
 __all__ = [

@@ -14,12 +14,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import queue, telemetry
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
-from chalicelib.events import store, webhook_store
+from chalicelib.events.adapters import store, webhook_store
+from chalicelib.events.adapters.transport import post
 from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_delay, signature, succeeded
 from chalicelib.events.representations import cleanup_resource, event_resource, linkage, version_resource
-from chalicelib.events.transport import post
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.jsonapi import JSONAPI, Resource
 from chalicelib.jsonapi.render import resource_object

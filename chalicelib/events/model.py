@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from chalicelib.cleanups.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
+from chalicelib.cleanups.domain.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
 from chalicelib.tenancy import Tenant, base62_id
 
 CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS = (

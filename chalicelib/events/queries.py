@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from chalicelib.cleanups.store import DynamoCleanupRepository
-from chalicelib.events import store, webhook_store
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.events.adapters import store, webhook_store
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.tenancy import Tenant
 

@@ -37,7 +37,7 @@ WEBHOOKS_FRESH_SECONDS = 5.0
 
 
 class EventLog(Protocol):
-    """The outbox and who listens: `events.store.DynamoEventLog`."""
+    """The outbox and who listens: `events.adapters.store.DynamoEventLog`."""
 
     def webhooks(self, tenant: Tenant) -> list[Webhook]:
         """The tenant's webhooks."""

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.catalog import service_type
-from chalicelib.cleanups.model import RELATIONSHIPS
+from chalicelib.cleanups.domain.model import RELATIONSHIPS
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
 from chalicelib.jsonapi import Resource
 from chalicelib.jsonapi.render import Linkage

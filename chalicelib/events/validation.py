@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.catalog import service_type
-from chalicelib.cleanups.model import RELATIONSHIPS
+from chalicelib.cleanups.domain.model import RELATIONSHIPS
 from chalicelib.events.model import CLOSED, TOPICS, Webhook
 from chalicelib.events.targets import TargetRefusedError, check_url
 from chalicelib.exceptions import ErrorDetail, ValidationError

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.events import webhook_store
+from chalicelib.events.adapters import webhook_store
 from chalicelib.events.model import Webhook
 from chalicelib.events.validation import updated, validate_create, validate_update
 from chalicelib.tenancy import Tenant, iso, new_id, now

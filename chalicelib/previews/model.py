@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.cleanups.model import validate_create as validate_cleanup_create
+from chalicelib.cleanups.domain.model import validate_create as validate_cleanup_create
 from chalicelib.exceptions import ErrorDetail, ValidationError
 from chalicelib.tenancy import Tenant, iso, parse_iso
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.cleanups.exceptions import TooManyRecordsError
-from chalicelib.cleanups.selection import conditions_of
+from chalicelib.cleanups.service_layer.selection import conditions_of
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.idempotency import Claim
 from chalicelib.previews.model import SAMPLE_SIZE, Preview, new_preview, validate_create

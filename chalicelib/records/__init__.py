@@ -5,6 +5,7 @@ Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`
 and a type name; the adapter (`RecordsStore`) is created on first use unless
 given as `store=`.
 """
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, archive_key
 from chalicelib.records.batch import BatchOutcome, delete_batch
 from chalicelib.records.matching import SelectionStats
@@ -21,7 +22,6 @@ from chalicelib.records.service import (
     select_page,
     update_record,
 )
-from chalicelib.records.store import RecordsStore
 
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",

@@ -19,10 +19,10 @@ from typing import Any
 
 from chalicelib.catalog import get_type
 from chalicelib.config import get_settings
+from chalicelib.records.adapters.store import RecordsStore, TransactionCancelled
 from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
 from chalicelib.records.items import Item, record_key
-from chalicelib.records.store import RecordsStore, TransactionCancelled
 from chalicelib.records.transact import Group, chunked, failed_conditions, key_id, key_of, pack, split
 from chalicelib.tenancy import Tenant
 

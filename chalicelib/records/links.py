@@ -11,9 +11,9 @@ import contextlib
 from collections.abc import Iterator, Mapping
 
 from chalicelib.catalog import ResourceType
+from chalicelib.records.adapters.store import ConditionFailed, RecordsStore
 from chalicelib.records.items import CHILDREN, Key, cascade_parents, child_ref, record_key
 from chalicelib.records.model import missing_related, taken
-from chalicelib.records.store import ConditionFailed, RecordsStore
 from chalicelib.tenancy import Tenant
 from chalicelib.text import fold
 

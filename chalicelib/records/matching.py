@@ -11,9 +11,9 @@ from typing import Any
 
 from chalicelib.catalog import ResourceType
 from chalicelib.filters import Condition, compile_conditions, matches
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import Item, item_values, record_key
 from chalicelib.records.query_plan import KeyQuery, plan
-from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant
 
 

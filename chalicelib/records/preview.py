@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.catalog import get_type
 from chalicelib.filters import Condition
+from chalicelib.records.adapters.store import BATCH_GET_LIMIT, RecordsStore
 from chalicelib.records.items import (
     CHILDREN,
     Item,
@@ -27,7 +28,6 @@ from chalicelib.records.items import (
     record_key,
 )
 from chalicelib.records.matching import SelectionStats, read_matching
-from chalicelib.records.store import BATCH_GET_LIMIT, RecordsStore
 from chalicelib.records.transact import chunked
 from chalicelib.tenancy import Tenant
 

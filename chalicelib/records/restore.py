@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.records.adapters.store import RecordsStore, TransactionCancelled
 from chalicelib.records.archive import Archive, ArchiveMissingError, decode
 from chalicelib.records.items import Item, guard_attribute, is_guard_key
 from chalicelib.records.model import TAKEN
-from chalicelib.records.store import RecordsStore, TransactionCancelled
 from chalicelib.records.transact import Group, Reason, failed_conditions, key_of, same_image, split
 from chalicelib.tenancy import Tenant
 

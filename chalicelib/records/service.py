@@ -13,6 +13,7 @@ from chalicelib.catalog import ResourceType, get_type
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition
 from chalicelib.records import links
+from chalicelib.records.adapters.store import ConditionFailed, RecordsStore
 from chalicelib.records.cascade import plan_deletions, write_order
 from chalicelib.records.items import (
     INTERNAL,
@@ -35,7 +36,6 @@ from chalicelib.records.model import (
     record_from_item,
 )
 from chalicelib.records.sorting import sort_items
-from chalicelib.records.store import ConditionFailed, RecordsStore
 from chalicelib.tenancy import Tenant, iso, new_id, now
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.catalog import service_type
 from chalicelib.cleanups import Actor, Cleanup, Listing
-from chalicelib.cleanups.model import RELATIONSHIPS
+from chalicelib.cleanups.domain.model import RELATIONSHIPS
 from chalicelib.events.representations import fieldset
 from chalicelib.filters import parse_filters
 from chalicelib.http import ApiRequest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.deploy import ROOT, DeployedStack
 from tools.seed import seed

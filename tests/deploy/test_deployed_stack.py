@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.deploy import DeployedStack, eventually
 from tests.deploy.api import DeployedApi

@@ -16,7 +16,7 @@ import pexpect
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import DEV_SECRET
 from tests.e2e import DEV_CLIENT_ID, ROOT, RunningStack

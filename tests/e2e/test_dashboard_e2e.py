@@ -13,7 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import DEV_SECRET
 from tests.browser import PHONE, Dashboard, chromium, until

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import RunningStack
 from tools.seed import seed

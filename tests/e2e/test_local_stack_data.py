@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import start_stack
 from tests.e2e.api import Api

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import ROOT, RunningStack
 from tests.e2e.api import Api

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import RunningStack
 from tests.e2e.api import Api

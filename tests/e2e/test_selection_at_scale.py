@@ -8,7 +8,7 @@ store, not created over HTTP.
 from __future__ import annotations
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.e2e import RunningStack
 from tests.e2e.api import Api

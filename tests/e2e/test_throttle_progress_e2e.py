@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from tests.e2e import RunningStack
 from tests.e2e.api import Api
 from tests.e2e.test_restore_e2e import DEV_TENANT, patch

@@ -9,7 +9,7 @@ from chalice.test import Client
 
 import app as service
 from chalicelib.cleanups import CleanupRepository
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.records import Record, S3Archive, create_record
 from chalicelib.tenancy import Tenant

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.transact import key_id
 
 Items = dict[tuple[str, str], dict[str, Any]]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.cleanups import WORKER, CleanupRepository, Listing
-from chalicelib.cleanups.model import Cleanup, complete, interrupt, start
+from chalicelib.cleanups.domain.model import Cleanup, complete, interrupt, start
 from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
 from chalicelib.tenancy import Tenant, iso
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 import pytest
 
 from chalicelib.cleanups import WORKER, Actor, Cleanup, CleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain.model import complete, interrupt, start
+from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.exceptions import CleanupLimitError
-from chalicelib.cleanups.model import complete, interrupt, start
-from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Start
-from chalicelib.cleanups.store import DynamoCleanupRepository
-from chalicelib.events import DynamoEventLog, EventLog, Recorded, add_recorded, store
+from chalicelib.events import DynamoEventLog, EventLog, Recorded, add_recorded
+from chalicelib.events.adapters import store
 from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import pytest
 
+from chalicelib.cleanups.domain.model import complete, interrupt_request
+from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.exceptions import ThrottleFinishedError
-from chalicelib.cleanups.model import complete, interrupt_request
-from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Sample, Start
 from chalicelib.events.model import PROGRESS, recorded_change, recorded_progress
 from chalicelib.tenancy import parse_iso

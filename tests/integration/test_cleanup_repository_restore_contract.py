@@ -11,9 +11,9 @@ from dataclasses import replace
 import boto3
 
 from chalicelib.cleanups import Cleanup, CleanupRepository
-from chalicelib.cleanups.model import complete
-from chalicelib.cleanups.restore_model import begun, finished, requested, stopped
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain.model import complete
+from chalicelib.cleanups.restore.model import begun, finished, requested, stopped
 from chalicelib.config import get_settings
 from chalicelib.events import add_recorded
 from tests.integration.test_cleanup_repository_contract import TENANT, changed, pending, save

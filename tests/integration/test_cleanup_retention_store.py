@@ -8,9 +8,9 @@ import boto3
 import pytest
 
 from chalicelib.cleanups import WORKER, Listing
-from chalicelib.cleanups.model import complete, start
-from chalicelib.cleanups.retention import expires_at, midnight_after
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain.model import complete, start
+from chalicelib.cleanups.domain.retention import expires_at, midnight_after
 from chalicelib.config import get_settings
 from chalicelib.events import add_recorded, expire_recorded
 from chalicelib.events.model import recorded_change

@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.cleanups import fairness
-from chalicelib.cleanups.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS, Held
-from chalicelib.cleanups.lease_store import DynamoTenantLeases
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain import fairness
+from chalicelib.cleanups.domain.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS, Held
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import RecordingEvents, body_of, create, deliver, drain, queue_url, receive_all

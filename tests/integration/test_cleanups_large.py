@@ -9,7 +9,7 @@ import pytest
 import chalicelib.records as records_api
 from chalicelib import cleanups
 from chalicelib.catalog import get_type
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant

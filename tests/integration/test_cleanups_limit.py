@@ -17,8 +17,8 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib import bootstrap, cleanups
 from chalicelib.cleanups import Cleanup
-from chalicelib.cleanups.store import _cleanups
-from chalicelib.events import store
+from chalicelib.cleanups.adapters.store import _cleanups
+from chalicelib.events.adapters import store
 from chalicelib.jsonapi.errors import client_error
 from chalicelib.tenancy import Tenant
 from tests.concurrency import at_once

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 
 from chalicelib import cleanups
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
-from chalicelib.events import add_recorded, store
+from chalicelib.events import add_recorded
+from chalicelib.events.adapters import store
 from chalicelib.events.model import PROGRESS
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, deliver, drain, ports, queue_url, receive_all

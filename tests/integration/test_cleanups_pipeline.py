@@ -11,8 +11,8 @@ import pytest
 
 import chalicelib.records as records_api
 from chalicelib import aws, bootstrap, cleanups
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
-from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import UnknownFilterError, parse_filters

@@ -13,8 +13,8 @@ import pytest
 
 from chalicelib import bootstrap, cleanups
 from chalicelib.cleanups import Cleanup
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import RestoreNotAllowedError
-from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.records import get_record
 from chalicelib.records.model import TAKEN

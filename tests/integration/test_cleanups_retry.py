@@ -7,8 +7,8 @@ import pytest
 
 import chalicelib.records as records_api
 from chalicelib import bootstrap, cleanups
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import RetryNotAllowedError
-from chalicelib.cleanups.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.records import RecordsStore
 from chalicelib.tenancy import Tenant

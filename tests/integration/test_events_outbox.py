@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from chalicelib import aws, bootstrap, cleanups
-from chalicelib.cleanups.store import _cleanups
-from chalicelib.events import create_webhook, deliver, store
+from chalicelib.cleanups.adapters.store import _cleanups
+from chalicelib.events import create_webhook, deliver
+from chalicelib.events.adapters import store
 from chalicelib.events.model import REDISPATCH_AFTER_SECONDS
 from chalicelib.tenancy import Tenant, now
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import bootstrap, cleanups, events
 from chalicelib.cleanups import WORKER
-from chalicelib.cleanups.model import start
-from chalicelib.cleanups.transitions import commit_transition
+from chalicelib.cleanups.domain.model import start
+from chalicelib.cleanups.service_layer.transitions import commit_transition
 from chalicelib.events import create_webhook, update_webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import now

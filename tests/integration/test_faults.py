@@ -22,8 +22,8 @@ from botocore.awsrequest import AWSResponse
 
 import chalicelib.records as records_api
 from chalicelib import aws, cleanups
-from chalicelib.cleanups.model import TERMINAL
-from chalicelib.cleanups.store import DynamoCleanupRepository
+from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
+from chalicelib.cleanups.domain.model import TERMINAL
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import (

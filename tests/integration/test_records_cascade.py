@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.records import batch, delete_batch, delete_record, get_record
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import decode
-from chalicelib.records.store import RecordsStore
 from chalicelib.records.transact import chunked, key_id, pack, split
 from tests.integration.records_helpers import CrashingClient, DyingArchive, scan
 

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.exceptions import RecordNotFoundError, ValidationError
 from chalicelib.records import create_record, delete_record, get_record, list_records, update_record
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

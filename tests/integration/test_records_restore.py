@@ -6,9 +6,9 @@ import time
 import pytest
 
 from chalicelib.records import ArchiveMissingError, delete_batch, restore_batch, update_record
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import record_key
 from chalicelib.records.restore import ALREADY_EXISTS
-from chalicelib.records.store import RecordsStore
 from chalicelib.tenancy import Tenant, iso, now
 from tests.integration.records_helpers import scan
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from chalicelib.records import delete_batch, get_record, list_records, select_ids
+from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import record_key
-from chalicelib.records.store import RecordsStore
 from tools.seed import main, seed
 
 

@@ -215,7 +215,7 @@ def test_deliver_gives_up_after_the_last_attempt(tenant, receiver):
 def test_deliver_refuses_a_host_that_resolves_inside_at_delivery_time(tenant, receiver, monkeypatch):
     # Given an https webhook whose name passed at create, but now resolves to a private address (rebinding)
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://hooks.example.com/h"})
-    monkeypatch.setattr("chalicelib.events.transport.system_resolve", lambda host, port: ["10.0.0.1"])
+    monkeypatch.setattr("chalicelib.events.adapters.transport.system_resolve", lambda host, port: ["10.0.0.1"])
     # When a delivery is attempted
     deliver(_fired(tenant))
     # Then nothing is sent, the callback says why, and it counts as a failure

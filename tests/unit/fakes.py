@@ -27,10 +27,10 @@ from chalicelib.cleanups import (
     process_batch,
     restore_batch,
 )
+from chalicelib.cleanups.domain.fairness import Held
+from chalicelib.cleanups.domain.model import PENDING, TERMINAL
+from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
-from chalicelib.cleanups.fairness import Held
-from chalicelib.cleanups.model import PENDING, TERMINAL
-from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Sample, Start
 from chalicelib.config import Settings, default_settings
 from chalicelib.events import CleanupEventsRecorder, Event, Outgoing, Recorded, Version, Webhook

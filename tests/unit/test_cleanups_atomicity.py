@@ -17,8 +17,8 @@ import pytest
 
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
+from chalicelib.cleanups.domain.progress import crossed
 from chalicelib.cleanups.exceptions import CleanupFinishedError
-from chalicelib.cleanups.progress import crossed
 from chalicelib.events import TOPICS, Version, Webhook
 from chalicelib.events.model import COMPLETE, CREATE, DESTROY, INTERRUPT, PROGRESS
 from chalicelib.events.model import START as START_TOPIC

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib import cleanups
-from chalicelib.cleanups import fairness
-from chalicelib.cleanups.fairness import LEASE_SECONDS, Held
+from chalicelib.cleanups.domain import fairness
+from chalicelib.cleanups.domain.fairness import LEASE_SECONDS, Held
 from chalicelib.tenancy import Tenant
 from tests.unit.fakes import START, InMemoryLeases, World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
-from chalicelib.cleanups.model import interrupt_request
+from chalicelib.cleanups.domain.model import interrupt_request
 from chalicelib.events import Webhook
 from chalicelib.events.model import INTERRUPT
 from tests.unit.fakes import START, World, settings

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from chalicelib import cleanups
-from chalicelib.cleanups import Cleanup, pacing
+from chalicelib.cleanups import Cleanup
+from chalicelib.cleanups.domain import pacing
 from chalicelib.cleanups.exceptions import ThrottleFinishedError
 from chalicelib.exceptions import ValidationError
 from tests.unit.fakes import AdvancingClock, World, settings

@@ -7,7 +7,8 @@ import random
 import pytest
 
 from chalicelib import cleanups
-from chalicelib.cleanups import Cleanup, progress
+from chalicelib.cleanups import Cleanup
+from chalicelib.cleanups.domain import progress
 from chalicelib.events import Webhook
 from chalicelib.events.model import PROGRESS, derived_id
 from tests.unit.fakes import START, World, settings

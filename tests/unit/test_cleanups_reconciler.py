@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib import cleanups
-from chalicelib.cleanups.model import WORKER, start
+from chalicelib.cleanups.domain.model import WORKER, start
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import TENANT, create, skus
 from tests.unit.test_cleanups_worker import assert_exact

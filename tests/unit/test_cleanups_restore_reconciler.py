@@ -5,7 +5,7 @@ from typing import Any
 
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
-from chalicelib.cleanups.model import WORKER
+from chalicelib.cleanups.domain.model import WORKER
 from tests.unit.fakes import World
 from tests.unit.test_cleanups_restore import assert_restored_exactly, cleaned, final, restore
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus

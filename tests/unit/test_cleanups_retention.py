@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.cleanups.model import Cleanup, complete, interrupt
-from chalicelib.cleanups.retention import NEVER, bucket, expires_at, midnight_after, written_expiry
+from chalicelib.cleanups.domain.model import Cleanup, complete, interrupt
+from chalicelib.cleanups.domain.retention import NEVER, bucket, expires_at, midnight_after, written_expiry
 from chalicelib.tenancy import Tenant
 
 MOMENT = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.exceptions import TooManyRecordsError
-from chalicelib.cleanups.selection import FAILED
+from chalicelib.cleanups.service_layer.selection import FAILED
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
 from tests.unit.test_cleanups_worker import assert_exact, final

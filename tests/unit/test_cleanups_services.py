@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import cleanups
 from chalicelib.cleanups import Actor, Cleanup
+from chalicelib.cleanups.domain.model import WORKER, start
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
-from chalicelib.cleanups.model import WORKER, start
 from chalicelib.events import Recorded
 from chalicelib.events.model import recorded_change
 from chalicelib.exceptions import RecordNotFoundError

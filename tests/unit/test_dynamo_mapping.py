@@ -9,12 +9,12 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.auth.applications import Application, ApplicationItem
-from chalicelib.cleanups.model import Cleanup
-from chalicelib.cleanups.store import CleanupItem
+from chalicelib.cleanups.adapters.store import CleanupItem
+from chalicelib.cleanups.domain.model import Cleanup
 from chalicelib.dynamo import condition_failed, to_domain, to_item, written
+from chalicelib.events.adapters.store import EventItem, VersionItem
+from chalicelib.events.adapters.webhook_store import CallbackItem, WebhookItem
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
-from chalicelib.events.store import EventItem, VersionItem
-from chalicelib.events.webhook_store import CallbackItem, WebhookItem
 from chalicelib.tenancy import Tenant
 
 TENANT = Tenant("org-alpha", "live")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.cleanups.model import WORKER, Actor, Cleanup, complete, interrupt, start
+from chalicelib.cleanups.domain.model import WORKER, Actor, Cleanup, complete, interrupt, start
 from chalicelib.events.model import (
     RETRY_CAP_SECONDS,
     derived_id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.cleanups.model import Cleanup
+from chalicelib.cleanups.domain.model import Cleanup
 from chalicelib.events.model import PROGRESS, Webhook
 from chalicelib.events.recorder import WEBHOOKS_FRESH_SECONDS, CleanupEventsRecorder
 from chalicelib.tenancy import Tenant

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
+from chalicelib.events.adapters.transport import post
 from chalicelib.events.targets import TargetRefusedError, check_address, check_url, ipv4_spelling, resolve_checked
-from chalicelib.events.transport import post
 
 # Every spelling `inet_aton` (and so the resolver at delivery) reads as 127.0.0.1.
 LOOPBACK_SPELLINGS = ["2130706433", "0x7f000001", "0X7F000001", "017700000001", "127.1", "127.0.1", "0x7f.1",

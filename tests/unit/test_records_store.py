@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.exceptions import TooManyRequestsError
-from chalicelib.records.store import ConditionFailed, RecordsStore
+from chalicelib.records.adapters.store import ConditionFailed, RecordsStore
 
 
 def _key(n: int) -> dict[str, Any]:

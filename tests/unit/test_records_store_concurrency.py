@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.records.store import RecordsStore
+from chalicelib.records.adapters.store import RecordsStore
 
 
 class SlowClient:

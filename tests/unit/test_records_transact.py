@@ -7,10 +7,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.exceptions import TooManyRequestsError
+from chalicelib.records.adapters.store import RecordsStore, TransactionCancelled
 from chalicelib.records.archive import ArchivedBatch, archive_key, decode, encode
 from chalicelib.records.items import guard_key, record_key
 from chalicelib.records.restore import ALREADY_EXISTS, conflict_errors
-from chalicelib.records.store import RecordsStore, TransactionCancelled
 from chalicelib.records.transact import (
     Group,
     Reason,

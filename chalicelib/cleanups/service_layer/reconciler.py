@@ -5,25 +5,25 @@ enqueued again (duplicates are harmless: counting is idempotent). After
 RECONCILE_ATTEMPTS attempts without progress, its remaining records are counted
 as errors, which settles it (completed, or interrupted by the error budget).
 A large cleanup still selecting has its next page's message sent again instead
-(`chalicelib.cleanups.selection`), and is interrupted after as many attempts.
+(`chalicelib.cleanups.service_layer.selection`), and is interrupted after as many attempts.
 
 A cleanup whose interrupt was asked for is interrupted at once, its in-flight batches sent again.
 It also empties the events' outbox: an event committed with its write but whose
 dispatcher died or failed (`ports.events.redispatch`) is dispatched again.
-Stalled restores are restarted the same way (`chalicelib.cleanups.restore_reconciler`).
+Stalled restores are restarted the same way (`chalicelib.cleanups.restore.reconciler`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch, sub_batches_of
+from chalicelib.cleanups.domain.model import Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_reconciler import reconcile_restores
-from chalicelib.cleanups.selection import give_up, selection_message
-from chalicelib.cleanups.services import batch_messages
-from chalicelib.cleanups.transitions import conclude_interrupt
-from chalicelib.cleanups.worker import count, settle
+from chalicelib.cleanups.restore.reconciler import reconcile_restores
+from chalicelib.cleanups.service_layer.selection import give_up, selection_message
+from chalicelib.cleanups.service_layer.services import batch_messages
+from chalicelib.cleanups.service_layer.transitions import conclude_interrupt
+from chalicelib.cleanups.service_layer.worker import count, settle
 from chalicelib.tenancy import iso
 
 UNPROCESSABLE = {"base": ["could not be processed: its batch failed on every delivery"]}

@@ -3,16 +3,16 @@
 Like the cleanup's own, each transition is one conditional write (`restore_transition`);
 whoever wins it reports it to `ports.events` (a version). The restore itself runs in
 the worker, one `restore_batch` message per archived sub-batch
-(`chalicelib.cleanups.restore_worker`).
+(`chalicelib.cleanups.restore.worker`).
 """
 from __future__ import annotations
 
+from chalicelib.cleanups.domain.model import Actor, Cleanup
 from chalicelib.cleanups.exceptions import CleanupFinishedError, RestoreFinishedError
-from chalicelib.cleanups.model import Actor, Cleanup
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_model import check_restorable, requested, restore_messages, stopped, unrestored
-from chalicelib.cleanups.restore_worker import settle_restore
-from chalicelib.cleanups.transitions import commit_restore_transition
+from chalicelib.cleanups.restore.model import check_restorable, requested, restore_messages, stopped, unrestored
+from chalicelib.cleanups.restore.worker import settle_restore
+from chalicelib.cleanups.service_layer.transitions import commit_restore_transition
 from chalicelib.tenancy import Tenant
 
 

@@ -10,9 +10,8 @@ from dataclasses import replace
 from typing import Any, overload
 
 from chalicelib import telemetry
-from chalicelib.cleanups import pacing, selection
-from chalicelib.cleanups.exceptions import CleanupFinishedError, ThrottleFinishedError, TooManyRecordsError
-from chalicelib.cleanups.model import (
+from chalicelib.cleanups.domain import pacing
+from chalicelib.cleanups.domain.model import (
     ACTIVE,
     Actor,
     Cleanup,
@@ -25,11 +24,13 @@ from chalicelib.cleanups.model import (
     validate_create,
     validate_update,
 )
+from chalicelib.cleanups.exceptions import CleanupFinishedError, ThrottleFinishedError, TooManyRecordsError
 from chalicelib.cleanups.ports import Listing, Ports
-from chalicelib.cleanups.restore_model import validate_restore
-from chalicelib.cleanups.restore_services import interrupt_restore, request_restore
-from chalicelib.cleanups.retry import retry_selection
-from chalicelib.cleanups.transitions import conclude_interrupt
+from chalicelib.cleanups.restore.model import validate_restore
+from chalicelib.cleanups.restore.services import interrupt_restore, request_restore
+from chalicelib.cleanups.service_layer import selection
+from chalicelib.cleanups.service_layer.retry import retry_selection
+from chalicelib.cleanups.service_layer.transitions import conclude_interrupt
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant, iso, new_id
 
@@ -39,7 +40,7 @@ INTERRUPT_POLL_SECONDS = 0.1  # how often an interrupt reads whether its in-flig
 
 def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str] | None:
     """The ids to delete; None when more match than a request selects and the worker selects them
-    (`chalicelib.cleanups.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
+    (`chalicelib.cleanups.service_layer.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
     settings = ports.settings
     conditions = selection.conditions_of(resource_type, filters)
     if selection.in_worker(settings):
@@ -54,7 +55,7 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
 
 def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor,
                    *, retry_of: str | None = None, claim: Claim | None = None) -> Cleanup:
-    """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (chalicelib.cleanups.retry);
+    """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (`service_layer.retry`);
     with a `claim`, only if its idempotency key is free (`IdempotencyKeyTakenError` otherwise: see
     `chalicelib.idempotency.once`)."""
     validate_create(attributes, retrying=retry_of is not None)

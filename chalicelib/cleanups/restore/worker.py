@@ -1,6 +1,6 @@
 """The restore worker: one `restore_batch` message puts back one archived sub-batch of a cleanup.
 
-The same guarantees as the cleanup worker (`chalicelib.cleanups.worker`), on the
+The same guarantees as the cleanup worker (`chalicelib.cleanups.service_layer.worker`), on the
 restore's own sets: before restoring a sub-batch the worker marks it begun with one
 write conditional on the restore being pending or in progress (the interrupt check:
 after `_interrupt`, a sub-batch already begun is finished and counted, no other
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_of_sub_batch, sub_batches_of
+from chalicelib.cleanups.domain.model import PENDING, WORKER, Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_model import NO_ARCHIVE, begun, finished, restore_messages
-from chalicelib.cleanups.transitions import commit_restore_transition, moved_once
-from chalicelib.cleanups.worker import bounded_log
+from chalicelib.cleanups.restore.model import NO_ARCHIVE, begun, finished, restore_messages
+from chalicelib.cleanups.service_layer.transitions import commit_restore_transition, moved_once
+from chalicelib.cleanups.service_layer.worker import bounded_log
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
 

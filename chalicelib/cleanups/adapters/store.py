@@ -34,12 +34,12 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import dynamo
-from chalicelib.cleanups import count_store
+from chalicelib.cleanups.adapters import count_store
+from chalicelib.cleanups.domain.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
+from chalicelib.cleanups.domain.pacing import Pace
+from chalicelib.cleanups.domain.retention import expires_at, written_expiry
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
-from chalicelib.cleanups.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
-from chalicelib.cleanups.pacing import Pace
 from chalicelib.cleanups.ports import Listing, Sample, Start
-from chalicelib.cleanups.retention import expires_at, written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
@@ -50,8 +50,8 @@ from chalicelib.tenancy import Tenant
 if TYPE_CHECKING:
     from chalicelib.events.model import Recorded
 
-RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.store.add_recorded`
-ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.store.expire_recorded`
+RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.adapters.store.add_recorded`
+ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.adapters.store.expire_recorded`
 
 
 # A tenant's cleanups of one status in id order: `by_status` is `<status>#<id>`.
@@ -72,7 +72,7 @@ class _RestoreState:
 
 
 class _PacingState:
-    """The throttle's next slot and the progress samples (`chalicelib.cleanups.pacing`, `progress`)."""
+    """The throttle's next slot and the progress samples (`chalicelib.cleanups.domain.pacing`, `progress`)."""
 
     max_records_per_second = NumberAttribute(null=True)
     paced_until = NumberAttribute(null=True)
@@ -80,7 +80,7 @@ class _PacingState:
 
 
 class _SelectionState:
-    """Selection continued in the worker, page by page (`chalicelib.cleanups.selection`)."""
+    """Selection continued in the worker, page by page (`chalicelib.cleanups.service_layer.selection`)."""
 
     selecting = BooleanAttribute(null=True)
     selection_cursor = UnicodeAttribute(null=True)
@@ -100,7 +100,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     errors_count = NumberAttribute(default=0)
     errors_log = MapAttribute()  # type: ignore[var-annotated]
     restore_errors_log = MapAttribute(null=True)  # type: ignore[var-annotated]
-    progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]  # chalicelib.cleanups.progress
+    progress_samples = MapAttribute(null=True)  # type: ignore[var-annotated]  # chalicelib.cleanups.domain.progress
     interrupt_request = JSONAttribute(null=True)  # type: ignore[var-annotated]  # model.interrupt_request
     # the snapshot's shape, and which sub-batches a worker began and counted
     batch_size = NumberAttribute(default=1)

@@ -3,7 +3,7 @@
 Each is stored twice: once in the tenant's partition (lists and retrieves) and
 once in a per-cleanup partition (a cleanup's events or versions are one Query).
 Both copies are written by `add_recorded`, inside the transaction of the cleanup
-write they report (`chalicelib.cleanups.store`): none exists without its write.
+write they report (`chalicelib.cleanups.adapters.store`): none exists without its write.
 
 The outbox: an event's tenant item is written with `active = "outbox"` and the
 cleanup's attributes in `outbox`, so the `active` index (keyed `active` +
@@ -20,10 +20,10 @@ from typing import Any, Generic, TypeVar
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib import dynamo
-from chalicelib.cleanups.retention import written_expiry
+from chalicelib.cleanups.domain.retention import written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import TenantItem, Transaction, to_domain, to_item, written
-from chalicelib.events import webhook_store
+from chalicelib.events.adapters import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
 from chalicelib.tenancy import Tenant
 
@@ -37,7 +37,7 @@ class RecordedItem(TenantItem):
     resource_type = UnicodeAttribute()
     resource_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.retention`
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: `chalicelib.cleanups.domain.retention`
 
 
 class EventItem(dynamo.ResourceItem, RecordedItem):

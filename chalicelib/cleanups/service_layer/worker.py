@@ -18,8 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib import telemetry
-from chalicelib.cleanups import fairness, pacing, progress
-from chalicelib.cleanups.model import (
+from chalicelib.cleanups.domain import fairness, pacing, progress
+from chalicelib.cleanups.domain.model import (
     COMPLETED,
     PENDING,
     WORKER,
@@ -32,7 +32,7 @@ from chalicelib.cleanups.model import (
     sub_batches_of,
 )
 from chalicelib.cleanups.ports import Ports, Start
-from chalicelib.cleanups.transitions import commit_transition, conclude_interrupt, moved_once
+from chalicelib.cleanups.service_layer.transitions import commit_transition, conclude_interrupt, moved_once
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
 
@@ -136,7 +136,7 @@ def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: i
     try:
         cleanup, ids = ports.cleanups.get_with_batch(tenant, cleanup_id, batch_number)
         if cleanup.status == COMPLETED or cleanup.selecting:
-            return  # a batch is only enqueued once selection is done (chalicelib.cleanups.selection)
+            return  # a batch is only enqueued once selection is done (chalicelib.cleanups.service_layer.selection)
         lease = fairness.take(ports, tenant)
         if lease is None:
             _wait_turn(ports, cleanup, batch_number)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib import telemetry
-from chalicelib.cleanups.model import WORKER, Actor, Cleanup, interrupt, requester
+from chalicelib.cleanups.domain.model import WORKER, Actor, Cleanup, interrupt, requester
 from chalicelib.cleanups.ports import Ports
 
 Commit = Callable[[Ports, Cleanup, Cleanup, Actor], bool]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.cleanups.model import Cleanup, batch_of_sub_batch
+from chalicelib.cleanups.domain.model import Cleanup, batch_of_sub_batch
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.restore_model import UNRESTORABLE, restore_messages, unrestored
-from chalicelib.cleanups.restore_worker import count_restore, deleted_ids, settle_restore
-from chalicelib.cleanups.services import batch_messages
+from chalicelib.cleanups.restore.model import UNRESTORABLE, restore_messages, unrestored
+from chalicelib.cleanups.restore.worker import count_restore, deleted_ids, settle_restore
+from chalicelib.cleanups.service_layer.services import batch_messages
 from chalicelib.tenancy import iso
 
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from chalicelib.cleanups.domain.model import COMPLETED, IN_PROGRESS, INTERRUPTED, PENDING, TERMINAL, Cleanup
 from chalicelib.cleanups.exceptions import RestoreNotAllowedError
-from chalicelib.cleanups.model import COMPLETED, IN_PROGRESS, INTERRUPTED, PENDING, TERMINAL, Cleanup
 from chalicelib.exceptions import ValidationError
 from chalicelib.tenancy import iso
 

@@ -4,7 +4,7 @@ A finished cleanup expires `max(retention, its restore window)` days after its t
 moment, rounded up to the next midnight UTC. What it leaves is written with the same number
 of days from its own writing (`written_expiry`), so nothing is ever kept forever; the write
 that finishes the cleanup then stamps the cleanup's expiry on the events and versions written
-while it ran (`chalicelib.events.store.expire_recorded`), and those written later expire
+while it ran (`chalicelib.events.adapters.store.expire_recorded`), and those written later expire
 later than it anyway. The snapshot keeps its written expiry: it is read only while the
 cleanup is active. DynamoDB TTL removes an item some time after `expires_at` (within days):
 the list reads skip what has expired.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.cleanups.model import COMPLETED, TERMINAL, Cleanup
+from chalicelib.cleanups.domain.model import COMPLETED, TERMINAL, Cleanup
 from chalicelib.tenancy import parse_iso
 
 NEVER = "-"  # the expiry day of an active cleanup's bucket

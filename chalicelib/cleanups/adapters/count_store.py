@@ -1,4 +1,4 @@
-"""Each tenant's cleanup counts on DynamoDB, by bucket (`chalicelib.cleanups.retention`).
+"""Each tenant's cleanup counts on DynamoDB, by bucket (`chalicelib.cleanups.domain.retention`).
 
 One item per bucket in the tenant's `counts` partition; every cleanup write that creates,
 deletes or moves a cleanup between buckets ADDs to them in its own transaction, so the
@@ -13,8 +13,8 @@ import time
 from pynamodb.attributes import NumberAttribute
 from pynamodb.expressions.update import Action
 
-from chalicelib.cleanups.model import Cleanup
-from chalicelib.cleanups.retention import bucket, expires_at
+from chalicelib.cleanups.domain.model import Cleanup
+from chalicelib.cleanups.domain.retention import bucket, expires_at
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, in_cleanups_table
 from chalicelib.tenancy import Tenant

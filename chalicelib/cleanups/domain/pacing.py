@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chalicelib.cleanups.model import Cleanup
+from chalicelib.cleanups.domain.model import Cleanup
 
 MAX_WAIT_SECONDS = 2.0  # a worker sleeps at most this long for its slot
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum

@@ -8,14 +8,14 @@ record modified before the retry (an error of the original) is deleted this time
 An original larger than what a request selects (SELECT_IN_REQUEST_RECORDS, with
 MAX_CLEANUP_RECORDS raised past it) is retried like a large cleanup: the create answers
 at once and the worker reads the snapshot page by page (`snapshot_page`, called by
-`chalicelib.cleanups.selection`), its cursor the number of the original's next batch.
+`chalicelib.cleanups.service_layer.selection`), its cursor the number of the original's next batch.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.cleanups.domain.model import TERMINAL, Cleanup
 from chalicelib.cleanups.exceptions import RetryNotAllowedError
-from chalicelib.cleanups.model import TERMINAL, Cleanup
 from chalicelib.cleanups.ports import Ports
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant

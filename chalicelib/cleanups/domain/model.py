@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog import cleanable_types, service_type
-from chalicelib.cleanups import progress
+from chalicelib.cleanups.domain import progress
 from chalicelib.cleanups.exceptions import RecordsCountChangedError
 from chalicelib.exceptions import ErrorDetail, ValidationError
 from chalicelib.numbers import number_fits
@@ -54,13 +54,13 @@ class Cleanup:
     restore_errors_log: dict[str, Any] = field(default_factory=dict)
     restore_started: frozenset[int] = frozenset()  # archived sub-batches a restore began putting back
     restore_counted: frozenset[int] = frozenset()  # archived sub-batches whose restore is in the counts
-    max_records_per_second: int | None = None  # the throttle (chalicelib.cleanups.pacing); None: no limit
+    max_records_per_second: int | None = None  # the throttle (chalicelib.cleanups.domain.pacing); None: no limit
     paced_until: float | None = None  # epoch seconds when the throttle's next free slot begins
     counted_records: int = 0  # processed_count + errors_count as one stored number a write can be conditional on
-    progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (chalicelib.cleanups.progress)
+    progress_samples: dict[str, Any] = field(default_factory=dict)  # recent counts (`domain.progress`)
     interrupt_request: dict[str, Any] | None = None  # who asked to interrupt, while its in-flight sub-batches end
     retry_of: str | None = None  # the finished cleanup whose leftovers this one deletes
-    # A large cleanup's selection, run by the worker while pending (chalicelib.cleanups.selection):
+    # A large cleanup's selection, run by the worker while pending (chalicelib.cleanups.service_layer.selection):
     selecting: bool = False  # True until its last page is in the snapshot: no batch runs before
     selection_cursor: str | None = None  # the last id selected so far: the next page starts after it
     selection_pages: int = 0  # pages in the snapshot: the checkpoint each page's write is conditional on

@@ -21,11 +21,11 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.catalog import get_type
-from chalicelib.cleanups import retry
+from chalicelib.cleanups.domain.model import PENDING, WORKER, Cleanup, batch_messages, complete, interrupt, plan_batches
 from chalicelib.cleanups.exceptions import RetryNotAllowedError
-from chalicelib.cleanups.model import PENDING, WORKER, Cleanup, batch_messages, complete, interrupt, plan_batches
 from chalicelib.cleanups.ports import Ports
-from chalicelib.cleanups.transitions import commit_transition
+from chalicelib.cleanups.service_layer import retry
+from chalicelib.cleanups.service_layer.transitions import commit_transition
 from chalicelib.config import Settings
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, parse_filters
@@ -110,7 +110,7 @@ def _next_page(ports: Ports, cleanup: Cleanup) -> tuple[Cleanup, list[list[str]]
 
 def _page(ports: Ports, cleanup: Cleanup, size: int) -> tuple[list[str], bool, str | None]:
     """The page's ids, whether more follow, and the cursor after it: the filters' matches above the last
-    id, or for a retry the original's next batches (`chalicelib.cleanups.retry.snapshot_page`)."""
+    id, or for a retry the original's next batches (`chalicelib.cleanups.service_layer.retry.snapshot_page`)."""
     if cleanup.retry_of is not None:
         return retry.snapshot_page(ports, cleanup.tenant, cleanup.retry_of, cleanup.selection_cursor, size)
     ids, more = ports.records.select_page(cleanup.tenant, cleanup.resource_type,

@@ -1,4 +1,4 @@
-"""Each tenant's worker slots on DynamoDB (`chalicelib.cleanups.fairness`).
+"""Each tenant's worker slots on DynamoDB (`chalicelib.cleanups.domain.fairness`).
 
 One item per taken slot in the tenant's `leases` partition, so reading the slots is one
 Query of at most TENANT_MAX_WORKERS small items. Taking is a put conditional on the slot
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.cleanups.fairness import Held
+from chalicelib.cleanups.domain.fairness import Held
 from chalicelib.dynamo import ServiceItem, in_cleanups_table, written
 from chalicelib.tenancy import Tenant
 

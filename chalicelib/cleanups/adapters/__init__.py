@@ -1,0 +1,1 @@
+"""The DynamoDB adapters of the cleanup ports; built in `chalicelib.bootstrap` and nowhere else."""

@@ -1,0 +1,1 @@
+"""The events package's adapters: the DynamoDB event log and webhook store, the HTTP transport of deliveries."""
