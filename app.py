@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, dashboard, events, messages, openapi, previews, records, telemetry
+from chalicelib import bootstrap, cleanups, dashboard, events, handlers, messages, openapi, previews, records, telemetry
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -73,7 +73,7 @@ def show_created_cleanup(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
 
 
 @api.route("/api/cleanups", methods=["POST"], status=201)
-@idempotent("cleanups", replay=show_created_cleanup)
+@idempotent("cleanups", replay=show_created_cleanup, claims=bootstrap.claims)
 def create_cleanup(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "cleanups", relationships=("retry_of",))
     query = cleanup_views.show_query(call)
@@ -109,7 +109,7 @@ def show_created_preview(call: ApiRequest, preview_id: str) -> dict[str, Any]:
 
 
 @api.route("/api/cleanup_previews", methods=["POST"], status=201)
-@idempotent("cleanup_previews", replay=show_created_preview)
+@idempotent("cleanup_previews", replay=show_created_preview, claims=bootstrap.claims)
 def create_cleanup_preview(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
     body = parse_resource(call.raw_body, previews.TYPE)
     query = preview_views.show_query(call)
@@ -136,7 +136,7 @@ def cleanup_retry_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
 
 @app.on_sqs_message(queue="cleanups-work", batch_size=1)
 def on_work_message(event: SQSEvent) -> dict[str, Any]:
-    return messages.consume(event.to_dict(), event.context, bootstrap.message_handlers())
+    return messages.consume(event.to_dict(), event.context, handlers.message_handlers(bootstrap.ports))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -148,26 +148,26 @@ def reconcile(event: CloudWatchEvent) -> None:
 
 @api.route("/api/cleanups/{cleanup_id}/events", methods=["GET"])
 def list_cleanup_events(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
-    return event_views.render_page("events", events.events_of_cleanup(call.tenant, cleanup_id), call,
-                                   f"/api/cleanups/{cleanup_id}/events")
+    found = events.events_of_cleanup(call.tenant, cleanup_id, bootstrap.cleanup_repository().get)
+    return event_views.render_page("events", found, call, f"/api/cleanups/{cleanup_id}/events")
 
 
 @api.route("/api/cleanups/{cleanup_id}/relationships/events", methods=["GET"])
 def cleanup_events_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
-    return event_views.render_linkage(events.events_of_cleanup(call.tenant, cleanup_id), call,
-                                      f"/api/cleanups/{cleanup_id}", "events")
+    found = events.events_of_cleanup(call.tenant, cleanup_id, bootstrap.cleanup_repository().get)
+    return event_views.render_linkage(found, call, f"/api/cleanups/{cleanup_id}", "events")
 
 
 @api.route("/api/cleanups/{cleanup_id}/versions", methods=["GET"])
 def list_cleanup_versions(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
-    return event_views.render_page("versions", events.versions_of_cleanup(call.tenant, cleanup_id), call,
-                                   f"/api/cleanups/{cleanup_id}/versions")
+    found = events.versions_of_cleanup(call.tenant, cleanup_id, bootstrap.cleanup_repository().get)
+    return event_views.render_page("versions", found, call, f"/api/cleanups/{cleanup_id}/versions")
 
 
 @api.route("/api/cleanups/{cleanup_id}/relationships/versions", methods=["GET"])
 def cleanup_versions_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
-    return event_views.render_linkage(events.versions_of_cleanup(call.tenant, cleanup_id), call,
-                                      f"/api/cleanups/{cleanup_id}", "versions")
+    found = events.versions_of_cleanup(call.tenant, cleanup_id, bootstrap.cleanup_repository().get)
+    return event_views.render_linkage(found, call, f"/api/cleanups/{cleanup_id}", "versions")
 
 
 @api.route("/api/events", methods=["GET"])

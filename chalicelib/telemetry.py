@@ -11,14 +11,42 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-if TYPE_CHECKING:
-    from chalicelib.cleanups.domain.model import Cleanup
-    from chalicelib.cleanups.service_layer.reconciler import ReconcileReport
+from chalicelib.tenancy import Tenant
+
+
+class Cleanup(Protocol):
+    """What a log line reads of a cleanup (`chalicelib.cleanups.Cleanup`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant(self) -> Tenant: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def records_count(self) -> int: ...
+    @property
+    def batch_count(self) -> int: ...
+    @property
+    def processed_count(self) -> int: ...
+    @property
+    def errors_count(self) -> int: ...
+
+
+class ReconcileReport(Protocol):
+    """What the reconciler's log lines read of its report (`chalicelib.cleanups.ReconcileReport`)."""
+
+    @property
+    def requeued(self) -> dict[str, list[int]]: ...
+    @property
+    def given_up(self) -> list[str]: ...
 
 SERVICE = "cleanups"
 NAMESPACE = "Cleanups"

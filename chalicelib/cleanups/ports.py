@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.cleanups.domain.fairness import Held
 from chalicelib.cleanups.domain.model import Actor, Cleanup
@@ -18,8 +18,20 @@ from chalicelib.filters import Condition
 from chalicelib.idempotency import Claim
 from chalicelib.tenancy import Tenant
 
-if TYPE_CHECKING:  # the events package builds what a write reports; it imports this package
-    from chalicelib.events.model import Recorded
+
+class Report(Protocol):
+    """What a write reports (`chalicelib.events.Recorded`, built by the `CleanupEvents` port): the use cases
+    pass it from that port to the repository, which commits it with the write; they never look inside."""
+
+    @property
+    def events(self) -> Sequence[object]: ...
+
+    @property
+    def versions(self) -> Sequence[object]: ...
+
+
+Recorded = TypeVar("Recorded", bound=Report)
+Committed = TypeVar("Committed", bound=Report, contravariant=True)  # the repository only takes a report
 
 
 Sample = tuple[str, list[float]]  # a count's rate sample: slot, [epoch seconds, records] (`progress.sample`)
@@ -36,7 +48,7 @@ class Listing:
     reference: str | None = None
 
 
-class CleanupRepository(Protocol):
+class CleanupRepository(Protocol[Committed]):
     """Cleanups, their snapshots and each tenant's active-cleanup slots.
 
     Every state change is one conditional write: a `False`/`None` answer means another
@@ -46,7 +58,7 @@ class CleanupRepository(Protocol):
     tenant's slot count with it: the count always equals the active cleanups.
     """
 
-    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Recorded, limit: int,
+    def save_new(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], recorded: Committed, limit: int,
                  claim: Claim | None = None) -> None:
         """The snapshot's batches first; then, in one transaction, the cleanup (refused if its id exists),
         `recorded`, and, if the cleanup is active, one slot: `CleanupLimitError` when `limit` are taken.
@@ -70,11 +82,11 @@ class CleanupRepository(Protocol):
     def batch_ids(self, tenant: Tenant, cleanup_id: str, number: int) -> list[str]:
         """The ids of snapshot batch `number`; [] once the cleanup is deleted."""
 
-    def transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+    def transition(self, before: Cleanup, after: Cleanup, recorded: Committed) -> bool:
         """In one transaction: `after`'s status and timestamps if the stored status is still `before.status`,
         `recorded`, and the slot given back when it leaves the active states. False: nothing written."""
 
-    def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Recorded) -> Cleanup:
+    def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Committed) -> Cleanup:
         """Set (None: remove) plain attributes and `cleanup.updated_at` with `recorded`; the stored cleanup after.
 
         `RecordNotFoundError` if gone; `ThrottleFinishedError` when `changes` has `max_records_per_second`
@@ -101,7 +113,7 @@ class CleanupRepository(Protocol):
         """Keep `request` (`model.interrupt_request`) on the cleanup, only while it is active and none is kept:
         no sub-batch begins from then on. The cleanup after; None if refused (finished, asked already, gone)."""
 
-    def report(self, recorded: Recorded) -> None:
+    def report(self, recorded: Committed) -> None:
         """Commit `recorded` on its own (events no state change carries: progress)."""
 
     # --- a large cleanup's selection (see chalicelib.cleanups.service_layer.selection) ---
@@ -125,7 +137,7 @@ class CleanupRepository(Protocol):
     def stale(self, before: str) -> Iterator[Cleanup]:
         """Active cleanups of every tenant last updated before `before` (ISO), oldest first."""
 
-    def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
+    def delete(self, cleanup: Cleanup, recorded: Committed) -> bool:
         """A completed or interrupted cleanup: its snapshot, then the cleanup with `recorded` in one
         transaction. False when it was not there (deleted meanwhile) or not finished."""
 
@@ -134,7 +146,7 @@ class CleanupRepository(Protocol):
 
     # --- restores (see chalicelib.cleanups.restore.model) ---
 
-    def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Recorded) -> bool:
+    def restore_transition(self, before: Cleanup, after: Cleanup, recorded: Committed) -> bool:
         """In one transaction with `recorded`: `after`'s restore status if the stored restore status is
         still `before.restore_status` and the cleanup is terminal. To pending it resets `reconcile_count`,
         and the counts on a first restore only (`before.restore_status` None): a resume keeps them."""
@@ -216,7 +228,7 @@ class WorkQueue(Protocol):
         """Enqueue every message, or raise."""
 
 
-class CleanupEvents(Protocol):
+class CleanupEvents(Protocol[Recorded]):
     """The events package: what a write reports (committed with it), and dispatch after the commit."""
 
     def recorded_create(self, cleanup: Cleanup, actor: Actor) -> Recorded:
@@ -259,13 +271,14 @@ class Clock(Protocol):
 
 
 @dataclass(frozen=True)
-class Ports:
-    """Everything a cleanup use case touches outside itself; built per request or message."""
+class Ports(Generic[Recorded]):
+    """Everything a cleanup use case touches outside itself; built per request or message. `Recorded`
+    is what the events port reports and the repository commits (`chalicelib.events.Recorded`)."""
 
-    cleanups: CleanupRepository
+    cleanups: CleanupRepository[Recorded]
     records: RecordStore
     queue: WorkQueue
-    events: CleanupEvents
+    events: CleanupEvents[Recorded]
     clock: Clock
     settings: Settings
     leases: TenantLeases

@@ -14,11 +14,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import queue, telemetry
-from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.events.adapters import store, webhook_store
 from chalicelib.events.adapters.transport import post
 from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_delay, signature, succeeded
+from chalicelib.events.queries import GetCleanup
 from chalicelib.events.representations import cleanup_resource, event_resource, linkage, version_resource
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.jsonapi import JSONAPI, Resource
@@ -38,11 +38,12 @@ def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[s
     return found
 
 
-def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...]) -> dict[str, Any]:
+def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
+            get_cleanup: GetCleanup) -> dict[str, Any]:
     """The cleanup as it is now, or as the message last saw it if it was deleted since."""
     carried = message["resource"]
     try:
-        attributes = DynamoCleanupRepository(store.add_recorded).get(tenant, carried["id"]).attributes()
+        attributes = get_cleanup(tenant, carried["id"]).attributes()
     except RecordNotFoundError:
         attributes = carried["attributes"]
     resource = cleanup_resource(carried["id"], attributes, tenant.mode)
@@ -77,7 +78,7 @@ def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
     queue.send([{**message, "attempt": attempt + 1}], delay_seconds=retry_delay(attempt))
 
 
-def deliver(message: dict[str, Any]) -> None:
+def deliver(message: dict[str, Any], get_cleanup: GetCleanup) -> None:
     """POST the event's cleanup to the webhook, signed; record the attempt; retry or open the circuit."""
     tenant = tenant_of(message)
     try:
@@ -86,7 +87,7 @@ def deliver(message: dict[str, Any]) -> None:
         return  # deleted since the event fired
     if not webhook.deliverable or webhook.topic != message["topic"]:
         return
-    document = payload(tenant, message, webhook.include_resources)
+    document = payload(tenant, message, webhook.include_resources, get_cleanup)
     body = json.dumps(document).encode()
     signed = signature(body, webhook.shared_secret)
     answer = post(webhook.callback_url, body, _headers(message["topic"], signed, message["event_id"]),

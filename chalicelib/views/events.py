@@ -65,8 +65,8 @@ def render_linkage(items: Sequence[Item], call: ApiRequest, owner_path: str, nam
 def cleanup_included(cleanup: Cleanup, names: Sequence[str]) -> tuple[dict[str, Any], list[Resource]]:
     """For `include=events,versions`: relationship linkage by name and the resources to include."""
     readers: dict[str, Callable[[], Sequence[Item]]] = {
-        "events": lambda: events.events_of_cleanup(cleanup.tenant, cleanup.id),
-        "versions": lambda: events.versions_of_cleanup(cleanup.tenant, cleanup.id),
+        "events": lambda: events.events_of_cleanup(cleanup.tenant, cleanup.id, lambda *_: cleanup),
+        "versions": lambda: events.versions_of_cleanup(cleanup.tenant, cleanup.id, lambda *_: cleanup),
     }
     links: dict[str, Any] = {}
     included: list[Resource] = []

@@ -13,6 +13,7 @@ from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.domain import fairness
 from chalicelib.cleanups.domain.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS, Held
+from chalicelib.cleanups.service_layer import leases as leasing
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import RecordingEvents, body_of, create, deliver, drain, queue_url, receive_all
@@ -32,10 +33,10 @@ def test_claim_takes_a_free_slot_once_and_release_frees_it_for_its_holder_only(t
     assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
     # When worker b claims it before then, and a stranger releases it / Then both leave a holding it
     assert not leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
-    leases.release(tenant, 0, "b")
+    leasing.release(tenant, 0, "b")
     assert leases.held(tenant) == {0: Held("a", 200.0)}
     # And once a releases it, b takes it
-    leases.release(tenant, 0, "a")
+    leasing.release(tenant, 0, "a")
     assert leases.held(tenant) == {} and leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
 
 
@@ -45,7 +46,7 @@ def test_an_expired_lease_is_claimed_again_and_the_late_release_of_its_dead_hold
     assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
     # When b claims it at 200 / Then b holds it, and a's late release leaves it to b
     assert leases.claim(tenant, 0, Held("b", 260.0), now=200.0)
-    leases.release(tenant, 0, "a")
+    leasing.release(tenant, 0, "a")
     assert leases.held(tenant) == {0: Held("b", 260.0)}
 
 
@@ -64,10 +65,10 @@ def test_take_grants_the_limit_and_no_more_until_a_lease_is_released_or_expires(
         tables: Any, tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENANT_MAX_WORKERS", "3")
     ports = bootstrap.ports()
-    taken = [fairness.take(ports, tenant) for _ in range(4)]
+    taken = [leasing.take(ports, tenant) for _ in range(4)]
     assert [lease.slot if lease else None for lease in taken] == [0, 1, 2, None]
-    fairness.release(ports, taken[1])  # type: ignore[arg-type]
-    again = fairness.take(ports, tenant)
+    leasing.release(ports, taken[1])  # type: ignore[arg-type]
+    again = leasing.take(ports, tenant)
     assert again is not None and again.slot == 1
     expiries = [held.expires_at for held in leases.held(tenant).values()]
     assert all(time.time() + LEASE_SECONDS - 5 < at <= time.time() + LEASE_SECONDS for at in expiries)
@@ -79,7 +80,7 @@ def test_worker_over_its_tenants_limit_gives_the_batch_back_delayed_in_the_tenan
     make_skus(records, 3)
     cleanup = create(tenant, events)
     [message] = receive_all()
-    holding = fairness.take(bootstrap.ports(), tenant)
+    holding = leasing.take(bootstrap.ports(), tenant)
     assert holding is not None
     # When its batch is delivered
     assert deliver([message["Body"]], events) == {"batchItemFailures": []}
@@ -93,7 +94,7 @@ def test_worker_over_its_tenants_limit_gives_the_batch_back_delayed_in_the_tenan
     assert body_of(again) == body_of(message)
     assert again["Attributes"].get("MessageGroupId") == tenant.key
     # And once the slot is released, the same batch completes the cleanup, leaving no lease behind
-    fairness.release(bootstrap.ports(), holding)
+    leasing.release(bootstrap.ports(), holding)
     deliver([again["Body"]], events)
     drain(events)
     done = repository.get(tenant, cleanup.id)

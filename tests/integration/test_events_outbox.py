@@ -21,6 +21,8 @@ from chalicelib.tenancy import Tenant, now
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 from tests.integration.test_webhooks_delivery import Receiver, receiver  # noqa: F401
 
+GET_CLEANUP = bootstrap.cleanup_repository().get  # what the handlers pass to the events reads
+
 pytestmark = pytest.mark.usefixtures("events_env")
 LATER = "2999-01-01T00:00:00.000Z"
 
@@ -67,7 +69,7 @@ def test_outbox_keeps_the_events_whose_delivery_send_failed_and_the_reconciler_d
     assert [names[i] for i in report.redispatched] == ["cleanups.create"] and store.undispatched(LATER) == []
     # And its delivery reaches the receiver with the cleanup as committed and the event's id
     ((message, _),) = queued()
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     (request,) = receiver.requests
     assert names[message["event_id"]] == "cleanups.create"
     assert request.headers["x-cleanups-event-id"] == message["event_id"]
@@ -103,6 +105,6 @@ def test_outbox_delivers_a_transition_whose_process_died_right_after_its_commit(
     assert queued() == []
     cleanups.reconcile(replace(bootstrap.ports(), clock=Later()))
     ((message, _),) = queued()
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     assert [r.headers["x-commercelayer-topic"] for r in receiver.requests] == ["cleanups.start"]
     assert cleanups.get_cleanup(bootstrap.ports(), tenant, cleanup.id).status == "completed"

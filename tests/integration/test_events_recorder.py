@@ -14,6 +14,8 @@ from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import now
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 
+GET = bootstrap.cleanup_repository().get  # what the handlers pass to the events reads
+
 pytestmark = pytest.mark.usefixtures("events_env")
 
 
@@ -33,14 +35,14 @@ def test_recorder_writes_versions_and_events_for_create_start_complete(records, 
     # When the worker processes its only batch
     cleanups.process_batch(bootstrap.ports(), tenant, cleanup.id, 0)
     # Then the worker's two transitions are versions, and each topic fired once
-    versions = sorted(events.versions_of_cleanup(tenant, cleanup.id),
+    versions = sorted(events.versions_of_cleanup(tenant, cleanup.id, GET),
                       key=lambda v: v.changes["status"][0] == "in_progress")
     assert [v.changes["status"] for v in versions] == [["pending", "in_progress"], ["in_progress", "completed"]]
     assert all(v.event == "update" and v.who == WORKER.who and v.resource_type == "cleanups" for v in versions)
     assert versions[0].changes["started_at"][0] is None
     assert versions[1].changes["completed_at"][0] is None
     # (one sub-batch: its count completes the cleanup, so no progress event)
-    assert _names(events.events_of_cleanup(tenant, cleanup.id)) == [
+    assert _names(events.events_of_cleanup(tenant, cleanup.id, GET)) == [
         "cleanups.complete", "cleanups.create", "cleanups.start"]
 
 
@@ -51,12 +53,12 @@ def test_recorder_writes_the_interrupt_with_the_application_and_its_request(reco
     # When the application interrupts it
     cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"_interrupt": True}, APP_ACTOR)
     # Then one version says who, from where, with which request
-    (version,) = events.versions_of_cleanup(tenant, cleanup.id)
+    (version,) = events.versions_of_cleanup(tenant, cleanup.id, GET)
     assert version.changes["status"] == ["pending", "interrupted"]
     assert version.changes["interrupted_at"][0] is None
     assert version.who == APP_ACTOR.who
     assert (version.ip_address, version.user_agent, version.uuid) == ("203.0.113.7", "cleanups-cli/1.0", "req-0001")
-    assert _names(events.events_of_cleanup(tenant, cleanup.id)) == ["cleanups.create", "cleanups.interrupt"]
+    assert _names(events.events_of_cleanup(tenant, cleanup.id, GET)) == ["cleanups.create", "cleanups.interrupt"]
 
 
 def test_recorder_versions_a_metadata_update_without_firing_a_topic(tenant):
@@ -65,10 +67,10 @@ def test_recorder_versions_a_metadata_update_without_firing_a_topic(tenant):
     # When its metadata changes
     cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"metadata": {"batch": "b1"}}, APP_ACTOR)
     # Then the version holds exactly that change (and the new updated_at); no new topic fired
-    (version,) = events.versions_of_cleanup(tenant, cleanup.id)
+    (version,) = events.versions_of_cleanup(tenant, cleanup.id, GET)
     assert version.changes["metadata"] == [{}, {"batch": "b1"}]
     assert set(version.changes) == {"metadata", "updated_at"}
-    assert _names(events.events_of_cleanup(tenant, cleanup.id)) == ["cleanups.complete", "cleanups.create"]
+    assert _names(events.events_of_cleanup(tenant, cleanup.id, GET)) == ["cleanups.complete", "cleanups.create"]
 
 
 def test_recorder_versions_a_destroy_that_outlives_the_cleanup(tenant):
@@ -77,10 +79,10 @@ def test_recorder_versions_a_destroy_that_outlives_the_cleanup(tenant):
     # When it is deleted
     cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
     # Then its destroy version and event remain readable, and the cleanup is gone
-    (version,) = events.versions_of_cleanup(tenant, cleanup.id)
+    (version,) = events.versions_of_cleanup(tenant, cleanup.id, GET)
     assert version.event == "destroy"
     assert version.changes["status"] == ["completed", None]
-    assert "cleanups.destroy" in _names(events.events_of_cleanup(tenant, cleanup.id))
+    assert "cleanups.destroy" in _names(events.events_of_cleanup(tenant, cleanup.id, GET))
     with pytest.raises(RecordNotFoundError):
         cleanups.get_cleanup(bootstrap.ports(), tenant, cleanup.id)
 
@@ -95,8 +97,8 @@ def test_recorder_commits_and_fires_a_transition_once_when_two_writers_race(reco
     won = [commit_transition(bootstrap.ports(), before, after, WORKER) for _ in range(2)]
     # Then only the first wins: one start event, one version, and one delivery
     assert won == [True, False]
-    assert _names(events.events_of_cleanup(tenant, before.id)) == ["cleanups.create", "cleanups.start"]
-    assert len(events.versions_of_cleanup(tenant, before.id)) == 1
+    assert _names(events.events_of_cleanup(tenant, before.id, GET)) == ["cleanups.create", "cleanups.start"]
+    assert len(events.versions_of_cleanup(tenant, before.id, GET)) == 1
     deliveries = [body for body, _ in queued() if body["topic"] == "cleanups.start"]
     assert [(d["webhook_id"], d["attempt"]) for d in deliveries] == [(hook.id, 1)]
 
@@ -120,8 +122,8 @@ def test_events_and_versions_are_invisible_to_another_tenant(tenant, other_tenan
     # Given a cleanup of one tenant, updated once
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     updated = cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"reference": "r1"}, APP_ACTOR)
-    event = events.events_of_cleanup(tenant, cleanup.id)[0]
-    (version,) = events.versions_of_cleanup(tenant, updated.id)
+    event = events.events_of_cleanup(tenant, cleanup.id, GET)[0]
+    (version,) = events.versions_of_cleanup(tenant, updated.id, GET)
     # When another tenant asks, then nothing is there for it
     assert events.list_events(other_tenant) == [] and events.list_versions(other_tenant) == []
     for read, key in ((events.get_event, event.id), (events.get_version, version.id),

@@ -11,6 +11,8 @@ from chalicelib.filters import UnknownFilterError
 from chalicelib.views import events as event_views
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env  # noqa: F401
 
+GET = bootstrap.cleanup_repository().get  # what the handlers pass to the events reads
+
 pytestmark = pytest.mark.usefixtures("events_env")
 BASE = "https://api.example.com"
 
@@ -46,7 +48,7 @@ def test_render_linkage_and_include_for_a_cleanup(tenant):
     cleanup = cleanups.update_cleanup(bootstrap.ports(), tenant, cleanup.id, {"metadata": {"k": "v"}}, APP_ACTOR)
     # When its events linkage and the cleanup with include=events,versions are rendered
     owner = f"/api/cleanups/{cleanup.id}"
-    linkage = event_views.render_linkage(events.events_of_cleanup(tenant, cleanup.id), Call(), owner, "events")
+    linkage = event_views.render_linkage(events.events_of_cleanup(tenant, cleanup.id, GET), Call(), owner, "events")
     shown = event_views.render_cleanup(cleanup, Call({"include": "events,versions"}))
     # Then both name the same events, and the version is included
     assert {d["type"] for d in linkage["data"]} == {"events"} and len(linkage["data"]) == 2

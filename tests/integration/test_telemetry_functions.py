@@ -18,6 +18,8 @@ from tests.integration.conftest import RecordFactory
 from tests.integration.test_events_fixtures import events_env, queued  # noqa: F401
 from tests.telemetry_capture import Captured, capture
 
+GET_CLEANUP = bootstrap.cleanup_repository().get  # what the handlers pass to the events reads
+
 TOKEN_TENANT = Tenant("OrgAAAAAA1", "test")  # the organization of tests.factories.token
 
 
@@ -105,7 +107,7 @@ def test_a_failed_webhook_delivery_is_logged_and_counted(tenant: Tenant, capture
     cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.create"]
     # When the delivery is attempted
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     # Then the failure has a line naming the webhook and the attempt, and counts once
     (line,) = captured.lines("Webhook delivery failed")
     assert (line["webhook_id"], line["attempt"], line.get("response_code")) == (hook.id, 1, None)  # no answer came

@@ -18,6 +18,8 @@ from chalicelib.events import create_webhook, deliver, get_webhook, update_webho
 from chalicelib.events.model import MAX_ATTEMPTS
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 
+GET_CLEANUP = bootstrap.cleanup_repository().get  # what the handlers pass to the events reads
+
 pytestmark = pytest.mark.usefixtures("events_env")
 
 
@@ -80,7 +82,7 @@ def test_deliver_posts_the_signed_cleanup_and_records_the_callback(tenant, recei
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
     message = _fired(tenant)
     # When the delivery message is handled
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     # Then the receiver got the cleanup document, signed with the webhook's secret
     (request,) = receiver.requests
     expected = base64.b64encode(hmac.new(hook.shared_secret.encode(), request.body, hashlib.sha256).digest()).decode()
@@ -102,7 +104,7 @@ def test_deliver_includes_requested_relationships(tenant, receiver):
     # Given a webhook asking for the cleanup's events
     create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url, "include_resources": ["events"]})
     # When the create is delivered
-    deliver(_fired(tenant))
+    deliver(_fired(tenant), GET_CLEANUP)
     # Then the payload includes the cleanup's events, linked from the relationship
     document = json.loads(receiver.requests[0].body)
     names = sorted(r["attributes"]["name"] for r in document["included"])
@@ -117,7 +119,7 @@ def test_deliver_sends_the_carried_attributes_when_the_cleanup_is_gone(tenant, r
     cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.destroy"]
     # When the destroy is delivered
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     # Then the receiver gets the cleanup as it was last seen
     document = json.loads(receiver.requests[0].body)
     assert document["data"]["id"] == cleanup.id
@@ -130,9 +132,9 @@ def test_deliver_retries_a_failure_with_growing_delays(tenant, receiver):
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
     message = _fired(tenant)
     # When the message and its first retry are handled
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     (retry,) = [body for body, _ in queued() if body["attempt"] == 2]
-    deliver(retry)
+    deliver(retry, GET_CLEANUP)
     # Then each attempt was recorded, counted, and re-enqueued with a doubled DelaySeconds
     assert _retries() == [(2, 30), (3, 60)]
     codes = [c.response_code for c in events.last_event_callbacks(tenant, hook.id)]
@@ -146,10 +148,10 @@ def test_deliver_resets_the_failure_count_on_success(tenant, receiver):
     receiver.status = 503
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
     message = _fired(tenant)
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     # When the retry goes through
     receiver.status = 204
-    deliver({**message, "attempt": 2})
+    deliver({**message, "attempt": 2}, GET_CLEANUP)
     # Then the consecutive failures start again from zero
     assert get_webhook(tenant, hook.id).circuit_failure_count == 0
 
@@ -162,18 +164,18 @@ def test_deliver_opens_the_circuit_after_max_failures_and_then_stops(tenant, rec
     message = _fired(tenant)
     # When three attempts fail
     for attempt in (1, 2, 3):
-        deliver({**message, "attempt": attempt})
+        deliver({**message, "attempt": attempt}, GET_CLEANUP)
     # Then the circuit is open, the third failure is not retried, and later messages are not sent
     opened = get_webhook(tenant, hook.id)
     assert (opened.circuit_state, opened.circuit_failure_count) == ("open", 3)
     assert sorted(attempt for attempt, _ in _retries()) == [2, 3]
-    deliver({**message, "attempt": 4})
+    deliver({**message, "attempt": 4}, GET_CLEANUP)
     assert len(receiver.requests) == 3
     assert len(events.last_event_callbacks(tenant, hook.id)) == 3
     # And resetting the circuit lets deliveries through again
     update_webhook(tenant, hook.id, {"_reset_circuit": True})
     receiver.status = 200
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     assert len(receiver.requests) == 4 and get_webhook(tenant, hook.id).circuit_state == "closed"
 
 
@@ -183,9 +185,9 @@ def test_deliver_skips_disabled_and_deleted_webhooks(tenant, receiver):
     message = _fired(tenant)
     update_webhook(tenant, hook.id, {"_disable": True})
     # When the message is handled, and again after the webhook is deleted
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     events.delete_webhook(tenant, hook.id)
-    deliver(message)
+    deliver(message, GET_CLEANUP)
     # Then nothing was sent
     assert receiver.requests == []
 
@@ -195,7 +197,7 @@ def test_deliver_records_an_unreachable_receiver_as_a_failure(tenant, receiver):
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url.replace("/hooks", "")})
     update_webhook(tenant, hook.id, {"callback_url": "http://127.0.0.1:9/closed"})
     # When a delivery is attempted
-    deliver(_fired(tenant))
+    deliver(_fired(tenant), GET_CLEANUP)
     # Then the callback has no response code, and a retry is queued
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code is None and callback.response_message
@@ -208,7 +210,7 @@ def test_deliver_gives_up_after_the_last_attempt(tenant, receiver):
     create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
     message = _fired(tenant)
     # When it fails again, then no further retry is queued
-    deliver({**message, "attempt": MAX_ATTEMPTS})
+    deliver({**message, "attempt": MAX_ATTEMPTS}, GET_CLEANUP)
     assert _retries() == []
 
 
@@ -217,7 +219,7 @@ def test_deliver_refuses_a_host_that_resolves_inside_at_delivery_time(tenant, re
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://hooks.example.com/h"})
     monkeypatch.setattr("chalicelib.events.adapters.transport.system_resolve", lambda host, port: ["10.0.0.1"])
     # When a delivery is attempted
-    deliver(_fired(tenant))
+    deliver(_fired(tenant), GET_CLEANUP)
     # Then nothing is sent, the callback says why, and it counts as a failure
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert (callback.response_code, callback.response_message) == (None, "refused: 10.0.0.1 is not a public address")
@@ -229,7 +231,7 @@ def test_deliver_keeps_only_a_short_excerpt_of_the_answer(tenant, receiver):
     receiver.body = b"x" * 100_000
     hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
     # When the event is delivered
-    deliver(_fired(tenant))
+    deliver(_fired(tenant), GET_CLEANUP)
     # Then the stored message is bounded
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code == "200" and len(callback.response_message) == 256

@@ -8,6 +8,7 @@ from datetime import timedelta
 from chalicelib import cleanups
 from chalicelib.cleanups.domain import fairness
 from chalicelib.cleanups.domain.fairness import LEASE_SECONDS, Held
+from chalicelib.cleanups.service_layer import leases
 from chalicelib.tenancy import Tenant
 from tests.unit.fakes import START, InMemoryLeases, World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
@@ -36,7 +37,7 @@ def test_worker_with_its_tenant_at_the_limit_gives_the_batch_back_delayed_and_de
     skus(world, 3)
     cleanup = create(world, filters={"code_start": "DEL"})
     message = world.queue.take()[0]
-    holding = fairness.take(world.ports, TENANT)
+    holding = leases.take(world.ports, TENANT)
     # When the batch is delivered
     world.deliver([message])
     # Then nothing is deleted, the cleanup is still pending, the same message is back with the short delay
@@ -51,7 +52,7 @@ def test_worker_with_its_tenant_at_the_limit_gives_the_batch_back_delayed_and_de
 def test_another_tenant_is_served_while_the_first_holds_every_slot() -> None:
     # Given the first tenant holding its only slot
     world = gated_world(1)
-    assert fairness.take(world.ports, TENANT) is not None
+    assert leases.take(world.ports, TENANT) is not None
     # When another tenant's cleanup is delivered
     for record_id in ("DEL0", "DEL1"):
         world.records.add(OTHER, "skus", record_id, START - timedelta(days=1), code=record_id)
@@ -120,16 +121,16 @@ def test_a_duplicate_delivery_takes_a_slot_of_its_own_and_the_counts_stay_exact(
 def test_a_crashed_workers_slot_is_taken_again_once_its_lease_expires_and_its_late_release_frees_nothing() -> None:
     # Given a limit of 1 and a worker that took the slot and died
     world = gated_world(1)
-    crashed = fairness.take(world.ports, TENANT)
-    assert crashed is not None and fairness.take(world.ports, TENANT) is None
+    crashed = leases.take(world.ports, TENANT)
+    assert crashed is not None and leases.take(world.ports, TENANT) is None
     # When the lease's time has passed
     world.clock.advance(LEASE_SECONDS)
-    successor = fairness.take(world.ports, TENANT)
+    successor = leases.take(world.ports, TENANT)
     # Then the slot is taken again; the dead worker's release (were it to come) leaves the successor holding it
     assert successor is not None and successor.slot == crashed.slot
-    fairness.release(world.ports, crashed)
+    leases.release(world.ports, crashed)
     assert world.leases.held(TENANT)[0].holder == successor.holder
-    assert fairness.take(world.ports, TENANT) is None
+    assert leases.take(world.ports, TENANT) is None
 
 
 @dataclass
@@ -151,13 +152,13 @@ def test_a_worker_that_loses_the_race_for_a_slot_reads_again_and_takes_the_next_
     # Given a limit of 2, and a rival taking the slot this worker read as free, between its read and its write
     world = gated_world(2)
     world.leases = RacingLeases(rivals=["rival-1"])
-    lease = fairness.take(world.ports, TENANT)
+    lease = leases.take(world.ports, TENANT)
     # Then the worker lost slot 0 and took slot 1
     assert lease is not None and lease.slot == 1
     assert {s: h.holder for s, h in world.leases.held(TENANT).items()} == {0: "rival-1", 1: lease.holder}
     # And when a rival wins the last slot the same way, the next worker is refused
     world.leases = RacingLeases(rivals=["rival-2"], slots={(TENANT, 0): Held("rival-1", 1e12)})
-    assert fairness.take(world.ports, TENANT) is None
+    assert leases.take(world.ports, TENANT) is None
     assert len(world.leases.held(TENANT)) == 2
 
 
@@ -181,7 +182,7 @@ def test_holders_never_exceed_the_limit_under_random_takes_releases_crashes_and_
     for _ in range(300):
         step = rng.choice(["take", "take", "release", "crash", "wait"])
         if step == "take":
-            lease = fairness.take(world.ports, TENANT)
+            lease = leases.take(world.ports, TENANT)
             if lease is not None:
                 granted += 1
                 running.append(lease)
@@ -189,7 +190,7 @@ def test_holders_never_exceed_the_limit_under_random_takes_releases_crashes_and_
         elif step in ("release", "crash") and running:
             lease = running.pop(rng.randrange(len(running)))
             if step == "release":
-                fairness.release(world.ports, lease)
+                leases.release(world.ports, lease)
             (released if step == "release" else crashed).add(lease.holder)
         elif step == "wait":
             world.clock.advance(rng.uniform(0, LEASE_SECONDS / 2))

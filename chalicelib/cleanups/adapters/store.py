@@ -18,7 +18,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -39,7 +39,7 @@ from chalicelib.cleanups.domain.model import ACTIVE, PENDING, RESTORE_ACTIVE, TE
 from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.domain.retention import expires_at, written_expiry
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
-from chalicelib.cleanups.ports import Listing, Sample, Start
+from chalicelib.cleanups.ports import Listing, Recorded, Sample, Start
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
@@ -47,10 +47,7 @@ from chalicelib.idempotency import Claim
 from chalicelib.idempotency.store import CLAIM, add_claim, check_claim
 from chalicelib.tenancy import Tenant
 
-if TYPE_CHECKING:
-    from chalicelib.events.model import Recorded
-
-RecordedItems = Callable[[Transaction, "Recorded"], None]  # `chalicelib.events.adapters.store.add_recorded`
+RecordedItems = Callable[[Transaction, Recorded], None]  # `chalicelib.events.adapters.store.add_recorded`
 ExpireRecorded = Callable[[Tenant, str, int], None]  # `chalicelib.events.adapters.store.expire_recorded`
 
 
@@ -253,10 +250,10 @@ def _count_once(item: CleanupItem, number: int, outcome: Outcome, counted: Numbe
     return _to_domain(item)
 
 
-class DynamoCleanupRepository:
+class DynamoCleanupRepository(Generic[Recorded]):
     """Implements `chalicelib.cleanups.ports.CleanupRepository`; stateless (tables are bound per call)."""
 
-    def __init__(self, recorded_items: RecordedItems, expire_recorded: ExpireRecorded | None = None) -> None:
+    def __init__(self, recorded_items: RecordedItems[Recorded], expire_recorded: ExpireRecorded | None = None) -> None:
         """`expire_recorded`: what a finished cleanup's winner stamps on its earlier events and versions
         (None: they keep the expiry they were written with, which ends the day a one-day run ends)."""
         self.recorded_items = recorded_items

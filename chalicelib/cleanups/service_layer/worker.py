@@ -32,6 +32,7 @@ from chalicelib.cleanups.domain.model import (
     sub_batches_of,
 )
 from chalicelib.cleanups.ports import Ports, Start
+from chalicelib.cleanups.service_layer import leases
 from chalicelib.cleanups.service_layer.transitions import commit_transition, conclude_interrupt, moved_once
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
@@ -137,14 +138,14 @@ def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: i
         cleanup, ids = ports.cleanups.get_with_batch(tenant, cleanup_id, batch_number)
         if cleanup.status == COMPLETED or cleanup.selecting:
             return  # a batch is only enqueued once selection is done (chalicelib.cleanups.service_layer.selection)
-        lease = fairness.take(ports, tenant)
+        lease = leases.take(ports, tenant)
         if lease is None:
             _wait_turn(ports, cleanup, batch_number)
             return
         try:
             _process(ports, cleanup, batch_number, ids)
         finally:
-            fairness.release(ports, lease)
+            leases.release(ports, lease)
     except RecordNotFoundError:
         return  # deleted, now or mid-batch: nothing left to do
 

@@ -1,0 +1,33 @@
+"""The SQS work queue's handlers by message kind: parse the body, call one use case with fresh ports.
+
+app.py passes `chalicelib.bootstrap.ports` in (`message_handlers(bootstrap.ports)`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib import cleanups, events, telemetry
+from chalicelib.cleanups import Ports
+from chalicelib.messages import Handler, tenant_of
+
+
+def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
+    """Each kind's handler; every message builds its own `ports()` (settings are read per message)."""
+
+    def cleanup_batch(body: dict[str, Any]) -> None:
+        telemetry.correlate(body["cleanup_id"], batch=body["batch"])
+        cleanups.process_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["batch"]))
+
+    def cleanup_selection(body: dict[str, Any]) -> None:
+        telemetry.correlate(body["cleanup_id"], selection_page=body["page"])
+        cleanups.continue_selection(ports(), tenant_of(body), body["cleanup_id"], int(body["page"]))
+
+    def restore_batch(body: dict[str, Any]) -> None:
+        cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
+
+    def webhook_delivery(body: dict[str, Any]) -> None:
+        events.deliver(body, ports().cleanups.get)
+
+    return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection, "restore_batch": restore_batch,
+            "webhook_delivery": webhook_delivery}

@@ -1,0 +1,1 @@
+"""The previews package's adapters: what a preview reads of the records package."""

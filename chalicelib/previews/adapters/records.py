@@ -1,0 +1,18 @@
+"""The previews' `RecordsPreviewer` port on the records package."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chalicelib import records
+from chalicelib.filters import Condition
+from chalicelib.previews.ports import Selection
+from chalicelib.tenancy import Tenant
+
+
+class RecordsPreviewer:
+    """Implements `chalicelib.previews.RecordsPreviewer` on the records package."""
+
+    def preview(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *, limit: int,
+                sample_size: int) -> Selection:
+        found = records.preview(tenant, resource_type, conditions, limit=limit, sample_size=sample_size)
+        return Selection(ids=found.ids, sample=found.sample, associated=found.associated)
