@@ -10,7 +10,8 @@ holder: a release repeated, or arriving after the slot expired and was taken aga
 frees nothing it does not hold. A redelivered message takes a slot of its own: it does
 occupy a worker.
 
-`free_slot` is the arithmetic; `service_layer.leases` takes and releases through the port. Why: docs/DESIGN.md#fairness-across-tenants
+`free_slot` is the arithmetic; `service_layer.leases` takes and releases through the port.
+Why: docs/DESIGN.md#fairness-across-tenants
 """
 from __future__ import annotations
 
