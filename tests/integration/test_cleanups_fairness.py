@@ -33,10 +33,10 @@ def test_claim_takes_a_free_slot_once_and_release_frees_it_for_its_holder_only(t
     assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
     # When worker b claims it before then, and a stranger releases it / Then both leave a holding it
     assert not leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
-    leasing.release(tenant, 0, "b")
+    leases.release(tenant, 0, "b")
     assert leases.held(tenant) == {0: Held("a", 200.0)}
     # And once a releases it, b takes it
-    leasing.release(tenant, 0, "a")
+    leases.release(tenant, 0, "a")
     assert leases.held(tenant) == {} and leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
 
 
@@ -46,7 +46,7 @@ def test_an_expired_lease_is_claimed_again_and_the_late_release_of_its_dead_hold
     assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
     # When b claims it at 200 / Then b holds it, and a's late release leaves it to b
     assert leases.claim(tenant, 0, Held("b", 260.0), now=200.0)
-    leasing.release(tenant, 0, "a")
+    leases.release(tenant, 0, "a")
     assert leases.held(tenant) == {0: Held("b", 260.0)}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
@@ -127,7 +128,8 @@ def test_events_and_versions_are_invisible_to_another_tenant(tenant, other_tenan
     # When another tenant asks, then nothing is there for it
     assert events.list_events(other_tenant) == [] and events.list_versions(other_tenant) == []
     for read, key in ((events.get_event, event.id), (events.get_version, version.id),
-                      (events.events_of_cleanup, cleanup.id), (events.versions_of_cleanup, cleanup.id)):
+                      (partial(events.events_of_cleanup, get_cleanup=GET), cleanup.id),
+                      (partial(events.versions_of_cleanup, get_cleanup=GET), cleanup.id)):
         with pytest.raises(RecordNotFoundError):
             read(other_tenant, key)
     # And the owner sees them
