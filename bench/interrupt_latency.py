@@ -10,12 +10,13 @@ The run checks processed_final == records actually gone (the counts are exact).
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from bench.cleanup_throughput import wait_terminal
-from bench.data import count_code_prefix
-from bench.stack import Api, progress
+from bench.data import count_code_prefix, seed_sets
+from bench.stack import DEV_TEST_CLIENT, Api, BenchStack, progress, run_alone, tenant_of
 from chalicelib.config import get_settings
 
 SETTLE_SECONDS = 10.0  # longer than a sub-batch takes on a loaded machine
@@ -75,3 +76,19 @@ def run(api: Api, tenant: Any, tag: str, records: int, workers: int, backend: st
     if note:
         row["note"] = note
     return row, created["id"]
+
+
+def main() -> int:
+    """`python -m bench.interrupt_latency`: the row alone, on BENCH_RECORDS (10,000) skus of its own."""
+    records = int(os.environ.get("BENCH_RECORDS") or 10_000)
+
+    def row(stack: BenchStack) -> dict[str, Any]:
+        tenant = tenant_of(DEV_TEST_CLIENT)
+        [seeded] = seed_sets([(tenant, records)], chunk=records, processes=1)
+        return run(Api(stack.api_url, DEV_TEST_CLIENT), tenant, seeded.tags[0], records, stack.workers,
+                   "dynamodb-local")[0]
+    return run_alone(row)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
