@@ -1,4 +1,4 @@
-"""The patched moto TransactWriteItems (tests/moto_transactions.py) still rolls back every table it touched."""
+"""The patched moto TransactWriteItems (tests/speedups.py) still rolls back every table it touched."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,16 +1,24 @@
-"""moto's TransactWriteItems, made to copy each table once per transaction instead of once per item.
+"""Speed-ups of the libraries the tests run on (moto, botocore) that change no answer, only the time.
 
-moto (5.x) backs up a table before a transaction by deep-copying it once for every action that names
-it: a 100-action transaction on a 1,500-item table copied 150,000 items, which made the batch tests
-minutes long. Every copy is of the same state (nothing is written before the backup loop ends), so
-one copy per table and transaction changes no answer, only the time. `install()` is idempotent.
+- moto (5.x) backs up a table before TransactWriteItems by deep-copying it once for every action that
+  names it: a 100-action transaction on a 1,500-item table copied 150,000 items, which made the batch
+  tests minutes long. Every copy is of the same state (nothing is written before the backup loop
+  ends), so one copy per table and transaction is the same backup.
+- botocore parses its JSON models (endpoints, each service) once per session, and every test makes
+  new sessions (moto resets boto3's default session; `chalicelib.aws` makes one per client): over a
+  second of CPU per test. One loader for the process is what one session already does for its clients.
+
+`install()` is idempotent.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from typing import Any
 
+import botocore.session
+from botocore.loaders import create_loader
 from moto.dynamodb import models
 from moto.dynamodb.models.table import Table
 
@@ -34,6 +42,16 @@ class _CopyEachTableOnce:
 
 
 def install() -> None:
+    _copy_each_table_once_per_transaction()
+    _share_one_botocore_loader()
+
+
+def _share_one_botocore_loader() -> None:
+    if not isinstance(botocore.session.create_loader, functools._lru_cache_wrapper):
+        botocore.session.create_loader = functools.cache(create_loader)  # type: ignore[attr-defined]
+
+
+def _copy_each_table_once_per_transaction() -> None:
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "copies_each_table_once", False):
         return
