@@ -57,9 +57,10 @@ lint: $(BIN)/.installed
 check: $(BIN)/.installed lint
 	$(BIN)/pytest -n 2 tests/unit tests/integration $(PYTEST_ARGS)
 
-# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
+# --dist loadgroup: a module's tests share one worker (tests/conftest.py groups them), so module fixtures (a stack,
+# a package run) are made once; the deploy tests are one group, so one worker deploys one stack for all of them.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
-	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
