@@ -55,7 +55,7 @@ lint: $(BIN)/.installed
 
 # The inner loop: what `make test` runs minus the local stack (e2e) and the deployed stack (deploy).
 check: $(BIN)/.installed lint
-	$(BIN)/pytest -n 2 tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
 
 # --dist loadgroup: a module's tests share one worker (tests/conftest.py groups them), so module fixtures (a stack,
 # a package run) are made once; the deploy tests are one group, so one worker deploys one stack for all of them.
