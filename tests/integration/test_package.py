@@ -21,7 +21,8 @@ from chalicelib import telemetry
 
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
 # One package run: `make test` and `make check` give each module's tests to one xdist worker (--dist loadgroup);
-# parallel runs would race on chalice's zip cache.
+# parallel runs would race on chalice's zip cache, so the deploy tests (which package too) share this worker.
+pytestmark = pytest.mark.xdist_group("package")
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
