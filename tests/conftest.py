@@ -16,7 +16,6 @@ JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 speedups.install()  # moto and botocore, minutes faster with the same answers
 
 
-
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (`--dist loadgroup`, as `make test` runs)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test without an `xdist_group` is grouped by its module, so a module's fixtures (a stack) start once;
@@ -24,6 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:

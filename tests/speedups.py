@@ -47,7 +47,7 @@ def install() -> None:
 
 
 def _share_one_botocore_loader() -> None:
-    if not isinstance(botocore.session.create_loader, functools._lru_cache_wrapper):
+    if botocore.session.create_loader is create_loader:  # type: ignore[attr-defined]
         botocore.session.create_loader = functools.cache(create_loader)  # type: ignore[attr-defined]
 
 
