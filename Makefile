@@ -55,12 +55,11 @@ lint: $(BIN)/.installed
 
 # The inner loop: what `make test` runs minus the local stack (e2e) and the deployed stack (deploy).
 check: $(BIN)/.installed lint
-	$(BIN)/pytest -n 2 --dist loadgroup tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration $(PYTEST_ARGS)
 
-# --dist loadgroup: a module's tests share one worker (tests/conftest.py groups them), so module fixtures (a stack,
-# a package run) are made once; the deploy tests are one group, so one worker deploys one stack for all of them.
+# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

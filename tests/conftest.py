@@ -16,15 +16,6 @@ JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 speedups.install()  # moto and botocore, minutes faster with the same answers
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (`--dist loadgroup`, as `make test` runs)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test without an `xdist_group` is grouped by its module, so a module's fixtures (a stack) start once;
-    the deploy tests and test_package.py share the group `package`: one worker packages and deploys, once."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials, one region, no emulator endpoints, no client cached from an earlier test."""
