@@ -55,9 +55,10 @@ lint: $(BIN)/.installed
 
 # The inner loop: what `make test` runs minus the local stack (e2e) and the deployed stack (deploy).
 check: $(BIN)/.installed lint
-	$(BIN)/pytest -n 2 tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration $(PYTEST_ARGS)
 
-# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once.
+# --dist loadfile: a module's tests share one worker, so module fixtures (a stack, a package run) are made once;
+# tests/conftest.py keeps the tests that package and deploy on one worker, so one stack is deployed per run.
 test: $(BIN)/.installed $(TOOLS_BIN)/.installed $(NODE_DEPS) lint
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && exit 0 || exit $$status
 

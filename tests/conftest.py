@@ -2,15 +2,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from xdist.scheduler import LoadFileScheduling
 
 from chalicelib import aws, dynamo, queue
 from devstack.provision import create_buckets, create_resources, env_var_for
+from tests import speedups
 
 JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
+
+speedups.install()  # moto and botocore, minutes faster with the same answers
+
+# One unit of work for every test that runs `chalice package`: its zip cache is not safe in parallel, and the
+# deploy tests' session fixture then deploys one stack for all of them instead of one per worker.
+PACKAGING = ("tests/deploy/", "tests/integration/test_package.py")
+
+
+class _FilesAndOnePackaging(LoadFileScheduling):
+    """`--dist loadfile`, except that the tests that package (and deploy) are one unit, on one worker."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "packaging" if nodeid.startswith(PACKAGING) else super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    return _FilesAndOnePackaging(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture

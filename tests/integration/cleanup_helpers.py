@@ -114,7 +114,12 @@ def create(tenant: Tenant, events: RecordingEvents, resource_type: str = "skus",
 
 def drain_interrupted_in_first_sub_batch(cleanup: Cleanup, events: RecordingEvents,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Drain the queue, the client's `_interrupt` landing while the first sub-batch is in flight."""
+    """Drain the queue, the client's `_interrupt` landing while the first sub-batch is in flight.
+
+    The interrupt is made from inside that sub-batch, which cannot be counted before it answers, so its wait
+    for the count is cut short (the `interrupt_waits_briefly` fixture, which would otherwise add 20 s).
+    """
+    monkeypatch.setenv("INTERRUPT_SETTLE_SECONDS", "0.2")
     real = bootstrap.HostedRecords.delete_sub_batch
     seen = {"n": 0}
 

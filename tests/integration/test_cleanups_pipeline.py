@@ -265,7 +265,7 @@ def test_list_route_and_selection_agree(records: Any, tenant: Tenant, work_queue
 
 
 def test_sub_batch_cut_short_then_interrupted_is_finished_leaving_no_stripped_record(
-        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
+        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents, interrupt_waits_briefly: None) -> None:
     # Given a batch of two sub-batches (2 skus each, every sku with its associated records)
     skus = make_skus(records, 4)
     cleanup = create(tenant, events)

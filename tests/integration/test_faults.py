@@ -346,7 +346,7 @@ def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
 
 def test_faults_interrupt_amid_faults_leaves_exactly_the_uncounted_records(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults]) -> None:
+        faults: list[DynamoFaults], interrupt_waits_briefly: None) -> None:
     # Given a cleanup of twelve skus on a faulty table, whose first message is delivered (with a failure)
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)

@@ -20,8 +20,8 @@ import pytest
 from chalicelib import telemetry
 
 pytest.importorskip("chalice", reason="chalice is not installed: `chalice package` cannot run")
-# One package run: `make test` gives each module's tests to one xdist worker (--dist loadfile); parallel
-# runs would race on chalice's zip cache.
+# One package run: `make test` and `make check` give each module's tests to one xdist worker (--dist loadfile);
+# parallel runs would race on chalice's zip cache.
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())

@@ -519,6 +519,25 @@ class InMemoryPreviews:
             raise RecordNotFoundError(f"No cleanup preview {preview_id}") from None
 
 
+class MemoryArchive:
+    """Implements `Archive` (S3Archive's semantics) in a dict: bytes by key; `create` keeps the first body."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes) -> None:
+        self.objects[key] = body
+
+    def create(self, key: str, body: bytes) -> bytes | None:
+        if key in self.objects:
+            return self.objects[key]
+        self.objects[key] = body
+        return None
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+
 @dataclass
 class InMemoryQueue:
     """Implements `WorkQueue`: what was sent, in order, until taken; `send:<kind>` faults refuse a send."""

@@ -22,7 +22,7 @@ from chalicelib.records.transact import (
     split,
 )
 from chalicelib.tenancy import Tenant
-from tests.fakes import MemoryArchive
+from tests.unit.fakes import MemoryArchive
 
 TENANT = Tenant("org", "test")
 

@@ -1,5 +1,5 @@
-"""Fair across tenants through the real adapters on moto: lease slots on DynamoDB, give-backs on SQS,
-the tenant as the message group."""
+"""Fair across tenants through the real adapters on moto: slots taken in the cleanups table, give-backs on SQS,
+the tenant as the message group (the lease store's own contract: test_tenant_leases_contract.py)."""
 from __future__ import annotations
 
 import time
@@ -11,8 +11,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
-from chalicelib.cleanups.domain import fairness
-from chalicelib.cleanups.domain.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS, Held
+from chalicelib.cleanups.domain.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS
 from chalicelib.cleanups.service_layer import leases as leasing
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
@@ -26,39 +25,6 @@ repository = DynamoCleanupRepository(add_recorded)
 @pytest.fixture
 def one_worker_a_tenant(work_queue: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENANT_MAX_WORKERS", "1")
-
-
-def test_claim_takes_a_free_slot_once_and_release_frees_it_for_its_holder_only(tables: Any, tenant: Tenant) -> None:
-    # Given slot 0 claimed by worker a until 200
-    assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
-    # When worker b claims it before then, and a stranger releases it / Then both leave a holding it
-    assert not leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
-    leases.release(tenant, 0, "b")
-    assert leases.held(tenant) == {0: Held("a", 200.0)}
-    # And once a releases it, b takes it
-    leases.release(tenant, 0, "a")
-    assert leases.held(tenant) == {} and leases.claim(tenant, 0, Held("b", 260.0), now=150.0)
-
-
-def test_an_expired_lease_is_claimed_again_and_the_late_release_of_its_dead_holder_frees_nothing(
-        tables: Any, tenant: Tenant) -> None:
-    # Given worker a's lease on slot 0 that expired at 200 (a crashed)
-    assert leases.claim(tenant, 0, Held("a", 200.0), now=100.0)
-    # When b claims it at 200 / Then b holds it, and a's late release leaves it to b
-    assert leases.claim(tenant, 0, Held("b", 260.0), now=200.0)
-    leases.release(tenant, 0, "a")
-    assert leases.held(tenant) == {0: Held("b", 260.0)}
-
-
-def test_two_workers_racing_for_one_slot_from_the_same_read_get_it_once(tables: Any, tenant: Tenant,
-                                                                       other_tenant: Tenant) -> None:
-    # Given two workers that both read slot 0 as free
-    seen_by_a, seen_by_b = leases.held(tenant), leases.held(tenant)
-    assert fairness.free_slot(seen_by_a, 2, 100.0) == fairness.free_slot(seen_by_b, 2, 100.0) == 0
-    # When both claim it / Then exactly one has it; another tenant's slots are its own
-    outcomes = [leases.claim(tenant, 0, Held(who, 160.0), now=100.0) for who in ("a", "b")]
-    assert outcomes == [True, False] and leases.held(tenant) == {0: Held("a", 160.0)}
-    assert leases.held(other_tenant) == {} and leases.claim(other_tenant, 0, Held("c", 160.0), now=100.0)
 
 
 def test_take_grants_the_limit_and_no_more_until_a_lease_is_released_or_expires(
