@@ -111,3 +111,15 @@ def test_module_docstrings_state_in_at_most_fifteen_lines() -> None:
             > DOCSTRING_MAX_LINES}
     # Then none runs past fifteen lines
     assert long == set()
+
+
+def test_docs_named_from_the_code_resolve() -> None:
+    # Given every `docs/<page>.md#<anchor>` a module of chalicelib names (docstrings point there for the why)
+    named = {(path.relative_to(ROOT).as_posix(), target)
+             for path in sorted((ROOT / "chalicelib").rglob("*.py"))
+             for target in re.findall(r"docs/[A-Za-z_]+\.md(?:#[a-z0-9_-]+)?", path.read_text(encoding="utf-8"))}
+    # When each is resolved from the repository's root
+    problems = [f"{module}: {problem}" for module, target in sorted(named)
+                if (problem := broken(ROOT / "README.md", target))]
+    # Then each names a page and heading that exist
+    assert problems == []
