@@ -32,6 +32,19 @@ def cleaned(world: World, n: int, **create_attributes: Any) -> tuple[Cleanup, di
     return world.cleanups.get(TENANT, cleanup.id), before
 
 
+def interrupted_mid_delete(world: World) -> tuple[Cleanup, dict[tuple[str, str, str], Any], dict[str, Any]]:
+    """A cleanup of four skus interrupted while its worker, dead inside sub-batch 0, has yet to finish it;
+    the records as they were before it, and the delete message that will come back."""
+    skus(world, 4)
+    before = {key: dict(record) for key, record in world.records.records.items()}
+    cleanup = create(world)
+    world.records.crash_on = {1}
+    [batch] = world.queue.take()
+    world.deliver([batch])
+    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    return cleanup, before, batch
+
+
 def final(world: World, cleanup: Cleanup) -> Cleanup:
     return world.cleanups.get(TENANT, cleanup.id)
 
@@ -189,13 +202,7 @@ def test_interrupt_of_a_restore_finishes_a_begun_sub_batch() -> None:
 def test_restore_waits_for_a_delete_still_in_flight() -> None:
     # Given a cleanup interrupted while its worker, dead inside sub-batch 0, has yet to finish it
     world = World()
-    skus(world, 4)
-    before = {key: dict(record) for key, record in world.records.records.items()}
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    [batch] = world.queue.take()
-    world.deliver([batch])
-    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    cleanup, before, batch = interrupted_mid_delete(world)
     # When a restore is asked, and its message arrives before the delete's redelivery
     restore(world, cleanup)
     [waiting] = world.queue.take()

@@ -7,8 +7,14 @@ from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.domain.model import WORKER
 from tests.unit.fakes import World
-from tests.unit.test_cleanups_restore import assert_restored_exactly, cleaned, final, restore
-from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
+from tests.unit.test_cleanups_restore import (
+    assert_restored_exactly,
+    cleaned,
+    final,
+    interrupted_mid_delete,
+    restore,
+)
+from tests.unit.test_cleanups_services import ACTOR, TENANT
 
 STALE = 301  # seconds: past the fakes' RECONCILE_AFTER_SECONDS (300)
 
@@ -42,12 +48,7 @@ def test_reconcile_requeues_the_uncounted_sub_batches_of_a_stalled_restore() -> 
 def test_reconcile_finishes_the_delete_a_stalled_restore_waits_on() -> None:
     # Given an interrupted cleanup whose begun sub-batch's delete message was lost, and a restore waiting on it
     world = World()
-    skus(world, 4)
-    before = {key: dict(record) for key, record in world.records.records.items()}
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    world.deliver(world.queue.take())
-    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    cleanup, before, _ = interrupted_mid_delete(world)
     restore(world, cleanup)
     world.queue.take()
     # When the reconciler runs once the restore stalled, and the queue is drained

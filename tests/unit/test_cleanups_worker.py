@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -66,32 +67,29 @@ def test_process_batch_counts_once_and_deletes_once_when_the_same_message_comes_
     assert len(world.records.calls) == 4
 
 
-def test_process_batch_counts_exactly_when_batches_arrive_in_reverse_order() -> None:
-    # Given a cleanup of eleven skus (three messages)
-    world = World()
-    doomed = skus(world, 11)
-    cleanup = create(world)
-    # When the messages arrive last first
-    world.drain(order=lambda bodies: bodies[::-1])
-    # Then it completes once the last sub-batch, wherever it was, is counted
-    after = assert_exact(world, cleanup, doomed)
-    assert (after.status, after.processed_count) == ("completed", 11)
-    assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
+def last_first(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return bodies[::-1]
 
 
-def test_process_batch_counts_exactly_under_shuffled_duplicated_delivery() -> None:
-    # Given a cleanup of twenty skus (five messages)
+def each_thrice_shuffled(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    tripled = bodies * 3
+    random.Random(7).shuffle(tripled)
+    return tripled
+
+
+@pytest.mark.parametrize(("count", "order"), [(11, last_first), (20, each_thrice_shuffled)],
+                         ids=["last-first", "each-thrice-shuffled"])
+def test_process_batch_counts_exactly_whatever_the_order_and_repetition_of_delivery(
+        count: int, order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    # Given a cleanup of several messages
     world = World()
-    doomed = skus(world, 20)
+    doomed = skus(world, count)
     cleanup = create(world)
-    rng = random.Random(7)
-    bodies = world.queue.take() * 3
-    rng.shuffle(bodies)
-    # When each message arrives three times, shuffled
-    world.deliver(bodies)
-    # Then nothing is counted twice
+    # When the messages arrive reordered (and, for one order, each three times)
+    world.drain(order=order)
+    # Then it completes once the last sub-batch, wherever it was, is counted, and nothing is counted twice
     after = assert_exact(world, cleanup, doomed)
-    assert (after.status, after.processed_count) == ("completed", 20)
+    assert (after.status, after.processed_count) == ("completed", count)
     assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
 
 
