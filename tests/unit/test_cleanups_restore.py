@@ -15,6 +15,7 @@ from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import iso, parse_iso
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
+from tests.unit.test_cleanups_worker import crashing
 
 DAY = 24 * 3600
 
@@ -35,11 +36,8 @@ def cleaned(world: World, n: int, **create_attributes: Any) -> tuple[Cleanup, di
 def interrupted_mid_delete(world: World) -> tuple[Cleanup, dict[tuple[str, str, str], Any], dict[str, Any]]:
     """A cleanup of four skus interrupted while its worker, dead inside sub-batch 0, has yet to finish it;
     the records as they were before it, and the delete message that will come back."""
-    skus(world, 4)
+    _, cleanup, batch = crashing(world, at=1)
     before = {key: dict(record) for key, record in world.records.records.items()}
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    [batch] = world.queue.take()
     world.deliver([batch])
     cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
     return cleanup, before, batch

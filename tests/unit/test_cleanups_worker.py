@@ -67,6 +67,15 @@ def test_process_batch_counts_once_and_deletes_once_when_the_same_message_comes_
     assert len(world.records.calls) == 4
 
 
+def crashing(world: World, at: int) -> tuple[list[str], Cleanup, dict[str, Any]]:
+    """A cleanup of four skus (one message) whose worker will die at its `at`-th delete: the skus, it, its message."""
+    doomed = skus(world, 4)
+    cleanup = create(world)
+    world.records.crash_on = {at}
+    [body] = world.queue.take()
+    return doomed, cleanup, body
+
+
 def last_first(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return bodies[::-1]
 
@@ -96,10 +105,7 @@ def test_process_batch_counts_exactly_whatever_the_order_and_repetition_of_deliv
 def test_process_batch_finishes_a_sub_batch_a_crashed_delivery_left_half_done() -> None:
     # Given a cleanup of four skus, whose worker dies half-way through its second sub-batch
     world = World()
-    doomed = skus(world, 4)
-    cleanup = create(world)
-    world.records.crash_on = {2}
-    [body] = world.queue.take()
+    doomed, cleanup, body = crashing(world, at=2)
     # When the message fails, then comes back
     assert world.deliver([body]) == [body]
     half = final(world, cleanup)
@@ -155,10 +161,7 @@ def test_process_batch_begins_each_following_sub_batch_with_the_count_before_it(
 def test_process_batch_finishes_a_begun_sub_batch_after_an_interrupt() -> None:
     # Given a cleanup of four skus whose worker died inside its first sub-batch
     world = World()
-    doomed = skus(world, 4)
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    [body] = world.queue.take()
+    doomed, cleanup, body = crashing(world, at=1)
     world.deliver([body])
     # When the client interrupts it before the message comes back
     cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
