@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib import aws
 from chalicelib.config import get_settings
@@ -72,8 +73,8 @@ def deleted_partitions(tenant: Tenant) -> list[str]:
 
 def count_partition(pk: str) -> int:
     """Items in one partition, by paginated COUNT queries."""
-    return _count({"TableName": get_settings().records_table, "KeyConditionExpression": "pk = :pk",
-                   "ExpressionAttributeValues": {":pk": {"S": pk}}, "Select": "COUNT"})
+    return count_query({"TableName": get_settings().records_table, "KeyConditionExpression": "pk = :pk",
+                        "ExpressionAttributeValues": {":pk": {"S": pk}}, "Select": "COUNT"})
 
 
 def count_deletable(tenant: Tenant) -> int:
@@ -82,15 +83,16 @@ def count_deletable(tenant: Tenant) -> int:
 
 def count_code_prefix(tenant: Tenant, prefix: str) -> int:
     """Skus whose code starts with `prefix` (the seeder codes them `SEED-<tag>-<n>`), on the code index."""
-    return _count({"TableName": get_settings().records_table, "IndexName": "code",
-                   "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)", "Select": "COUNT",
-                   "ExpressionAttributeValues": {":pk": {"S": partition(tenant, "skus")},
-                                                 ":prefix": {"S": fold(prefix)}}})
+    return count_query({"TableName": get_settings().records_table, "IndexName": "code",
+                        "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)", "Select": "COUNT",
+                        "ExpressionAttributeValues": {":pk": {"S": partition(tenant, "skus")},
+                                                      ":prefix": {"S": fold(prefix)}}})
 
 
-def _count(request: dict) -> int:
-    """A COUNT Query's total over every page (loop on LastEvaluatedKey, never on page sizes)."""
-    client = aws.client("dynamodb")
+def count_query(request: dict[str, Any], client: Any = None) -> int:
+    """A COUNT Query's total over every page (loop on LastEvaluatedKey, never on page sizes), on `client`
+    (the configured DynamoDB client by default)."""
+    client = client or aws.client("dynamodb")
     total = 0
     while True:
         page = client.query(**request)

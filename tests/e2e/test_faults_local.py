@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 
+from bench.data import count_query
 from chalicelib.text import fold
 from devstack.worker import READY_MARKER
 from tests.e2e import ROOT, RunningStack, start_stack
@@ -51,6 +52,13 @@ class FaultStack:
         assert response.status_code == 200, response.text
         attributes: dict[str, Any] = response.json()["data"]["attributes"]
         return attributes
+
+    def await_processed(self, cleanup_id: str, at_least: int, poll: float = 0.01) -> None:
+        """Wait until the cleanup counts `at_least` records processed; fail after a minute."""
+        deadline = time.monotonic() + 60
+        while (seen := self.cleanup(cleanup_id))["processed_count"] < at_least:
+            assert time.monotonic() < deadline, seen
+            time.sleep(poll)
 
     def env(self) -> dict[str, str]:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
@@ -145,13 +153,7 @@ def remaining(stack: FaultStack, prefix: str) -> int:
         "KeyConditionExpression": "pk = :pk AND begins_with(code_ci, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": f"{TENANT_ORG}#{TENANT_MODE}#skus"},
                                       ":prefix": {"S": fold(prefix)}}}
-    total = 0
-    while True:
-        page = dynamodb.query(**request)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return count_query(request, dynamodb)
 
 
 def create_cleanup(stack: FaultStack, prefix: str) -> dict[str, Any]:
@@ -229,10 +231,7 @@ def test_faults_local_worker_killed_mid_cleanup_and_restarted_finishes_exactly(f
     worker = Worker(faulty, workers=2)
 
     # When the worker is killed (kill -9) part-way, then started again
-    deadline = time.monotonic() + 60
-    while (seen := faulty.cleanup(cleanup["id"]))["processed_count"] < 30:
-        assert time.monotonic() < deadline, seen
-        time.sleep(0.02)
+    faulty.await_processed(cleanup["id"], 30, poll=0.02)
     worker.kill()
     at_kill = faulty.cleanup(cleanup["id"])
     restarted = Worker(faulty, workers=2)

@@ -79,10 +79,7 @@ def test_worker_killed_mid_sub_batch_is_noticed_and_the_cleanup_completes_exactl
     worker = Worker(stack, workers=2)
 
     # When the worker is killed (kill -9) while it is deleting, and a new one is started at once
-    deadline = time.monotonic() + 60
-    while (seen := stack.cleanup(cleanup["id"]))["processed_count"] < 100:
-        assert time.monotonic() < deadline, seen
-        time.sleep(0.01)
+    stack.await_processed(cleanup["id"], 100)
     worker.kill()
     killed_at = time.monotonic()
     at_kill = stack.cleanup(cleanup["id"])

@@ -1,8 +1,8 @@
 """Integration fixtures: record factories and tenants (moto itself is `tables` in tests/conftest.py)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from chalice.test import Client
@@ -16,6 +16,8 @@ from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
 from tests.integration.cleanup_helpers import RecordingEvents
 from tests.unit.fakes import InMemoryCleanupRepository
+
+T = TypeVar("T")
 
 
 class RecordFactory:
@@ -100,14 +102,21 @@ def s3_archive(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> S3Arc
     return S3Archive()  # the `tables` fixture made the bucket
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def repository(request: pytest.FixtureRequest) -> Iterator[CleanupRepository]:
-    """Each cleanup repository contract test runs on the in-memory fake and on DynamoDB (moto)."""
+ADAPTERS = ["in_memory", "dynamodb"]  # the params of a contract fixture
+
+
+def contract_adapter(request: pytest.FixtureRequest, in_memory: Callable[[], T], dynamodb: Callable[[], T]) -> T:
+    """What a contract test runs on this time: the in-memory fake, or the DynamoDB adapter once moto's tables exist."""
     if request.param == "in_memory":
-        yield InMemoryCleanupRepository()
-    else:
-        request.getfixturevalue("tables")
-        yield DynamoCleanupRepository(add_recorded)
+        return in_memory()
+    request.getfixturevalue("tables")
+    return dynamodb()
+
+
+@pytest.fixture(params=ADAPTERS)
+def repository(request: pytest.FixtureRequest) -> CleanupRepository:
+    """Each cleanup repository contract test runs on the in-memory fake and on DynamoDB (moto)."""
+    return contract_adapter(request, InMemoryCleanupRepository, lambda: DynamoCleanupRepository(add_recorded))
 
 
 @pytest.fixture

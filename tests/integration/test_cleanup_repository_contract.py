@@ -6,7 +6,6 @@ committed with its events, versions and slot count, or nothing at all.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import pytest
@@ -22,6 +21,7 @@ from chalicelib.events.adapters import store
 from chalicelib.events.model import recorded_change, recorded_create, recorded_destroy
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
+from tests.integration.conftest import ADAPTERS, contract_adapter
 from tests.unit.fakes import START, InMemoryCleanupRepository
 
 TENANT = Tenant("org-alpha", "test")
@@ -48,14 +48,15 @@ class Adapters:
         return sorted(v.event for v in store.versions_of(TENANT, cleanup_id))
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def adapters(request: pytest.FixtureRequest) -> Iterator[Adapters]:
-    if request.param == "in_memory":
-        memory = InMemoryCleanupRepository()
-        yield Adapters(memory, memory.log, memory)
-    else:
-        request.getfixturevalue("tables")
-        yield Adapters(DynamoCleanupRepository(add_recorded), DynamoEventLog())
+def _in_memory() -> Adapters:
+    memory = InMemoryCleanupRepository()
+    return Adapters(memory, memory.log, memory)
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapters(request: pytest.FixtureRequest) -> Adapters:
+    return contract_adapter(request, _in_memory,
+                            lambda: Adapters(DynamoCleanupRepository(add_recorded), DynamoEventLog()))
 
 
 def pending(cleanup_id: str = "cln0000001", **changes: object) -> Cleanup:

@@ -12,7 +12,7 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,10 +224,24 @@ def small_batches(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ERROR_BUDGET_RATIO", "1")
 
 
+def assert_completed_exactly(tenant: Tenant, cleanup_id: str, doomed: list[dict[str, str]],
+                             events: RecordingEvents) -> None:
+    """Settled exactly, every record processed without error, and it went in progress then completed once."""
+    final = assert_settled_exactly(tenant, cleanup_id, doomed)
+    assert (final.status, final.processed_count, final.errors_count) == ("completed", len(doomed), 0)
+    assert events.statuses(cleanup_id) == ["in_progress", "completed"]
+
+
 @pytest.fixture
-def faults() -> Iterator[list[DynamoFaults]]:
+def install_fault() -> Iterator[Callable[[DynamoFaults], DynamoFaults]]:
+    """Installs a fault on the DynamoDB client, and uninstalls each one installed after the test."""
     installed: list[DynamoFaults] = []
-    yield installed
+
+    def install(fault: DynamoFaults) -> DynamoFaults:
+        installed.append(fault.install(aws.client("dynamodb")))
+        return fault
+
+    yield install
     for fault in installed:
         fault.uninstall(aws.client("dynamodb"))
 
@@ -238,86 +252,63 @@ def doomed_skus(records: RecordFactory, n: int) -> list[dict[str, str]]:
 
 # --- tests -----------------------------------------------------------------------------------------
 
-def test_faults_throttling_retried_by_the_sdk_leaves_exact_counts(
+@pytest.mark.parametrize(("seed", "share", "injected", "at_least"), [
+    (3, {"throttle_share": 0.1}, "throttled", 1),  # a tenth of batch calls throttled: the SDK retries them
+    (5, {"unprocessed_share": 0.5}, "unprocessed", 5),  # half of them process half their items: the store retries
+], ids=["throttled", "unprocessed"])
+def test_faults_retried_inside_a_delivery_leave_exact_counts_and_fail_no_message(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults]) -> None:
-    # Given twelve skus and a cleanup of them, and a records table that throttles a tenth of batch calls
+        install_fault: Callable[[DynamoFaults], DynamoFaults],
+        seed: int, share: dict[str, float], injected: str, at_least: int) -> None:
+    # Given twelve skus and a cleanup of them, and a records table injecting the fault into batch calls
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)
-    fault = DynamoFaults(seed=3, throttle_share=0.1).install(aws.client("dynamodb"))
-    faults.append(fault)
+    fault = install_fault(DynamoFaults(seed=seed, **share))
 
     # When the queue is drained
-    failed = run_until_settled(tenant, cleanup.id, events, random.Random(3))
+    failed = run_until_settled(tenant, cleanup.id, events, random.Random(seed))
 
-    # Then the SDK absorbed every throttle (no message failed) and the cleanup completed exactly
-    assert fault.injected["throttled"] >= 1
+    # Then the retries absorbed every fault (no message failed) and the cleanup completed exactly
+    assert fault.injected[injected] >= at_least
     assert failed == 0
-    final = assert_settled_exactly(tenant, cleanup.id, doomed)
-    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
-    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+    assert_completed_exactly(tenant, cleanup.id, doomed, events)
 
 
 def test_faults_throttling_past_the_sdk_retries_fails_messages_that_redelivery_finishes(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults]) -> None:
+        install_fault: Callable[[DynamoFaults], DynamoFaults]) -> None:
     # Given a cleanup of twelve skus, and a quarter of batch calls failing even after the SDK's retries
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)
-    fault = DynamoFaults(seed=11, fail_share=0.25).install(aws.client("dynamodb"))
-    faults.append(fault)
+    fault = install_fault(DynamoFaults(seed=11, fail_share=0.25))
 
     # When messages are delivered out of order, a third of them twice, failures coming back later
     failed = run_until_settled(tenant, cleanup.id, events, random.Random(11), duplicate_share=0.3)
 
     # Then messages failed mid-batch, yet every record is deleted and counted once
     assert fault.injected["failed"] >= 3 and failed >= 3
-    final = assert_settled_exactly(tenant, cleanup.id, doomed)
-    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
-    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
-
-
-def test_faults_unprocessed_items_and_keys_are_retried_until_every_record_is_gone(
-        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults]) -> None:
-    # Given a cleanup of twelve skus, and half the batch calls processing only half of their items
-    doomed = doomed_skus(records, 12)
-    cleanup = create(tenant, events)
-    fault = DynamoFaults(seed=5, unprocessed_share=0.5).install(aws.client("dynamodb"))
-    faults.append(fault)
-
-    # When the queue is drained
-    failed = run_until_settled(tenant, cleanup.id, events, random.Random(5))
-
-    # Then the store retried what was left unprocessed: nothing failed, nothing survived
-    assert fault.injected["unprocessed"] >= 5
-    assert failed == 0
-    final = assert_settled_exactly(tenant, cleanup.id, doomed)
-    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
+    assert_completed_exactly(tenant, cleanup.id, doomed, events)
 
 
 def test_faults_worker_dying_after_a_write_landed_is_finished_by_redelivery_without_double_counts(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults]) -> None:
+        install_fault: Callable[[DynamoFaults], DynamoFaults]) -> None:
     # Given a cleanup of twelve skus, and the worker dying right after three of its writes landed
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)
-    fault = DynamoFaults(crash_after_writes=frozenset({2, 3, 5})).install(aws.client("dynamodb"))
-    faults.append(fault)
+    fault = install_fault(DynamoFaults(crash_after_writes=frozenset({2, 3, 5})))
 
     # When every message is delivered in a shuffled order and a dead worker's message comes back
     failed = run_until_settled(tenant, cleanup.id, events, random.Random(2))
 
     # Then the half-done sub-batches were finished by the redeliveries, each record counted once
     assert fault.injected["crashed"] == 3 and failed == 3
-    final = assert_settled_exactly(tenant, cleanup.id, doomed)
-    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
-    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+    assert_completed_exactly(tenant, cleanup.id, doomed, events)
 
 
 def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults], monkeypatch: pytest.MonkeyPatch) -> None:
+        install_fault: Callable[[DynamoFaults], DynamoFaults], monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cleanup of twelve skus (three messages), one message lost outright, and a faulty table
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)
@@ -325,8 +316,7 @@ def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
     lost, kept = messages[0], messages[1:]
     for message in kept:
         requeue(message["Body"])
-    fault = DynamoFaults(seed=7, fail_share=0.15, unprocessed_share=0.3).install(aws.client("dynamodb"))
-    faults.append(fault)
+    install_fault(DynamoFaults(seed=7, fail_share=0.15, unprocessed_share=0.3))
     rng = random.Random(7)
 
     # When the rest is delivered (duplicated, reordered), then the reconciler runs on the stalled cleanup
@@ -339,19 +329,16 @@ def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
     # Then only the lost batch was missing, the reconciler sent it again, and the cleanup completed exactly
     assert stalled.status == "in_progress" and stalled.processed_count == 8
     assert report.requeued == {cleanup.id: [json.loads(lost["Body"])["batch"]]}
-    final = assert_settled_exactly(tenant, cleanup.id, doomed)
-    assert (final.status, final.processed_count, final.errors_count) == ("completed", 12, 0)
-    assert events.statuses(cleanup.id) == ["in_progress", "completed"]
+    assert_completed_exactly(tenant, cleanup.id, doomed, events)
 
 
 def test_faults_interrupt_amid_faults_leaves_exactly_the_uncounted_records(
         records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
-        faults: list[DynamoFaults], interrupt_waits_briefly: None) -> None:
+        install_fault: Callable[[DynamoFaults], DynamoFaults], interrupt_waits_briefly: None) -> None:
     # Given a cleanup of twelve skus on a faulty table, whose first message is delivered (with a failure)
     doomed = doomed_skus(records, 12)
     cleanup = create(tenant, events)
-    fault = DynamoFaults(seed=13, fail_share=0.2, unprocessed_share=0.3).install(aws.client("dynamodb"))
-    faults.append(fault)
+    install_fault(DynamoFaults(seed=13, fail_share=0.2, unprocessed_share=0.3))
     first, *rest = receive_all()
     deliver([first["Body"]], events)
 

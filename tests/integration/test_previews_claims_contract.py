@@ -5,7 +5,6 @@ binds its key (per tenant and scope) until it expires, and is then free to take 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import pytest
@@ -16,6 +15,7 @@ from chalicelib.idempotency.store import DynamoClaims
 from chalicelib.previews import Preview, PreviewRepository
 from chalicelib.previews.store import DynamoPreviewRepository
 from chalicelib.tenancy import Tenant
+from tests.integration.conftest import ADAPTERS, contract_adapter
 from tests.unit.fakes import InMemoryPreviews
 
 TENANT = Tenant("org-alpha", "test")
@@ -30,14 +30,14 @@ class Adapters:
     claims: ClaimStore
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def adapters(request: pytest.FixtureRequest) -> Iterator[Adapters]:
-    if request.param == "in_memory":
-        memory = InMemoryPreviews()
-        yield Adapters(memory, memory.claims)
-    else:
-        request.getfixturevalue("tables")
-        yield Adapters(DynamoPreviewRepository(), DynamoClaims())
+def _in_memory() -> Adapters:
+    memory = InMemoryPreviews()
+    return Adapters(memory, memory.claims)
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapters(request: pytest.FixtureRequest) -> Adapters:
+    return contract_adapter(request, _in_memory, lambda: Adapters(DynamoPreviewRepository(), DynamoClaims()))
 
 
 def preview(preview_id: str = "prv0000001", tenant: Tenant = TENANT) -> Preview:

@@ -5,7 +5,7 @@ A slot is taken only while free or expired, released only by its holder, per ten
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -14,16 +14,14 @@ from chalicelib.cleanups.domain import fairness
 from chalicelib.cleanups.domain.fairness import Held
 from chalicelib.cleanups.ports import TenantLeases
 from chalicelib.tenancy import Tenant
+from tests.integration.conftest import ADAPTERS, contract_adapter
 from tests.unit.fakes import InMemoryLeases
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
-def leases(request: pytest.FixtureRequest) -> Iterator[TenantLeases]:
-    if request.param == "in_memory":
-        yield InMemoryLeases()
-    else:
-        request.getfixturevalue("tables")
-        yield DynamoTenantLeases()
+@pytest.fixture(params=ADAPTERS)
+def leases(request: pytest.FixtureRequest) -> TenantLeases:
+    fake: Callable[[], TenantLeases] = InMemoryLeases  # so mypy infers the port, not `object`
+    return contract_adapter(request, fake, DynamoTenantLeases)
 
 
 def test_claim_takes_a_free_slot_once_and_release_frees_it_for_its_holder_only(

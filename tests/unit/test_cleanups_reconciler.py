@@ -1,7 +1,10 @@
 """The reconciler on in-memory fakes: requeue lost work, give up on poison batches, settle the unsettled."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import cleanups
+from chalicelib.cleanups import ReconcileReport
 from chalicelib.cleanups.domain.model import WORKER, start
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import TENANT, create, skus
@@ -10,15 +13,31 @@ from tests.unit.test_cleanups_worker import assert_exact
 STALE = 301  # seconds: past the fakes' RECONCILE_AFTER_SECONDS (300)
 
 
+def reconcile_a_minute_after_sending(world: World) -> ReconcileReport:
+    """Take the messages just sent (a worker holds them), let a minute pass, reconcile; the report."""
+    world.queue.take()
+    world.clock.advance(60)
+    return cleanups.reconcile(world.ports)
+
+
+def reconcile_after_losing_the_second_of_three(world: World) -> tuple[dict[str, Any], ReconcileReport]:
+    """Deliver the first and third of the three messages queued, reconcile once stalled, drain the queue;
+    the lost message and the reconciler's report."""
+    first, lost, third = world.queue.take()
+    world.deliver([first, third])
+    world.clock.advance(STALE)
+    report = cleanups.reconcile(world.ports)
+    world.drain()
+    return lost, report
+
+
 def test_reconcile_leaves_a_cleanup_with_recent_progress_alone() -> None:
     # Given a cleanup whose messages were just sent
     world = World()
     skus(world, 6)
     create(world)
-    world.queue.take()
     # When the reconciler runs a minute later, then it does nothing
-    world.clock.advance(60)
-    report = cleanups.reconcile(world.ports)
+    report = reconcile_a_minute_after_sending(world)
     assert (report.requeued, report.given_up, world.queue.messages) == ({}, [], [])
 
 
@@ -27,12 +46,8 @@ def test_reconcile_requeues_the_uncounted_batches_of_a_stalled_cleanup() -> None
     world = World()
     doomed = skus(world, 12)
     cleanup = create(world)
-    first, lost, third = world.queue.take()
-    world.deliver([first, third])
     # When the reconciler runs once the cleanup has stalled, and the queue is drained
-    world.clock.advance(STALE)
-    report = cleanups.reconcile(world.ports)
-    world.drain()
+    lost, report = reconcile_after_losing_the_second_of_three(world)
     # Then exactly the lost batch was sent again, and the cleanup completed exactly
     assert report.requeued == {cleanup.id: [lost["batch"]]}
     after = assert_exact(world, cleanup, doomed)

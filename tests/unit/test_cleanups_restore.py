@@ -15,6 +15,7 @@ from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import iso, parse_iso
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
+from tests.unit.test_cleanups_worker import crashing
 
 DAY = 24 * 3600
 
@@ -30,6 +31,16 @@ def cleaned(world: World, n: int, **create_attributes: Any) -> tuple[Cleanup, di
     cleanup = create(world, **create_attributes)
     world.drain()
     return world.cleanups.get(TENANT, cleanup.id), before
+
+
+def interrupted_mid_delete(world: World) -> tuple[Cleanup, dict[tuple[str, str, str], Any], dict[str, Any]]:
+    """A cleanup of four skus interrupted while its worker, dead inside sub-batch 0, has yet to finish it;
+    the records as they were before it, and the delete message that will come back."""
+    _, cleanup, batch = crashing(world, at=1)
+    before = {key: dict(record) for key, record in world.records.records.items()}
+    world.deliver([batch])
+    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    return cleanup, before, batch
 
 
 def final(world: World, cleanup: Cleanup) -> Cleanup:
@@ -189,13 +200,7 @@ def test_interrupt_of_a_restore_finishes_a_begun_sub_batch() -> None:
 def test_restore_waits_for_a_delete_still_in_flight() -> None:
     # Given a cleanup interrupted while its worker, dead inside sub-batch 0, has yet to finish it
     world = World()
-    skus(world, 4)
-    before = {key: dict(record) for key, record in world.records.records.items()}
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    [batch] = world.queue.take()
-    world.deliver([batch])
-    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    cleanup, before, batch = interrupted_mid_delete(world)
     # When a restore is asked, and its message arrives before the delete's redelivery
     restore(world, cleanup)
     [waiting] = world.queue.take()

@@ -7,19 +7,26 @@ from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.domain.model import WORKER
 from tests.unit.fakes import World
-from tests.unit.test_cleanups_restore import assert_restored_exactly, cleaned, final, restore
-from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
-
-STALE = 301  # seconds: past the fakes' RECONCILE_AFTER_SECONDS (300)
+from tests.unit.test_cleanups_reconciler import (
+    STALE,
+    reconcile_a_minute_after_sending,
+    reconcile_after_losing_the_second_of_three,
+)
+from tests.unit.test_cleanups_restore import (
+    assert_restored_exactly,
+    cleaned,
+    final,
+    interrupted_mid_delete,
+    restore,
+)
+from tests.unit.test_cleanups_services import ACTOR, TENANT
 
 
 def test_reconcile_leaves_a_restore_with_recent_progress_alone() -> None:
     world = World()
     cleanup, _ = cleaned(world, 4)
     restore(world, cleanup)
-    world.queue.take()
-    world.clock.advance(60)
-    report = cleanups.reconcile(world.ports)
+    report = reconcile_a_minute_after_sending(world)
     assert (report.restores_requeued, report.restores_given_up, world.queue.messages) == ({}, [], [])
 
 
@@ -28,12 +35,8 @@ def test_reconcile_requeues_the_uncounted_sub_batches_of_a_stalled_restore() -> 
     world = World()
     cleanup, before = cleaned(world, 6)
     restore(world, cleanup)
-    first, lost, third = world.queue.take()
-    world.deliver([first, third])
     # When the reconciler runs once the restore has stalled, and the queue is drained
-    world.clock.advance(STALE)
-    report = cleanups.reconcile(world.ports)
-    world.drain()
+    lost, report = reconcile_after_losing_the_second_of_three(world)
     # Then exactly the lost sub-batch was sent again, and the restore completed exactly
     assert report.restores_requeued == {cleanup.id: [lost["sub_batch"]]} and report.requeued == {}
     assert assert_restored_exactly(world, cleanup, before).restored_count == 6
@@ -42,12 +45,7 @@ def test_reconcile_requeues_the_uncounted_sub_batches_of_a_stalled_restore() -> 
 def test_reconcile_finishes_the_delete_a_stalled_restore_waits_on() -> None:
     # Given an interrupted cleanup whose begun sub-batch's delete message was lost, and a restore waiting on it
     world = World()
-    skus(world, 4)
-    before = {key: dict(record) for key, record in world.records.records.items()}
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    world.deliver(world.queue.take())
-    cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    cleanup, before, _ = interrupted_mid_delete(world)
     restore(world, cleanup)
     world.queue.take()
     # When the reconciler runs once the restore stalled, and the queue is drained

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -66,42 +67,45 @@ def test_process_batch_counts_once_and_deletes_once_when_the_same_message_comes_
     assert len(world.records.calls) == 4
 
 
-def test_process_batch_counts_exactly_when_batches_arrive_in_reverse_order() -> None:
-    # Given a cleanup of eleven skus (three messages)
-    world = World()
-    doomed = skus(world, 11)
+def crashing(world: World, at: int) -> tuple[list[str], Cleanup, dict[str, Any]]:
+    """A cleanup of four skus (one message) whose worker will die at its `at`-th delete: the skus, it, its message."""
+    doomed = skus(world, 4)
     cleanup = create(world)
-    # When the messages arrive last first
-    world.drain(order=lambda bodies: bodies[::-1])
-    # Then it completes once the last sub-batch, wherever it was, is counted
-    after = assert_exact(world, cleanup, doomed)
-    assert (after.status, after.processed_count) == ("completed", 11)
-    assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
+    world.records.crash_on = {at}
+    [body] = world.queue.take()
+    return doomed, cleanup, body
 
 
-def test_process_batch_counts_exactly_under_shuffled_duplicated_delivery() -> None:
-    # Given a cleanup of twenty skus (five messages)
+def last_first(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return bodies[::-1]
+
+
+def each_thrice_shuffled(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    tripled = bodies * 3
+    random.Random(7).shuffle(tripled)
+    return tripled
+
+
+@pytest.mark.parametrize(("count", "order"), [(11, last_first), (20, each_thrice_shuffled)],
+                         ids=["last-first", "each-thrice-shuffled"])
+def test_process_batch_counts_exactly_whatever_the_order_and_repetition_of_delivery(
+        count: int, order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    # Given a cleanup of several messages
     world = World()
-    doomed = skus(world, 20)
+    doomed = skus(world, count)
     cleanup = create(world)
-    rng = random.Random(7)
-    bodies = world.queue.take() * 3
-    rng.shuffle(bodies)
-    # When each message arrives three times, shuffled
-    world.deliver(bodies)
-    # Then nothing is counted twice
+    # When the messages arrive reordered (and, for one order, each three times)
+    world.drain(order=order)
+    # Then it completes once the last sub-batch, wherever it was, is counted, and nothing is counted twice
     after = assert_exact(world, cleanup, doomed)
-    assert (after.status, after.processed_count) == ("completed", 20)
+    assert (after.status, after.processed_count) == ("completed", count)
     assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
 
 
 def test_process_batch_finishes_a_sub_batch_a_crashed_delivery_left_half_done() -> None:
     # Given a cleanup of four skus, whose worker dies half-way through its second sub-batch
     world = World()
-    doomed = skus(world, 4)
-    cleanup = create(world)
-    world.records.crash_on = {2}
-    [body] = world.queue.take()
+    doomed, cleanup, body = crashing(world, at=2)
     # When the message fails, then comes back
     assert world.deliver([body]) == [body]
     half = final(world, cleanup)
@@ -157,10 +161,7 @@ def test_process_batch_begins_each_following_sub_batch_with_the_count_before_it(
 def test_process_batch_finishes_a_begun_sub_batch_after_an_interrupt() -> None:
     # Given a cleanup of four skus whose worker died inside its first sub-batch
     world = World()
-    doomed = skus(world, 4)
-    cleanup = create(world)
-    world.records.crash_on = {1}
-    [body] = world.queue.take()
+    doomed, cleanup, body = crashing(world, at=1)
     world.deliver([body])
     # When the client interrupts it before the message comes back
     cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
