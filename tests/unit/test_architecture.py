@@ -42,13 +42,6 @@ PORTED = ["cleanups", "previews"]
 # Adapter classes: the Dynamo*/S3*/Sqs*/Http* ones, and these.
 ADAPTER_NAME = re.compile(r"(Dynamo|S3|Sqs|Http)[A-Z]\w*")
 ADAPTERS = {"RecordsStore", "HostedRecords", "RecordsPreviewer", "SystemClock"}
-# Known debt, listed so it can only shrink: (module, adapter class) constructions outside bootstrap.
-CONSTRUCTED_OUTSIDE_BOOTSTRAP = {
-    ("chalicelib.records.batch", "RecordsStore"),
-    ("chalicelib.records.preview", "RecordsStore"),
-    ("chalicelib.records.restore", "RecordsStore"),
-    ("chalicelib.records.service", "RecordsStore"),
-}
 
 
 @dataclass(frozen=True)
@@ -221,8 +214,8 @@ def test_architecture_adapters_are_built_in_bootstrap_only() -> None:
     # Given every adapter class: the Dynamo*/S3*/Sqs*/Http* ones and those listed
     adapters = adapter_classes()
     assert {"DynamoCleanupRepository", "DynamoEventLog", "DynamoClaims", "SqsWorkQueue", "S3Archive"} <= adapters
-    # Then none is constructed in chalicelib outside the composition root (the listed debt aside)
-    assert constructions(adapters) == CONSTRUCTED_OUTSIDE_BOOTSTRAP
+    # Then none is constructed in chalicelib outside the composition root
+    assert constructions(adapters) == set()
 
 
 def test_architecture_bootstrap_is_imported_by_app_only() -> None:
