@@ -10,6 +10,7 @@ from chalicelib import bootstrap, cleanups, dashboard, events, handlers, message
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
+from chalicelib.config import get_settings
 from chalicelib.http import ApiRequest, JsonApi, head_as_get, jsonapi_framework_errors, plain_route
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.web import idempotent
@@ -211,7 +212,7 @@ def list_webhooks(call: ApiRequest) -> dict[str, Any]:
 def create_webhook(call: ApiRequest) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks")
     query = event_views.show_query(call, "webhooks")
-    return event_views.render(events.create_webhook(call.tenant, body.attributes), call, query)
+    return event_views.render(events.create_webhook(call.tenant, body.attributes, get_settings()), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["GET"])
@@ -223,7 +224,8 @@ def show_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
 def update_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks", expected_id=webhook_id)
     query = event_views.show_query(call, "webhooks")
-    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes), call, query)
+    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes,
+                                                    get_settings()), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["DELETE"])
