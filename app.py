@@ -10,6 +10,7 @@ from chalicelib import bootstrap, cleanups, dashboard, events, handlers, message
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
+from chalicelib.config import get_settings
 from chalicelib.http import ApiRequest, JsonApi, head_as_get, jsonapi_framework_errors, plain_route
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.web import idempotent
@@ -211,7 +212,7 @@ def list_webhooks(call: ApiRequest) -> dict[str, Any]:
 def create_webhook(call: ApiRequest) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks")
     query = event_views.show_query(call, "webhooks")
-    return event_views.render(events.create_webhook(call.tenant, body.attributes), call, query)
+    return event_views.render(events.create_webhook(call.tenant, body.attributes, get_settings()), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["GET"])
@@ -223,7 +224,8 @@ def show_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
 def update_webhook(call: ApiRequest, webhook_id: str) -> dict[str, Any]:
     body = parse_resource(call.raw_body, "webhooks", expected_id=webhook_id)
     query = event_views.show_query(call, "webhooks")
-    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes), call, query)
+    return event_views.render(events.update_webhook(call.tenant, webhook_id, body.attributes,
+                                                    get_settings()), call, query)
 
 
 @api.route("/api/webhooks/{webhook_id}", methods=["DELETE"])
@@ -265,7 +267,7 @@ def show_event_callback_webhook(call: ApiRequest, callback_id: str) -> dict[str,
 def list_records(call: ApiRequest, type_name: str) -> dict[str, Any]:
     query, conditions = record_views.list_query(call, get_type(type_name))
     page, total = records.list_records(call.tenant, type_name, conditions, query.sort or [("id", False)],
-                                       query.page_number, query.page_size)
+                                       query.page_number, query.page_size, store=bootstrap.records_store())
     return record_views.render_page(page, total, call, f"/api/{type_name}", query)
 
 
@@ -273,33 +275,37 @@ def list_records(call: ApiRequest, type_name: str) -> dict[str, Any]:
 def create_record(call: ApiRequest, type_name: str) -> dict[str, Any]:
     rtype = get_type(type_name)
     body = parse_resource(call.raw_body, rtype.name, relationships=rtype.relationships)
-    return record_views.render(records.create_record(call.tenant, type_name, body.attributes, body.relationships), call)
+    record = records.create_record(call.tenant, type_name, body.attributes, body.relationships,
+                                   store=bootstrap.records_store())
+    return record_views.render(record, call)
 
 
 @api.route("/api/{type_name}/{record_id}", methods=["GET"])
 def show_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, Any]:
-    return record_views.render(records.get_record(call.tenant, type_name, record_id), call)
+    return record_views.render(records.get_record(call.tenant, type_name, record_id, store=bootstrap.records_store()),
+                               call)
 
 
 @api.route("/api/{type_name}/{record_id}", methods=["PATCH"])
 def update_record(call: ApiRequest, type_name: str, record_id: str) -> dict[str, Any]:
     rtype = get_type(type_name)
     body = parse_resource(call.raw_body, rtype.name, expected_id=record_id, relationships=rtype.relationships)
-    record = records.update_record(call.tenant, type_name, record_id, body.attributes, body.relationships)
+    record = records.update_record(call.tenant, type_name, record_id, body.attributes, body.relationships,
+                                   store=bootstrap.records_store())
     return record_views.render(record, call)
 
 
 @api.route("/api/{type_name}/{record_id}", methods=["DELETE"])
 def delete_record(call: ApiRequest, type_name: str, record_id: str) -> None:
-    records.delete_record(call.tenant, type_name, record_id)
+    records.delete_record(call.tenant, type_name, record_id, store=bootstrap.records_store())
 
 
 @api.route("/api/{type_name}/{record_id}/{relationship}", methods=["GET"])
 def list_related_records(call: ApiRequest, type_name: str, record_id: str, relationship: str) -> dict[str, Any]:
-    records.get_record(call.tenant, type_name, record_id)
+    records.get_record(call.tenant, type_name, record_id, store=bootstrap.records_store())
     child, key = record_views.related_list(type_name, relationship)
     query, conditions = record_views.list_query(call, get_type(child))
     conditions += record_views.parent_condition(key, record_id)
     page, total = records.list_records(call.tenant, child, conditions, query.sort or [("id", False)],
-                                       query.page_number, query.page_size)
+                                       query.page_number, query.page_size, store=bootstrap.records_store())
     return record_views.render_page(page, total, call, f"/api/{type_name}/{record_id}/{relationship}", query)

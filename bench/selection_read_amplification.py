@@ -15,7 +15,7 @@ from chalicelib import aws
 from chalicelib.catalog import get_type
 from chalicelib.config import get_settings
 from chalicelib.filters import parse_filters
-from chalicelib.records import SelectionStats, select_ids
+from chalicelib.records import RecordsStore, SelectionStats, select_ids
 from chalicelib.records.items import partition
 
 TYPE = "sku_list_items"
@@ -39,7 +39,7 @@ def _all_ids(seeded: SeededSet) -> list[str]:
 def _measure(seeded: SeededSet, filters: dict[str, str], records: int, backend: str, note: str) -> dict[str, Any]:
     conditions = parse_filters(get_type(TYPE).filterable(), filters).conditions
     stats = SelectionStats()
-    ids = select_ids(seeded.tenant, TYPE, conditions, stats=stats)
+    ids = select_ids(seeded.tenant, TYPE, conditions, stats=stats, store=RecordsStore())
     progress(f"  {filters}: {len(ids)} selected, {stats.scanned} items read in {stats.calls} calls")
     row: dict[str, Any] = {
         "name": "selection_read_amplification", "items_read_per_match": round(stats.scanned / max(1, len(ids)), 3),

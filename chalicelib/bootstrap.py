@@ -19,16 +19,22 @@ from chalicelib.queue import SqsWorkQueue
 
 
 def preview_ports() -> previews.Ports:
-    return previews.Ports(previews=DynamoPreviewRepository(), records=RecordsPreviewer(), clock=SystemClock(),
-                          settings=get_settings())
+    return previews.Ports(previews=DynamoPreviewRepository(), records=RecordsPreviewer(records_store()),
+                          clock=SystemClock(), settings=get_settings())
 
 
 def ports() -> Ports:
     clock, queue, settings = SystemClock(), SqsWorkQueue(), get_settings()
     archive = records.S3Archive() if settings.archive_deletes else None
-    return Ports(cleanups=cleanup_repository(), records=HostedRecords(archive), queue=queue,
+    deletes = records.RecordsStore(concurrency=settings.delete_concurrency)
+    return Ports(cleanups=cleanup_repository(), records=HostedRecords(archive, records_store(), deletes), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
                  settings=settings, leases=DynamoTenantLeases())
+
+
+def records_store() -> records.RecordsStore:
+    """The records table, one call at a time (the hosted records routes, selection, previews, restore)."""
+    return records.RecordsStore()
 
 
 def cleanup_repository() -> DynamoCleanupRepository[events.Recorded]:

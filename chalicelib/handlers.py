@@ -27,7 +27,8 @@ def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
         cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
 
     def webhook_delivery(body: dict[str, Any]) -> None:
-        events.deliver(body, ports().cleanups.get)
+        wired = ports()
+        events.deliver(body, wired.cleanups.get, wired.settings)
 
     return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection, "restore_batch": restore_batch,
             "webhook_delivery": webhook_delivery}

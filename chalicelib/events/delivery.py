@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib import queue, telemetry
-from chalicelib.config import get_settings
+from chalicelib.config import Settings
 from chalicelib.events.adapters import store, webhook_store
 from chalicelib.events.adapters.transport import post
 from chalicelib.events.model import MAX_ATTEMPTS, EventCallback, Webhook, retry_delay, signature, succeeded
@@ -39,7 +39,7 @@ def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[s
 
 
 def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
-            get_cleanup: GetCleanup) -> dict[str, Any]:
+            get_cleanup: GetCleanup, base_url: str) -> dict[str, Any]:
     """The cleanup as it is now, or as the message last saw it if it was deleted since."""
     carried = message["resource"]
     try:
@@ -49,7 +49,6 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
     resource = cleanup_resource(carried["id"], attributes, tenant.mode)
     included = _included(tenant, carried["id"], include)
     resource.linkage = {name: linkage(found) for name, found in included.items()}
-    base_url = get_settings().public_base_url
     document: dict[str, Any] = {"data": resource_object(resource, base_url)}
     if included:
         document["included"] = [resource_object(r, base_url) for found in included.values() for r in found]
@@ -62,12 +61,12 @@ def _headers(topic: str, signed: str, event_id: str) -> dict[str, str]:
             "X-CommerceLayer-Signature": signed, "X-Cleanups-Event-Id": event_id, "User-Agent": "cleanups-webhooks"}
 
 
-def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
+def _failed(webhook: Webhook, message: dict[str, Any], max_failures: int) -> None:
     """Count the failure; open the circuit at the limit, else retry later (up to MAX_ATTEMPTS)."""
     failures = webhook_store.add_failure(webhook)
     if failures is None:
         return  # deleted meanwhile
-    if failures >= get_settings().webhook_max_failures:
+    if failures >= max_failures:
         webhook_store.open_circuit(webhook, iso(now()))
         logger.warning("Webhook circuit opened", extra={"webhook_id": webhook.id, "failures": failures})
         return
@@ -78,7 +77,7 @@ def _failed(webhook: Webhook, message: dict[str, Any]) -> None:
     queue.send([{**message, "attempt": attempt + 1}], delay_seconds=retry_delay(attempt))
 
 
-def deliver(message: dict[str, Any], get_cleanup: GetCleanup) -> None:
+def deliver(message: dict[str, Any], get_cleanup: GetCleanup, settings: Settings) -> None:
     """POST the event's cleanup to the webhook, signed; record the attempt; retry or open the circuit."""
     tenant = tenant_of(message)
     try:
@@ -87,11 +86,11 @@ def deliver(message: dict[str, Any], get_cleanup: GetCleanup) -> None:
         return  # deleted since the event fired
     if not webhook.deliverable or webhook.topic != message["topic"]:
         return
-    document = payload(tenant, message, webhook.include_resources, get_cleanup)
+    document = payload(tenant, message, webhook.include_resources, get_cleanup, settings.public_base_url)
     body = json.dumps(document).encode()
     signed = signature(body, webhook.shared_secret)
     answer = post(webhook.callback_url, body, _headers(message["topic"], signed, message["event_id"]),
-                  get_settings().webhook_timeout_seconds, allow_loopback=get_settings().webhook_allow_loopback)
+                  settings.webhook_timeout_seconds, allow_loopback=settings.webhook_allow_loopback)
     webhook_store.save_callback(EventCallback(
         tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],
         callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()),
@@ -101,4 +100,4 @@ def deliver(message: dict[str, Any], get_cleanup: GetCleanup) -> None:
         webhook_store.reset_failures(webhook)
     else:
         telemetry.webhook_failed(webhook.id, message["event_id"], answer.code, int(message.get("attempt", 1)))
-        _failed(webhook, message)
+        _failed(webhook, message, settings.webhook_max_failures)

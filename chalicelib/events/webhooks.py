@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from chalicelib.config import get_settings
+from chalicelib.config import Settings
 from chalicelib.events.adapters import webhook_store
 from chalicelib.events.model import Webhook
 from chalicelib.events.validation import updated, validate_create, validate_update
@@ -15,8 +15,8 @@ def _secret() -> str:
     return secrets.token_hex(16)
 
 
-def create_webhook(tenant: Tenant, attributes: dict[str, Any]) -> Webhook:
-    validate_create(attributes, allow_loopback_http=get_settings().webhook_allow_loopback)
+def create_webhook(tenant: Tenant, attributes: dict[str, Any], settings: Settings) -> Webhook:
+    validate_create(attributes, allow_loopback_http=settings.webhook_allow_loopback)
     moment = iso(now())
     webhook = Webhook(
         tenant=tenant, id=new_id(), topic=attributes["topic"], callback_url=attributes["callback_url"],
@@ -37,8 +37,8 @@ def get_webhook(tenant: Tenant, webhook_id: str) -> Webhook:
     return webhook_store.get_webhook(tenant, webhook_id)
 
 
-def update_webhook(tenant: Tenant, webhook_id: str, attributes: dict[str, Any]) -> Webhook:
-    validate_update(attributes, allow_loopback_http=get_settings().webhook_allow_loopback)
+def update_webhook(tenant: Tenant, webhook_id: str, attributes: dict[str, Any], settings: Settings) -> Webhook:
+    validate_update(attributes, allow_loopback_http=settings.webhook_allow_loopback)
     before = webhook_store.get_webhook(tenant, webhook_id)
     after = updated(before, attributes, iso(now()), _secret())
     return webhook_store.update_webhook(before, after)

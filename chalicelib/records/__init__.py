@@ -1,9 +1,8 @@
 """The records store: hosted records per tenant, selection by filters, cascade delete, archive and restore,
 and the dry run of a cleanup (`preview`).
 
-Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`
-and a type name; the adapter (`RecordsStore`) is created on first use unless
-given as `store=`.
+Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`,
+a type name and the adapter as `store=` (a `RecordsStore`, built in `chalicelib.bootstrap`).
 """
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, archive_key

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.catalog import get_type
-from chalicelib.config import get_settings
 from chalicelib.records.adapters.store import RecordsStore, TransactionCancelled
 from chalicelib.records.archive import Archive, ArchivedBatch, decode, encode
 from chalicelib.records.cascade import plan_groups
@@ -53,7 +52,7 @@ def classify(ids: Sequence[str], found: dict[str, Item], not_modified_after: str
 
 def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modified_after: str,
                  archive: Archive | None, archive_key: str | None,
-                 store: RecordsStore | None = None) -> BatchOutcome:
+                 store: RecordsStore) -> BatchOutcome:
     """Delete `ids` of `type_name` with their cascades unless modified after `not_modified_after`.
 
     With an `archive`, the sub-batch is archived under `archive_key` first (and redone from it).
@@ -61,7 +60,6 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
     get_type(type_name)  # an unknown type fails before any read
     if (archive is None) != (archive_key is None):
         raise ValueError("an archive needs a key, and a key an archive")
-    store = store or RecordsStore(concurrency=get_settings().delete_concurrency)
     ordered = list(dict.fromkeys(ids))
     batch = _archived(archive, archive_key, _plan(store, tenant, type_name, ordered, not_modified_after))
     failed = delete_groups(store, batch.groups, not_modified_after, redo_logged=archive is not None)

@@ -49,10 +49,9 @@ class SelectionPreview:
 
 
 def preview(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, limit: int, sample_size: int,
-            stats: SelectionStats | None = None, store: RecordsStore | None = None) -> SelectionPreview:
+            store: RecordsStore, stats: SelectionStats | None = None) -> SelectionPreview:
     """Over `limit` matches, only the ids are read (at most limit + 1): nothing else is counted."""
     rtype = get_type(type_name)
-    store = store or RecordsStore()
     shown = [name for name in SHOWN if name in rtype.attributes]
     items = sorted(read_matching(store, tenant, rtype, conditions, attributes=[CHILDREN, *shown], limit=limit,
                                  stats=stats), key=lambda i: str(i["sk"]["S"]))

@@ -33,7 +33,7 @@ class RestoreOutcome:
 
 
 def restore_batch(tenant: Tenant, archive: Archive, archive_key: str,
-                  store: RecordsStore | None = None) -> RestoreOutcome:
+                  store: RecordsStore) -> RestoreOutcome:
     """Put back every root group archived under `archive_key`; conflicting groups are errors, left as they are."""
     body = archive.get(archive_key)
     if body is None:
@@ -41,7 +41,6 @@ def restore_batch(tenant: Tenant, archive: Archive, archive_key: str,
     batch = decode(body)
     if batch.tenant != tenant:
         raise ValueError(f"{archive_key} belongs to another tenant")
-    store = store or RecordsStore()
     outcome = RestoreOutcome()
     for group in batch.groups:
         errors = restore_group(store, group)

@@ -68,9 +68,8 @@ def _existing(store: RecordsStore, tenant: Tenant, rtype: ResourceType, record_i
 
 
 def create_record(tenant: Tenant, type_name: str, attributes: Mapping[str, Any],
-                  relationships: Mapping[str, Any], *, store: RecordsStore | None = None) -> Record:
+                  relationships: Mapping[str, Any], *, store: RecordsStore) -> Record:
     rtype = get_type(type_name)
-    store = store or RecordsStore()
     values = clean_attributes(rtype, attributes, creating=True)
     related = clean_relationships(rtype, relationships, creating=True)
     related_values = _related_items(store, tenant, rtype, related)
@@ -89,15 +88,14 @@ def create_record(tenant: Tenant, type_name: str, attributes: Mapping[str, Any],
     return record_from_item(rtype, item)
 
 
-def get_record(tenant: Tenant, type_name: str, record_id: str, *, store: RecordsStore | None = None) -> Record:
+def get_record(tenant: Tenant, type_name: str, record_id: str, *, store: RecordsStore) -> Record:
     rtype = get_type(type_name)
-    return record_from_item(rtype, _existing(store or RecordsStore(), tenant, rtype, record_id))
+    return record_from_item(rtype, _existing(store, tenant, rtype, record_id))
 
 
 def update_record(tenant: Tenant, type_name: str, record_id: str, attributes: Mapping[str, Any],
-                  relationships: Mapping[str, Any], *, store: RecordsStore | None = None) -> Record:
+                  relationships: Mapping[str, Any], *, store: RecordsStore) -> Record:
     rtype = get_type(type_name)
-    store = store or RecordsStore()
     old = _existing(store, tenant, rtype, record_id)
     current = item_values(old)
     changes = clean_attributes(rtype, attributes, creating=False, current=current)
@@ -138,9 +136,8 @@ def _write_changes(store: RecordsStore, old: Item, new: Item) -> None:
         raise RecordNotFoundError("The record was deleted meanwhile") from None
 
 
-def delete_record(tenant: Tenant, type_name: str, record_id: str, *, store: RecordsStore | None = None) -> None:
+def delete_record(tenant: Tenant, type_name: str, record_id: str, *, store: RecordsStore) -> None:
     rtype = get_type(type_name)
-    store = store or RecordsStore()
     item = _existing(store, tenant, rtype, record_id)
     deletions = plan_deletions(tenant, type_name, {record_id: item},
                                lambda t, ids: _fetch(store, tenant, t, ids))
@@ -150,10 +147,9 @@ def delete_record(tenant: Tenant, type_name: str, record_id: str, *, store: Reco
 
 
 def list_records(tenant: Tenant, type_name: str, conditions: Sequence[Condition], sort: Sequence[tuple[str, bool]],
-                 page_number: int, page_size: int, *, store: RecordsStore | None = None) -> tuple[list[Record], int]:
+                 page_number: int, page_size: int, *, store: RecordsStore) -> tuple[list[Record], int]:
     """The records of one page (in `sort` order, ties by id) and the total count of matches."""
     rtype = get_type(type_name)
-    store = store or RecordsStore()
     # Read only keys and sort fields of every match; whole items only for the page.
     matched = read_matching(store, tenant, rtype, conditions, attributes=[name for name, _ in sort])
     start = max(0, page_number - 1) * page_size
@@ -163,21 +159,21 @@ def list_records(tenant: Tenant, type_name: str, conditions: Sequence[Condition]
 
 
 def select_ids(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, limit: int | None = None,
-               stats: SelectionStats | None = None, store: RecordsStore | None = None) -> list[str]:
+               stats: SelectionStats | None = None, store: RecordsStore) -> list[str]:
     """Ids matching `conditions` in id order; with `limit`, at most limit + 1 of them are read."""
     rtype = get_type(type_name)
-    items = read_matching(store or RecordsStore(), tenant, rtype, conditions, limit=limit, stats=stats)
+    items = read_matching(store, tenant, rtype, conditions, limit=limit, stats=stats)
     return sorted(i["sk"]["S"] for i in items)
 
 
 def select_page(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, after: str | None, size: int,
-                store: RecordsStore | None = None) -> tuple[list[str], bool]:
+                store: RecordsStore) -> tuple[list[str], bool]:
     """Up to `size` matching ids above `after` (None: from the first) in id order, and whether more follow."""
     past = [Condition("id_gt", ("id",), "gt", after)] if after is not None else []
-    return read_page(store or RecordsStore(), tenant, get_type(type_name), [*conditions, *past], size)
+    return read_page(store, tenant, get_type(type_name), [*conditions, *past], size)
 
 
-def existing_ids(tenant: Tenant, type_name: str, ids: Sequence[str], *, store: RecordsStore | None = None) -> list[str]:
+def existing_ids(tenant: Tenant, type_name: str, ids: Sequence[str], *, store: RecordsStore) -> list[str]:
     """Those of `ids` that exist, in id order: their keys only, read by key (BatchGetItem)."""
     keys = [record_key(tenant, get_type(type_name).name, i) for i in ids]
-    return sorted(item["sk"]["S"] for item in (store or RecordsStore()).batch_get(keys, "#sk", {"#sk": "sk"}))
+    return sorted(item["sk"]["S"] for item in store.batch_get(keys, "#sk", {"#sk": "sk"}))

@@ -17,10 +17,10 @@ from chalicelib import aws, bootstrap, cleanups, dynamo, queue
 from chalicelib.cleanups import Actor, Cleanup
 from chalicelib.cleanups.exceptions import CleanupLimitError
 from chalicelib.events import list_events
-from chalicelib.records import create_record
 from chalicelib.tenancy import Tenant
 from tests.concurrency import at_once
 from tests.e2e import RunningStack
+from tests.integration.records_api import create_record
 
 LIMIT = 10  # MAX_ACTIVE_CLEANUPS' default
 ACTOR = Actor(who={"application": {"id": "limit-e2e"}})

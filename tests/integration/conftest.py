@@ -11,10 +11,11 @@ import app as service
 from chalicelib.cleanups import CleanupRepository
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
-from chalicelib.records import Record, S3Archive, create_record
+from chalicelib.records import Record, S3Archive
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
 from tests.integration.cleanup_helpers import RecordingEvents
+from tests.integration.records_api import create_record
 from tests.unit.fakes import InMemoryCleanupRepository
 
 T = TypeVar("T")

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-import chalicelib.records as records_api
 from chalicelib import cleanups
 from chalicelib.catalog import get_type
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.events import add_recorded
 from chalicelib.filters import parse_filters
 from chalicelib.tenancy import Tenant
+from tests.integration import records_api
 from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, deliver, drain, ports, receive_all
 
 store = DynamoCleanupRepository(add_recorded)

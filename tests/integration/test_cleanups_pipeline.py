@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-import chalicelib.records as records_api
 from chalicelib import aws, bootstrap, cleanups
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import CleanupFinishedError, CleanupLimitError, TooManyRecordsError
@@ -18,6 +17,7 @@ from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import UnknownFilterError, parse_filters
 from chalicelib.jsonapi.errors import client_error
 from chalicelib.tenancy import Tenant
+from tests.integration import records_api
 from tests.integration.cleanup_helpers import (
     APP_ACTOR,
     RecordingEvents,

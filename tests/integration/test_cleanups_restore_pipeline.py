@@ -16,10 +16,10 @@ from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import RestoreNotAllowedError
 from chalicelib.events import add_recorded
-from chalicelib.records import get_record
 from chalicelib.records.model import TAKEN
 from chalicelib.tenancy import Tenant
 from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, create, deliver, drain, ports, receive_all
+from tests.integration.records_api import get_record
 from tests.integration.records_helpers import scan
 
 store = DynamoCleanupRepository(add_recorded)

@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-import chalicelib.records as records_api
 from chalicelib import bootstrap, cleanups
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.exceptions import RetryNotAllowedError
 from chalicelib.events import add_recorded
 from chalicelib.records import RecordsStore
 from chalicelib.tenancy import Tenant
+from tests.integration import records_api
 from tests.integration.cleanup_helpers import (
     APP_ACTOR,
     RecordingEvents,

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib import aws, bootstrap, cleanups
 from chalicelib.cleanups.adapters.store import _cleanups
+from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver
 from chalicelib.events.adapters import store
 from chalicelib.events.model import REDISPATCH_AFTER_SECONDS
@@ -55,7 +56,7 @@ def failing_sqs_send() -> Iterator[list[str]]:
 def test_outbox_keeps_the_events_whose_delivery_send_failed_and_the_reconciler_delivers_them(
         tenant: Tenant, receiver: Receiver, failing_sqs_send: list[str]) -> None:  # noqa: F811
     # Given a webhook on cleanups.create, and SQS failing the first send
-    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     # When a cleanup is created (nothing to delete: completed at once)
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     # Then the create succeeded with both events committed; the create's, whose send failed, is in the outbox
@@ -69,7 +70,7 @@ def test_outbox_keeps_the_events_whose_delivery_send_failed_and_the_reconciler_d
     assert [names[i] for i in report.redispatched] == ["cleanups.create"] and store.undispatched(LATER) == []
     # And its delivery reaches the receiver with the cleanup as committed and the event's id
     ((message, _),) = queued()
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     (request,) = receiver.requests
     assert names[message["event_id"]] == "cleanups.create"
     assert request.headers["x-cleanups-event-id"] == message["event_id"]
@@ -80,7 +81,7 @@ def test_outbox_delivers_a_transition_whose_process_died_right_after_its_commit(
         records: Any, tenant: Tenant, receiver: Receiver) -> None:  # noqa: F811
     # Given a webhook on cleanups.start and a pending cleanup of one sku
     records.sku()
-    create_webhook(tenant, {"topic": "cleanups.start", "callback_url": receiver.url})
+    create_webhook(tenant, {"topic": "cleanups.start", "callback_url": receiver.url}, get_settings())
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     client = _cleanups()._get_connection().connection.client  # PynamoDB's own DynamoDB client
     died: list[str] = []
@@ -105,6 +106,6 @@ def test_outbox_delivers_a_transition_whose_process_died_right_after_its_commit(
     assert queued() == []
     cleanups.reconcile(replace(bootstrap.ports(), clock=Later()))
     ((message, _),) = queued()
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     assert [r.headers["x-commercelayer-topic"] for r in receiver.requests] == ["cleanups.start"]
     assert cleanups.get_cleanup(bootstrap.ports(), tenant, cleanup.id).status == "completed"

@@ -10,6 +10,7 @@ from chalicelib import bootstrap, cleanups, events
 from chalicelib.cleanups import WORKER
 from chalicelib.cleanups.domain.model import start
 from chalicelib.cleanups.service_layer.transitions import commit_transition
+from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, update_webhook
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import now
@@ -25,7 +26,8 @@ def _names(found: list[events.Event]) -> list[str]:
 
 
 def _hook(tenant, topic: str, **attributes) -> events.Webhook:
-    return create_webhook(tenant, {"topic": topic, "callback_url": "https://example.com/hook", **attributes})
+    return create_webhook(tenant, {"topic": topic, "callback_url": "https://example.com/hook", **attributes},
+                          get_settings())
 
 
 def test_recorder_writes_versions_and_events_for_create_start_complete(records, tenant):
@@ -108,7 +110,7 @@ def test_recorder_enqueues_only_for_enabled_webhooks_on_the_topic(tenant):
     # Given an enabled and a disabled webhook on cleanups.create, and one on another topic
     enabled = _hook(tenant, "cleanups.create")
     disabled = _hook(tenant, "cleanups.create")
-    update_webhook(tenant, disabled.id, {"_disable": True})
+    update_webhook(tenant, disabled.id, {"_disable": True}, get_settings())
     _hook(tenant, "cleanups.destroy")
     # When a cleanup is created
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from chalicelib import bootstrap, cleanups, events
+from chalicelib.config import get_settings
 from chalicelib.events import create_webhook
 from chalicelib.filters import UnknownFilterError
 from chalicelib.views import events as event_views
@@ -59,7 +60,7 @@ def test_render_linkage_and_include_for_a_cleanup(tenant):
 
 
 def test_render_webhook_shows_its_secret_to_its_owner(tenant):
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://example.com/h"})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://example.com/h"}, get_settings())
     data = event_views.render(hook, Call())["data"]
     assert data["attributes"]["shared_secret"] == hook.shared_secret
     assert data["attributes"]["circuit_state"] == "closed"

@@ -20,12 +20,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-import chalicelib.records as records_api
 from chalicelib import aws, cleanups
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.domain.model import TERMINAL
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
+from tests.integration import records_api
 from tests.integration.cleanup_helpers import (
     APP_ACTOR,
     RecordingEvents,

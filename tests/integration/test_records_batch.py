@@ -4,12 +4,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chalicelib.records import S3Archive, delete_batch, select_ids, update_record
+from chalicelib.records import S3Archive
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import decode
 from chalicelib.records.batch import MODIFIED
 from chalicelib.records.transact import key_id
 from chalicelib.tenancy import iso, now
+from tests.integration.records_api import delete_batch, select_ids, update_record
 from tests.integration.records_helpers import (
     ConflictingClient,
     MeddlingClient,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.records import delete_batch, update_record
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import decode
 from chalicelib.records.batch import MODIFIED
+from tests.integration.records_api import delete_batch, update_record
 from tests.integration.records_helpers import WrappedClient, scan
 
 KEY = "org-alpha/test/cleanup1/000000.json.gz"

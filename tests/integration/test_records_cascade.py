@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from chalicelib.exceptions import RecordNotFoundError
-from chalicelib.records import batch, delete_batch, delete_record, get_record
+from chalicelib.records import batch
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import decode
 from chalicelib.records.transact import chunked, key_id, pack, split
+from tests.integration.records_api import delete_batch, delete_record, get_record
 from tests.integration.records_helpers import CrashingClient, DyingArchive, scan
 
 KEY = "org-alpha/test/cleanup1/000003.json.gz"

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from chalicelib.exceptions import RecordNotFoundError, ValidationError
-from chalicelib.records import create_record, delete_record, get_record, list_records, update_record
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
+from tests.integration.records_api import create_record, delete_record, get_record, list_records, update_record
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -5,10 +5,11 @@ from collections import Counter
 
 from chalicelib.catalog import get_type
 from chalicelib.filters import Condition, parse_filters
-from chalicelib.records import RecordsStore, SelectionStats, delete_batch, preview
+from chalicelib.records import RecordsStore, SelectionStats
 from chalicelib.records.items import is_guard_key
 from chalicelib.tenancy import Tenant
 from tests.integration.conftest import RecordFactory
+from tests.integration.records_api import delete_batch, preview
 from tests.integration.records_helpers import Items, WrappedClient, scan
 
 

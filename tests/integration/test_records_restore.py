@@ -5,11 +5,12 @@ import time
 
 import pytest
 
-from chalicelib.records import ArchiveMissingError, delete_batch, restore_batch, update_record
+from chalicelib.records import ArchiveMissingError
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import record_key
 from chalicelib.records.restore import ALREADY_EXISTS
 from chalicelib.tenancy import Tenant, iso, now
+from tests.integration.records_api import delete_batch, restore_batch, update_record
 from tests.integration.records_helpers import scan
 
 KEY = "org-alpha/test/cleanup1/000000.json.gz"

@@ -7,7 +7,8 @@ import pytest
 
 from chalicelib.catalog import get_type
 from chalicelib.filters import Condition, parse_filters
-from chalicelib.records import SelectionStats, list_records, select_ids, update_record
+from chalicelib.records import SelectionStats
+from tests.integration.records_api import list_records, select_ids, update_record
 from tools.seed import seed
 
 

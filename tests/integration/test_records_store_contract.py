@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from chalicelib.bootstrap import HostedRecords
+from chalicelib.bootstrap import HostedRecords, records_store
 from chalicelib.cleanups import RecordStore
 from chalicelib.filters import Condition
-from chalicelib.records import S3Archive, update_record
+from chalicelib.records import RecordsStore, S3Archive
 from chalicelib.records.batch import MODIFIED
 from chalicelib.tenancy import Tenant, iso, now
 from tests.integration.conftest import RecordFactory
+from tests.integration.records_api import update_record
 from tests.unit.fakes import InMemoryRecords
 
 TENANT = Tenant("org-alpha", "test")
@@ -59,7 +60,7 @@ def _hosted(s3_archive: S3Archive) -> Adapters:
     def touch(record_id: str) -> None:
         update_record(TENANT, "skus", record_id, {"description": "changed"}, {})
 
-    return Adapters(HostedRecords(s3_archive), add_sku, touch)
+    return Adapters(HostedRecords(s3_archive, records_store(), RecordsStore(concurrency=4)), add_sku, touch)
 
 
 @pytest.fixture(params=["in_memory", "dynamodb"])

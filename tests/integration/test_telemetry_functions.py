@@ -9,6 +9,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, cleanups, telemetry
+from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver
 from chalicelib.tenancy import Tenant
 from tests.conftest import JWT_SECRET
@@ -103,11 +104,12 @@ def test_a_failed_webhook_delivery_is_logged_and_counted(tenant: Tenant, capture
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a webhook whose receiver refuses connections, and a cleanup that fired it
     monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "http://127.0.0.1:9/closed"})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "http://127.0.0.1:9/closed"},
+                          get_settings())
     cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.create"]
     # When the delivery is attempted
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     # Then the failure has a line naming the webhook and the attempt, and counts once
     (line,) = captured.lines("Webhook delivery failed")
     assert (line["webhook_id"], line["attempt"], line.get("response_code")) == (hook.id, 1, None)  # no answer came

@@ -8,10 +8,10 @@ import pytest
 from chalicelib.catalog import get_type
 from chalicelib.exceptions import ValidationError
 from chalicelib.filters import parse_filters
-from chalicelib.records import select_ids, update_record
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import guard_key, record_key
 from chalicelib.tenancy import Tenant
+from tests.integration.records_api import select_ids, update_record
 from tests.integration.records_helpers import WrappedClient, scan
 from tools.reindex import main, reindex
 

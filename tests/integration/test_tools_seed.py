@@ -1,9 +1,9 @@
 """The seeder against moto: records stored exactly as the API stores them, and cascades work on them."""
 from __future__ import annotations
 
-from chalicelib.records import delete_batch, get_record, list_records, select_ids
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.items import record_key
+from tests.integration.records_api import delete_batch, get_record, list_records, select_ids
 from tools.seed import main, seed
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap, cleanups, events
+from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
 from chalicelib.events.model import MAX_ATTEMPTS
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
@@ -79,10 +80,10 @@ def _retries() -> list[tuple[int, int]]:
 
 def test_deliver_posts_the_signed_cleanup_and_records_the_callback(tenant, receiver):
     # Given a webhook on cleanups.create at the receiver, and a cleanup created
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
     # When the delivery message is handled
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     # Then the receiver got the cleanup document, signed with the webhook's secret
     (request,) = receiver.requests
     expected = base64.b64encode(hmac.new(hook.shared_secret.encode(), request.body, hashlib.sha256).digest()).decode()
@@ -102,9 +103,10 @@ def test_deliver_posts_the_signed_cleanup_and_records_the_callback(tenant, recei
 
 def test_deliver_includes_requested_relationships(tenant, receiver):
     # Given a webhook asking for the cleanup's events
-    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url, "include_resources": ["events"]})
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url, "include_resources": ["events"]},
+                   get_settings())
     # When the create is delivered
-    deliver(_fired(tenant), GET_CLEANUP)
+    deliver(_fired(tenant), GET_CLEANUP, get_settings())
     # Then the payload includes the cleanup's events, linked from the relationship
     document = json.loads(receiver.requests[0].body)
     names = sorted(r["attributes"]["name"] for r in document["included"])
@@ -114,12 +116,12 @@ def test_deliver_includes_requested_relationships(tenant, receiver):
 
 def test_deliver_sends_the_carried_attributes_when_the_cleanup_is_gone(tenant, receiver):
     # Given a webhook on cleanups.destroy, and a cleanup deleted
-    create_webhook(tenant, {"topic": "cleanups.destroy", "callback_url": receiver.url})
+    create_webhook(tenant, {"topic": "cleanups.destroy", "callback_url": receiver.url}, get_settings())
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus"}, APP_ACTOR)
     cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
     (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.destroy"]
     # When the destroy is delivered
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     # Then the receiver gets the cleanup as it was last seen
     document = json.loads(receiver.requests[0].body)
     assert document["data"]["id"] == cleanup.id
@@ -129,12 +131,12 @@ def test_deliver_sends_the_carried_attributes_when_the_cleanup_is_gone(tenant, r
 def test_deliver_retries_a_failure_with_growing_delays(tenant, receiver):
     # Given a receiver answering 500
     receiver.status = 500
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
     # When the message and its first retry are handled
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     (retry,) = [body for body, _ in queued() if body["attempt"] == 2]
-    deliver(retry, GET_CLEANUP)
+    deliver(retry, GET_CLEANUP, get_settings())
     # Then each attempt was recorded, counted, and re-enqueued with a doubled DelaySeconds
     assert _retries() == [(2, 30), (3, 60)]
     codes = [c.response_code for c in events.last_event_callbacks(tenant, hook.id)]
@@ -146,12 +148,12 @@ def test_deliver_retries_a_failure_with_growing_delays(tenant, receiver):
 def test_deliver_resets_the_failure_count_on_success(tenant, receiver):
     # Given a webhook that failed once
     receiver.status = 503
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     # When the retry goes through
     receiver.status = 204
-    deliver({**message, "attempt": 2}, GET_CLEANUP)
+    deliver({**message, "attempt": 2}, GET_CLEANUP, get_settings())
     # Then the consecutive failures start again from zero
     assert get_webhook(tenant, hook.id).circuit_failure_count == 0
 
@@ -160,44 +162,45 @@ def test_deliver_opens_the_circuit_after_max_failures_and_then_stops(tenant, rec
     # Given a limit of three consecutive failures and a receiver answering 500
     monkeypatch.setenv("WEBHOOK_MAX_FAILURES", "3")
     receiver.status = 500
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
     # When three attempts fail
     for attempt in (1, 2, 3):
-        deliver({**message, "attempt": attempt}, GET_CLEANUP)
+        deliver({**message, "attempt": attempt}, GET_CLEANUP, get_settings())
     # Then the circuit is open, the third failure is not retried, and later messages are not sent
     opened = get_webhook(tenant, hook.id)
     assert (opened.circuit_state, opened.circuit_failure_count) == ("open", 3)
     assert sorted(attempt for attempt, _ in _retries()) == [2, 3]
-    deliver({**message, "attempt": 4}, GET_CLEANUP)
+    deliver({**message, "attempt": 4}, GET_CLEANUP, get_settings())
     assert len(receiver.requests) == 3
     assert len(events.last_event_callbacks(tenant, hook.id)) == 3
     # And resetting the circuit lets deliveries through again
-    update_webhook(tenant, hook.id, {"_reset_circuit": True})
+    update_webhook(tenant, hook.id, {"_reset_circuit": True}, get_settings())
     receiver.status = 200
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     assert len(receiver.requests) == 4 and get_webhook(tenant, hook.id).circuit_state == "closed"
 
 
 def test_deliver_skips_disabled_and_deleted_webhooks(tenant, receiver):
     # Given a webhook that is disabled after its event fired
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
-    update_webhook(tenant, hook.id, {"_disable": True})
+    update_webhook(tenant, hook.id, {"_disable": True}, get_settings())
     # When the message is handled, and again after the webhook is deleted
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     events.delete_webhook(tenant, hook.id)
-    deliver(message, GET_CLEANUP)
+    deliver(message, GET_CLEANUP, get_settings())
     # Then nothing was sent
     assert receiver.requests == []
 
 
 def test_deliver_records_an_unreachable_receiver_as_a_failure(tenant, receiver):
     # Given a webhook whose receiver has gone away
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url.replace("/hooks", "")})
-    update_webhook(tenant, hook.id, {"callback_url": "http://127.0.0.1:9/closed"})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url.replace("/hooks", "")},
+                          get_settings())
+    update_webhook(tenant, hook.id, {"callback_url": "http://127.0.0.1:9/closed"}, get_settings())
     # When a delivery is attempted
-    deliver(_fired(tenant), GET_CLEANUP)
+    deliver(_fired(tenant), GET_CLEANUP, get_settings())
     # Then the callback has no response code, and a retry is queued
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code is None and callback.response_message
@@ -207,19 +210,20 @@ def test_deliver_records_an_unreachable_receiver_as_a_failure(tenant, receiver):
 def test_deliver_gives_up_after_the_last_attempt(tenant, receiver):
     # Given a failing receiver and a message on its last attempt
     receiver.status = 500
-    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     message = _fired(tenant)
     # When it fails again, then no further retry is queued
-    deliver({**message, "attempt": MAX_ATTEMPTS}, GET_CLEANUP)
+    deliver({**message, "attempt": MAX_ATTEMPTS}, GET_CLEANUP, get_settings())
     assert _retries() == []
 
 
 def test_deliver_refuses_a_host_that_resolves_inside_at_delivery_time(tenant, receiver, monkeypatch):
     # Given an https webhook whose name passed at create, but now resolves to a private address (rebinding)
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://hooks.example.com/h"})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": "https://hooks.example.com/h"},
+                          get_settings())
     monkeypatch.setattr("chalicelib.events.adapters.transport.system_resolve", lambda host, port: ["10.0.0.1"])
     # When a delivery is attempted
-    deliver(_fired(tenant), GET_CLEANUP)
+    deliver(_fired(tenant), GET_CLEANUP, get_settings())
     # Then nothing is sent, the callback says why, and it counts as a failure
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert (callback.response_code, callback.response_message) == (None, "refused: 10.0.0.1 is not a public address")
@@ -229,9 +233,9 @@ def test_deliver_refuses_a_host_that_resolves_inside_at_delivery_time(tenant, re
 def test_deliver_keeps_only_a_short_excerpt_of_the_answer(tenant, receiver):
     # Given a receiver whose answer is long
     receiver.body = b"x" * 100_000
-    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url})
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     # When the event is delivered
-    deliver(_fired(tenant), GET_CLEANUP)
+    deliver(_fired(tenant), GET_CLEANUP, get_settings())
     # Then the stored message is bounded
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code == "200" and len(callback.response_message) == 256

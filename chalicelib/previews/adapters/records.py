@@ -12,7 +12,11 @@ from chalicelib.tenancy import Tenant
 class RecordsPreviewer:
     """Implements `chalicelib.previews.RecordsPreviewer` on the records package."""
 
+    def __init__(self, store: records.RecordsStore) -> None:
+        self.store = store
+
     def preview(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *, limit: int,
                 sample_size: int) -> Selection:
-        found = records.preview(tenant, resource_type, conditions, limit=limit, sample_size=sample_size)
+        found = records.preview(tenant, resource_type, conditions, limit=limit, sample_size=sample_size,
+                                store=self.store)
         return Selection(ids=found.ids, sample=found.sample, associated=found.associated)
