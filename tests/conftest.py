@@ -11,7 +11,7 @@ from xdist.scheduler import LoadFileScheduling
 
 from chalicelib import aws, dynamo, queue
 from devstack.provision import create_buckets, create_resources, env_var_for
-from tests import speedups
+from tests import moto_world, speedups
 
 JWT_SECRET = "test-jwt-secret-at-least-32-bytes-long"
 
@@ -27,6 +27,11 @@ class _FilesAndOnePackaging(LoadFileScheduling):
 
     def _split_scope(self, nodeid: str) -> str:
         return "packaging" if nodeid.startswith(PACKAGING) else super()._split_scope(nodeid)
+
+
+def _create_world(table_names: dict[str, str]) -> None:
+    create_resources(boto3.client("dynamodb"), boto3.client("sqs"), table_names)
+    create_buckets(boto3.client("s3"))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
@@ -52,14 +57,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def tables(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto with every table and queue of infra/template.json; env var name -> table name."""
+    """moto with every table, queue and bucket of infra/template.json, empty; env var name -> table name.
+
+    Each test gets a fresh moto (every service reset); the deployment's resources are restored from a copy
+    made once per process (tests/moto_world.py), not created again."""
     with mock_aws():
         names = {logical_id: f"test-{logical_id}" for logical_id in ("RecordsTable", "CleanupsTable",
                                                                       "ApplicationsTable")}
         for logical_id, table_name in names.items():
             monkeypatch.setenv(env_var_for(logical_id), table_name)
-        create_resources(boto3.client("dynamodb"), boto3.client("sqs"), names)
         monkeypatch.setenv("ARCHIVE_BUCKET", "test-archive")
         monkeypatch.setenv("DELETE_CONCURRENCY", "1")  # moto's in-process transactions are not thread-safe
-        create_buckets(boto3.client("s3"))
+        moto_world.fresh(lambda: _create_world(names))
         yield {env_var_for(logical_id): table_name for logical_id, table_name in names.items()}
