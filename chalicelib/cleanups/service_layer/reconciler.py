@@ -39,9 +39,13 @@ class ReconcileReport:
     reselected: dict[str, int] = field(default_factory=dict)  # cleanup id -> selection page sent again
 
 
+def _batches_of(cleanup: Cleanup, sub_batches: set[int] | frozenset[int]) -> list[int]:
+    """The batches holding `sub_batches`, in order: what a resent message carries."""
+    return sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in sub_batches})
+
+
 def _uncounted_batches(cleanup: Cleanup) -> list[int]:
-    missing = set(range(cleanup.sub_batch_count)) - cleanup.counted
-    return sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in missing})
+    return _batches_of(cleanup, set(range(cleanup.sub_batch_count)) - cleanup.counted)
 
 
 def _give_up(ports: Ports, cleanup: Cleanup) -> None:
@@ -54,7 +58,7 @@ def _give_up(ports: Ports, cleanup: Cleanup) -> None:
 
 def _conclude_interrupt(ports: Ports, cleanup: Cleanup, report: ReconcileReport) -> None:
     """Interrupted now; the batches of its in-flight sub-batches sent again, so that their counts land."""
-    batches = sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in cleanup.in_flight})
+    batches = _batches_of(cleanup, cleanup.in_flight)
     conclude_interrupt(ports, cleanup)
     if batches:
         ports.queue.send(batch_messages(cleanup, batches))
