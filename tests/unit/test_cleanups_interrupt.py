@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.domain.model import interrupt_request
+from chalicelib.cleanups.exceptions import CleanupFinishedError
 from chalicelib.events import Webhook
 from chalicelib.events.model import INTERRUPT
 from tests.unit.fakes import START, World, settings
@@ -165,3 +168,20 @@ def test_delete_of_a_running_cleanup_waits_for_its_sub_batch_in_flight() -> None
     destroyed = [v for v in world.events.versions if v.event == "destroy"][0]
     assert destroyed.changes["processed_count"] == [2, None]
     assert len(world.records.ids(TENANT, "skus")) == 6
+
+
+def test_interrupt_racing_the_last_count_is_refused_once_the_cleanup_completed() -> None:
+    # Given a cleanup whose last count lands between the interrupt's read and its request
+    world = World()
+    skus(world, 2)
+    cleanup = create(world)
+    ask = world.cleanups.request_interrupt
+
+    def completed_first(read: Cleanup, request: dict[str, Any]) -> Cleanup | None:
+        world.drain()
+        return ask(read, request)
+    world.cleanups.request_interrupt = completed_first  # type: ignore[method-assign]
+    # When the client interrupts it / Then it is refused as on any finished cleanup, which stays completed
+    with pytest.raises(CleanupFinishedError):
+        cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    assert world.cleanups.get(TENANT, cleanup.id).status == "completed"

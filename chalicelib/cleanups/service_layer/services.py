@@ -122,16 +122,8 @@ def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
     carries final counts; a sub-batch still uncounted after INTERRUPT_SETTLE_SECONDS (its worker died) is
     left to its redelivery, and the cleanup shows `counts_settled: false` until it lands.
     """
-    before = ports.cleanups.get(tenant, cleanup_id)
-    if before.status not in ACTIVE and before.restore_status is not None:
-        return interrupt_restore(ports, tenant, cleanup_id, actor)
-    if before.status not in ACTIVE:
-        raise CleanupFinishedError(before.status)
+    cleanup = _interrupt_asked(ports, tenant, cleanup_id, actor)  # a restore's interrupt is no longer active
     deadline = ports.clock.now().timestamp() + ports.settings.interrupt_settle_seconds
-    cleanup = before
-    if before.interrupt_request is None:
-        cleanup = ports.cleanups.request_interrupt(before, interrupt_request(actor, ports.clock.now())) \
-            or ports.cleanups.get(tenant, cleanup_id)
     while cleanup.active:
         if not cleanup.in_flight or ports.clock.now().timestamp() >= deadline:
             cleanup = conclude_interrupt(ports, cleanup)
@@ -139,6 +131,22 @@ def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Acto
         ports.clock.sleep(INTERRUPT_POLL_SECONDS)
         cleanup = ports.cleanups.get(tenant, cleanup_id)
     return cleanup
+
+
+def _interrupt_asked(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
+    """The cleanup with its interrupt asked for (by this caller, or one before it); a finished cleanup's running
+    restore interrupted instead; 422 if neither runs (also when the cleanup finished as the request was written)."""
+    while True:
+        before = ports.cleanups.get(tenant, cleanup_id)
+        if before.status not in ACTIVE and before.restore_status is not None:
+            return interrupt_restore(ports, tenant, cleanup_id, actor)
+        if before.status not in ACTIVE:
+            raise CleanupFinishedError(before.status)
+        if before.interrupt_request is not None:
+            return before
+        asked = ports.cleanups.request_interrupt(before, interrupt_request(actor, ports.clock.now()))
+        if asked is not None:
+            return asked
 
 
 def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: dict[str, Any],
