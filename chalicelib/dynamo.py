@@ -113,6 +113,24 @@ class ActiveIndex(GlobalSecondaryIndex[Any]):
     updated_at = UnicodeAttribute(range_key=True)
 
 
+class CreatedIndex(GlobalSecondaryIndex[Any]):
+    """The cleanups table's `created_at` index: a partition's items in `created_at` order, either way.
+
+    Hash `pk`, range the `created_at` every resource item already carries: any kind stored under its
+    own `pk` (cleanups, schedules) lists by it with no key of its own to write. Items sharing a
+    `created_at` come in no set order: a page reads them in (`created_at`, id) order. Each
+    model declares its own instance (its queries return that model's items). Eventually consistent
+    (docs/DESIGN.md#lists-newest-first).
+    """
+
+    class Meta:
+        index_name = "created_at"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 def local_index(range_key: str) -> type[LocalSecondaryIndex[Any]]:
     """A local secondary index of the cleanups table, named `range_key`: a partition's items in `range_key` order.
 

@@ -119,6 +119,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     by_reference = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     active_index = dynamo.ActiveIndex()
+    created_index = dynamo.CreatedIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()
 
