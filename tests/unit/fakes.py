@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.cleanups import (
+    CREATED_AT,
     Cleanup,
     Deletion,
     Listing,
@@ -212,7 +213,10 @@ class InMemoryCleanupRepository:
     def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
         kept = [c for c in self.list_for(tenant) if listing.status in (None, c.status)
                 and (listing.reference is None or c.reference == listing.reference)]
-        ordered = kept[::-1] if listing.descending else kept
+        if listing.by == CREATED_AT:
+            ordered = sorted(kept, key=lambda c: c.created_at, reverse=listing.descending)  # stable: ties in id order
+        else:
+            ordered = kept[::-1] if listing.descending else kept
         return ordered[listing.offset:listing.offset + listing.limit], len(kept)
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
