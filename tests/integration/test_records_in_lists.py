@@ -1,16 +1,21 @@
 """Long `_in` lists against moto: read by key (unique guards, index Queries at once), as the evaluator says."""
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from chalice.test import Client
 
 from chalicelib.catalog import get_type
 from chalicelib.filters import Condition, matches, parse_filters
 from chalicelib.records import RecordsStore, SelectionStats
 from chalicelib.records.items import guard_key, item_values
+from tests.factories import headers, resource_body
 from tests.integration.records_api import list_records, preview, select_ids, select_page, update_record
 from tests.integration.records_helpers import WrappedClient, scan
+from tests.integration.test_http_api import bearer
 
 CODES = ["Straße", "ΑΣ-1", "MiXeD-01", "mixed-02", "Plain", "ǅemal"]
 
@@ -105,3 +110,24 @@ def test_a_long_relationship_in_queries_the_index_at_once_and_equals_the_evaluat
         # Then every way equals the evaluator
         expected = _evaluated(tenant, "prices", conditions)
         assert expected and found == {"list": expected, "select": expected, "page": expected, "preview": expected}
+
+
+def test_the_list_route_and_a_preview_answer_a_long_code_in_alike_over_http(client: Client) -> None:
+    # Given four skus with mixed-case codes in an organization
+    auth = headers(bearer(org="InListOrg1"))
+    category = json.loads(client.http.post("/api/shipping_categories", headers=auth, body=resource_body(
+        "shipping_categories", {"name": "Default"})).body)["data"]["id"]
+    skus = {code: json.loads(client.http.post("/api/skus", headers=auth, body=resource_body(
+        "skus", {"code": code, "name": code}, relationships={"shipping_category": ("shipping_categories", category)},
+    )).body)["data"]["id"] for code in ("Mixed-A", "Mixed-B", "Mixed-C", "Mixed-D")}
+    # When 300 codes name two as stored, one in another case and one twice, with a name excluding one of them
+    values = ["Mixed-A", "Mixed-B", "mixed-c", "Mixed-B", *(f"none-{n}" for n in range(296))]
+    filters = {"code_in": ",".join(values), "name_not_eq": "Mixed-B"}
+    query = "&".join(f"{quote(f'filter[q][{k}]')}={quote(v, safe=',')}" for k, v in filters.items())
+    listed = client.http.get(f"/api/skus?{query}", headers=auth)
+    previewed = client.http.post("/api/cleanup_previews", headers=auth, body=resource_body(
+        "cleanup_previews", {"resource_type": "skus", "filters": filters}))
+    # Then both select the one sku every condition holds for, exactly
+    assert listed.status_code == 200 and previewed.status_code == 201, (listed.body, previewed.body)
+    assert [s["id"] for s in json.loads(listed.body)["data"]] == [skus["Mixed-A"]]
+    assert [s["id"] for s in json.loads(previewed.body)["data"]["attributes"]["sample"]] == [skus["Mixed-A"]]
