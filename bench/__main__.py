@@ -14,10 +14,10 @@ moto's Query walks the whole table on every page, so its sets are smaller, and l
 WORKERS (2): pollers of the work queue; BENCH_WORKERS ("1,2,4"): the pollers (and raw threads)
 of each `cleanup_throughput` row. On DynamoDB Local, row `tenant_fairness` seeds its own tenants'
 sets (`bench.tenant_fairness`: BENCH_FAIRNESS_RECORDS (BENCH_RECORDS) skus a cleanup of A,
-BENCH_FAIRNESS_GATES ("off,on")), and row `backend_costs` measures the emulator's own CPU per
-operation kind. BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row, last, on a
-DynamoDB Local stack of its own (`bench.large_cleanup`). The throttle row sizes itself
-(`bench.throttle_accuracy`).
+BENCH_FAIRNESS_GATES ("off,on")), row `backend_costs` measures the emulator's own CPU per
+operation kind, and row `in_list_latency` seeds its own sets (BENCH_IN_LIST_MATCHED (1,000) skus
+each). BENCH_LARGE_SKUS (100,000; 0 skips it): the `large_cleanup` row, last, on a DynamoDB Local
+stack of its own (`bench.large_cleanup`). The throttle row sizes itself (`bench.throttle_accuracy`).
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from bench import (
     backend_costs,
     capacity,
     cleanup_throughput,
+    in_list_latency,
     interrupt_latency,
     large_cleanup,
     list_cleanups_cost,
@@ -83,6 +84,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         out(row)
         out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
+        if backend == "dynamodb-local":
+            out(in_list_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), _int("BENCH_IN_LIST_MATCHED", 1_000), backend))
         out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers, backend, note))
         if backend == "dynamodb-local":
             for row in tenant_fairness.run(stack, _int("BENCH_FAIRNESS_RECORDS", records), tenant_fairness.gates(),

@@ -7,6 +7,7 @@ and a NULL as an absent attribute. What DynamoDB cannot evaluate exactly as `eva
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,12 +46,17 @@ class _Builder:
     def value(self, typed: dict) -> str:
         return self._placeholder(self.values, ":", typed)
 
+    # (mark, thing as JSON) -> its placeholder: a lookup per operand, not a scan (a list has thousands)
+    known: dict[tuple[str, str], str] = field(default_factory=dict)
+
     def _placeholder(self, table: dict[str, Any], mark: str, thing: Any) -> str:
         """The placeholder already standing for `thing`, or a new one."""
-        found = next((placeholder for placeholder, known in table.items() if known == thing), None)
+        identity = (mark, json.dumps(thing, sort_keys=True))
+        found = self.known.get(identity)
         if found is None:
             found = f"{mark}{self.prefix}{len(table)}"
             table[found] = thing
+            self.known[identity] = found
         return found
 
     def op(self, text: str, count: int = 1) -> str:

@@ -1,6 +1,8 @@
 """The pure evaluator: does a record satisfy conditions, with Ransack-on-PostgreSQL semantics.
 
 Pattern predicates (ILIKE on PostgreSQL) compare both sides case-folded by `chalicelib.text.fold`.
+A string tested against a long list (`_in`, `_not_in`) is looked up in a set of the list's strings, built
+once per list: a record costs the same whatever the list's length.
 """
 from __future__ import annotations
 
@@ -36,9 +38,39 @@ def _holds_for(predicate: Predicate, value: Any, actual: Any) -> bool:
     if actual is None:
         # SQL: any comparison with NULL is unknown, negated or not.
         return predicate.or_null
+    if isinstance(actual, str) and predicate.test == "eq" and predicate.quantifier != "one":
+        found = _membership(predicate, value, actual)
+        if found is not None:
+            return found
     operands = value if predicate.quantifier != "one" else [predicate.operand if predicate.flag else value]
     results = (_test(predicate, actual, operand) != negated for operand in operands)
     return all(results) if predicate.quantifier == "all" else any(results)
+
+
+def _membership(predicate: Predicate, operands: Sequence[Any], actual: str) -> bool | None:
+    """`in` (any equal) and `not_in` (all unequal) of a string by set lookup; None for the other quantified
+    equalities. A string equals only a string (`_equal`), so the list's other operands never match."""
+    if predicate.quantifier == "any" and not predicate.negated:
+        return actual in _strings(operands)
+    if predicate.quantifier == "all" and predicate.negated:
+        return actual not in _strings(operands)
+    return None
+
+
+_STRING_SETS: dict[int, tuple[Sequence[Any], frozenset[str]]] = {}
+_STRING_SETS_KEPT = 64
+
+
+def _strings(operands: Sequence[Any]) -> frozenset[str]:
+    """The string operands of a list, as a set, remembered by the list's identity (the list is kept with it)."""
+    kept = _STRING_SETS.get(id(operands))
+    if kept is not None and kept[0] is operands:
+        return kept[1]
+    strings = frozenset(o for o in operands if isinstance(o, str))
+    if len(_STRING_SETS) >= _STRING_SETS_KEPT:
+        _STRING_SETS.clear()
+    _STRING_SETS[id(operands)] = (operands, strings)
+    return strings
 
 
 def _test(predicate: Predicate, actual: Any, operand: Any) -> bool:

@@ -19,6 +19,7 @@ Key = dict[str, Any]
 
 CHILDREN = "children"
 GUARD_MARK = "#unique#"
+GUARD_HOLDER = "record_id"  # a guard's attribute naming the record holding its value
 # Attributes whose case-folded copy (`<name>_ci`, chalicelib/text.py) is the range key of an index of the same name.
 CASE_FOLDED_INDEXES = ("code", "reference")
 INTERNAL = frozenset({"pk", "sk", "rel0", "rel1", "rel2", "rel3", "code_ci", "reference_ci", CHILDREN})

@@ -1,20 +1,25 @@
 """Finds the items of a type that match conditions, reading no wider than its query plan says.
 
 Conditions go to DynamoDB as a FilterExpression where they compile; the
-residual is evaluated here with `matches`. Reads follow LastEvaluatedKey.
+residual is evaluated here with `matches`. Reads follow LastEvaluatedKey; a
+plan's Queries (one per `_in` value on an index) run QUERY_READERS at once.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.catalog import ResourceType
 from chalicelib.filters import Condition, compile_conditions, matches
-from chalicelib.records.adapters.store import RecordsStore
-from chalicelib.records.items import Item, item_values, record_key
-from chalicelib.records.query_plan import KeyQuery, plan
+from chalicelib.records.adapters.store import BATCH_GET_LIMIT, RecordsStore
+from chalicelib.records.items import GUARD_HOLDER, Item, item_values, record_key
+from chalicelib.records.query_plan import KeyQuery, Plan, plan
 from chalicelib.tenancy import Tenant
+
+QUERY_READERS = 8
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,22 +47,31 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
     selected = plan(tenant, rtype, conditions)
     if selected.empty:
         return []
-    if selected.ids is not None:
-        return _get(store, tenant, rtype, selected.ids, conditions, limit, stats)
+    if selected.ids is not None or selected.guards is not None:
+        return _get(store, tenant, rtype, _keyed_ids(store, selected, stats), conditions, limit, stats)
     expression, residual = compile_conditions(conditions, prefix="f")
     wanted = None if attributes is None else {*attributes, *(a for c in residual for a in c.attributes)}
-    found: list[Item] = []
-    for query in selected.queries:
+
+    def read(query: KeyQuery) -> tuple[list[Item], SelectionStats]:
+        kept: list[Item] = []
+        read_stats = SelectionStats()
         request = _request(query, expression, wanted)
         if limit is not None and expression is None and not residual:
-            request["Limit"] = limit + 1 - len(found)  # every item read matches: read no more than needed
+            request["Limit"] = limit + 1  # every item read matches: read no more than needed
         for page in store.query(**request):
-            stats.calls += 1
-            stats.scanned += page.get("ScannedCount", 0)
-            found.extend(i for i in page.get("Items", []) if not residual or matches(residual, item_values(i)))
-            if limit is not None and len(found) > limit:
-                stats.matched = limit + 1
-                return found[:limit + 1]
+            read_stats.calls += 1
+            read_stats.scanned += page.get("ScannedCount", 0)
+            kept.extend(i for i in page.get("Items", []) if not residual or matches(residual, item_values(i)))
+            if limit is not None and len(kept) > limit:
+                break
+        return kept, read_stats
+    found: list[Item] = []
+    for kept, read_stats in _each_query(selected.queries, read):
+        found.extend(kept)
+        stats.calls += read_stats.calls
+        stats.scanned += read_stats.scanned
+    if limit is not None:
+        found = found[:limit + 1]
     stats.matched = len(found)
     return found
 
@@ -73,24 +87,34 @@ def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditio
     selected = plan(tenant, rtype, conditions, by_id=True)
     if selected.empty:
         return [], False
-    if selected.ids is not None:
-        items = _get(store, tenant, rtype, selected.ids, conditions, None, SelectionStats())
+    if selected.ids is not None or selected.guards is not None:
+        stats = SelectionStats()
+        items = _get(store, tenant, rtype, _keyed_ids(store, selected, stats), conditions, None, stats)
         found = sorted(i["sk"]["S"] for i in items)
         return found[:size], len(found) > size
     expression, residual = compile_conditions(conditions, prefix="f")
-    ids: set[str] = set()
-    for query in selected.queries:
-        read, request = 0, _request(query, expression, {a for c in residual for a in c.attributes})
+
+    def read(query: KeyQuery) -> list[str]:
+        kept: list[str] = []
+        request = _request(query, expression, {a for c in residual for a in c.attributes})
         if expression is None and not residual:
             request["Limit"] = size + 1  # every item read matches: read no more than a page
         for page in store.query(**request):
-            kept = [i["sk"]["S"] for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
-            ids.update(kept)
-            read += len(kept)
-            if read > size:
+            kept.extend(i["sk"]["S"] for i in page.get("Items", [])
+                        if not residual or matches(residual, item_values(i)))
+            if len(kept) > size:
                 break
-    found = sorted(ids)
+        return kept
+    found = sorted({found for kept in _each_query(selected.queries, read) for found in kept})
     return found[:size], len(found) > size
+
+
+def _each_query(queries: Sequence[KeyQuery], read: Callable[[KeyQuery], T]) -> list[T]:
+    """`read` of every query, QUERY_READERS at once (one Query per `_in` value: each waits on the network)."""
+    if len(queries) < 2:
+        return [read(query) for query in queries]
+    with ThreadPoolExecutor(max_workers=min(QUERY_READERS, len(queries))) as pool:
+        return list(pool.map(read, queries))
 
 
 def _request(query: KeyQuery, expression: Any, wanted: set[str] | None) -> dict[str, Any]:
@@ -111,12 +135,23 @@ def _request(query: KeyQuery, expression: Any, wanted: set[str] | None) -> dict[
     return request
 
 
+def _keyed_ids(store: RecordsStore, selected: Plan, stats: SelectionStats) -> Sequence[str]:
+    """The plan's ids, or the record ids its unique guards name (their `record_id` only, by BatchGetItem)."""
+    if selected.ids is not None:
+        return selected.ids
+    guards = list(selected.guards or ())
+    found = store.batch_get(guards, "#r", {"#r": GUARD_HOLDER})
+    stats.calls += -(-len(guards) // BATCH_GET_LIMIT)
+    stats.scanned += len(found)
+    return sorted({item[GUARD_HOLDER]["S"] for item in found if GUARD_HOLDER in item})
+
+
 def _get(store: RecordsStore, tenant: Tenant, rtype: ResourceType, ids: Sequence[str],
          conditions: Sequence[Condition], limit: int | None, stats: SelectionStats) -> list[Item]:
     # Ids are bounded by the filter value: read whole items and evaluate every condition here.
     # An empty id names no record (and DynamoDB refuses an empty key).
     items = store.batch_get([record_key(tenant, rtype.name, i) for i in ids if i])
-    stats.calls += -(-len(ids) // 100)
+    stats.calls += -(-len(ids) // BATCH_GET_LIMIT)
     stats.scanned += len(items)
     found = [i for i in items if matches(conditions, item_values(i))]
     stats.matched = len(found)

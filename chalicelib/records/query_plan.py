@@ -1,11 +1,14 @@
 """Query planning: which key reads answer a set of filter conditions.
 
 Pure. The most selective condition a key can answer picks the reads: ids by
-BatchGetItem, an id range as a key condition on `sk`, `<relationship>_id` on
-its `rel<N>` index, `code`/`reference` on their case-folded index (operands
-folded by `chalicelib.text.fold`, as the index values are); anything
-else reads the type's partition for the tenant, never wider. Every condition
-is still applied to what the reads return, so a plan only narrows reads.
+BatchGetItem, a unique attribute's `eq`/`in` (a sku's `code`) by its unique
+guards (BatchGetItem: folded value -> record id, then the records by id), an id
+range as a key condition on `sk`, `<relationship>_id` on its `rel<N>` index,
+`code`/`reference` on their case-folded index (operands folded by
+`chalicelib.text.fold`, as the index values are); anything else reads the
+type's partition for the tenant, never wider. Every condition is still applied
+to what the reads return, so a plan only narrows reads.
+Why guards before the index: docs/DESIGN.md#long-membership-lists-by-key
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 from chalicelib.catalog import ResourceType
 from chalicelib.filters import Condition
 from chalicelib.limits import fits_key
-from chalicelib.records.items import partition, rel_value
+from chalicelib.records.items import Key, guard_key, partition, rel_value
 from chalicelib.tenancy import Tenant
 from chalicelib.text import fold
 
@@ -36,9 +39,11 @@ class KeyQuery:
 
 @dataclass(frozen=True)
 class Plan:
-    """Either ids to get (`ids` not None) or queries to run; `empty` reads nothing."""
+    """Ids to get (`ids` not None), unique guards whose records to get (`guards` not None), or queries
+    to run; `empty` reads nothing."""
 
     ids: tuple[str, ...] | None = None
+    guards: tuple[Key, ...] | None = None
     queries: tuple[KeyQuery, ...] = ()
     empty: bool = False
 
@@ -114,11 +119,31 @@ def _folded_queries(tenant: Tenant, rtype: ResourceType,
     return None
 
 
+def _guard_keys(tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition]) -> tuple[Key, ...] | None:
+    """The unique guards naming every record a unique attribute's `eq`/`in` can match, one per folded value.
+
+    A live record holding a unique value always has its guard (claimed before the record is written,
+    released after), so the guards' records are a superset of the matches; a stale guard's record is
+    dropped by the conditions. An empty operand has no guard (nor index key): left to the other plans.
+    """
+    for attribute in rtype.unique:
+        for condition in _single(conditions, attribute, ("eq", "in")):
+            values = _as_list(condition.value)
+            folded = list(dict.fromkeys(fold(value) for value in values))
+            if "" in folded or not all(map(fits_key, folded)):
+                continue
+            return tuple(guard_key(tenant, rtype.name, attribute, value) for value in folded)
+    return None
+
+
 def plan(tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition], *, by_id: bool = False) -> Plan:
     """The narrowest reads that return every record matching `conditions`; `by_id`: only reads that return
-    ids in order (never the `code`/`reference` indexes), for paging."""
+    ids in order (never the `code`/`reference` indexes; ids and guards are read whole, then sorted), for paging."""
     for condition in _single(conditions, "id", ("eq", "in")):
         return Plan(ids=tuple(sorted(set(_as_list(condition.value)))))
+    guards = _guard_keys(tenant, rtype, conditions)
+    if guards is not None:
+        return Plan(guards=guards) if guards else Plan(empty=True)
     id_range = _id_range(conditions)
     if id_range is False:
         return Plan(empty=True)

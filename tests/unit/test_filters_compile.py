@@ -116,3 +116,13 @@ def test_compile_conditions_sends_a_repeated_operand_once():
 
 def test_compile_conditions_returns_nothing_for_no_conditions():
     assert compile_conditions([]) == (None, [])
+
+
+def test_compile_conditions_declares_one_placeholder_per_distinct_operand_of_a_long_list():
+    # Given 200 codes, each given twice
+    codes = [f"c{n}" for n in range(200)]
+    # When compiled
+    expression, residual = compile_raw({"code_in": ",".join(codes + codes)})
+    # Then each code has one placeholder, in order, in two IN chunks
+    assert residual == [] and list(expression.values.values()) == [{"S": c} for c in codes]
+    assert expression.text.count(" IN (") == 2

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.filters import matches, parse_filters
+from chalicelib.filters import Condition, matches, parse_filters
 
 FIELDS = {
     "code": "string",
@@ -222,3 +222,34 @@ def test_matches_accepts_a_sequence_of_conditions() -> None:
     assert matches(conditions, record(code="X"))
     assert not matches(conditions, record())
     assert matches([], record())
+
+
+@pytest.mark.parametrize("predicate, operands, actual, expected", [
+    ("in", [1, "1", "x"], "1", True),
+    ("in", [1, True], "1", False),  # a string equals only a string
+    ("in", [], "x", False),
+    ("not_in", [1, "y"], "x", True),
+    ("not_in", ["x", 2], "x", False),
+    ("not_in", [], "x", True),
+    ("in_or_null", ["x"], None, True),
+    ("in", ["1"], 1, False),  # not a string: compared operand by operand
+    ("in", [1.0], 1, True),
+    ("not_eq_all", ["a", "b"], "c", True),
+])
+def test_membership_in_a_list_is_what_comparing_operand_by_operand_gives(predicate: str, operands: list[Any],
+                                                                         actual: Any, expected: bool) -> None:
+    # Given a list filter, its operands as coerced values of any kind, and a record's value
+    condition = Condition(f"code_{predicate}", ("code",), predicate, operands)
+    # When evaluated twice (the second time from the list's remembered set)
+    answers = [matches([condition], {"code": actual}) for _ in range(2)]
+    # Then both answers are SQL's `IN` / `NOT IN`
+    assert answers == [expected, expected]
+
+
+def test_a_long_in_list_is_evaluated_by_lookup_as_each_operand_would_be() -> None:
+    # Given 10,000 codes, and records with the first, the last, one in another case and none of them
+    codes = [f"CODE-{n:05d}" for n in range(10_000)]
+    conditions = list(parse_filters(FIELDS, {"code_in": codes}).conditions)
+    # When each is evaluated, Then only the exact codes are selected
+    assert [matches(conditions, record(code=c)) for c in ("CODE-00000", "CODE-09999", "code-00001", "X")] == [
+        True, True, False, False]

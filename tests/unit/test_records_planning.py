@@ -57,9 +57,41 @@ def test_plan_folds_code_operands_as_the_index_stores_them():
     for prefix in ("ΑΣ", "ας"):
         (query,) = _plan("skus", {"code_start": prefix}).queries
         assert query.values[":ci"] == {"S": "ασ"}
-    # And operands that fold alike are read once
-    queries = _plan("skus", {"code_in": ["Straße", "STRASSE", "x"]}).queries
+    # And operands that fold alike are read once (on the `reference` index: a unique `code_in` reads guards)
+    queries = _plan("skus", {"reference_in": ["Straße", "STRASSE", "x"]}).queries
     assert [q.values[":ci"]["S"] for q in queries] == ["strasse", "x"]
+
+
+def test_plan_reads_the_unique_guards_of_a_code_in_once_per_folded_value():
+    # Given a sku's code, unique by its fold, and a code_in naming some codes twice
+    # When planned, for a list or for a page (ids in order)
+    for by_id in (False, True):
+        found = plan(TENANT, get_type("skus"), _conditions("skus", {"code_in": ["Straße", "STRASSE", "AB", "ab"]}),
+                     by_id=by_id)
+        # Then the reads are the guards of the folded values, once each, and no Query
+        assert found.queries == () and found.ids is None
+        assert found.guards == ({"pk": {"S": "org#test#skus#unique#code"}, "sk": {"S": "strasse"}},
+                                {"pk": {"S": "org#test#skus#unique#code"}, "sk": {"S": "ab"}})
+
+
+def test_plan_reads_guards_for_code_eq_with_other_predicates_left_to_the_records():
+    # Given code_eq with a name pattern and an id range
+    found = _plan("skus", {"code_eq": "A1", "name_cont": "x", "id_gt": "M"})
+    # Then the guard is read, the other conditions apply to the records it names
+    assert found.guards == ({"pk": {"S": "org#test#skus#unique#code"}, "sk": {"S": "a1"}},)
+
+
+def test_plan_gets_ids_before_guards_and_reads_nothing_for_an_empty_code_in():
+    assert _plan("skus", {"id_in": "b,a", "code_in": "x,y"}).ids == ("a", "b")
+    assert plan(TENANT, get_type("skus"), [Condition("code_in", ("code",), "in", [])]).empty
+
+
+def test_plan_queries_the_index_where_code_is_not_unique_or_an_operand_has_no_guard():
+    # Given markets, whose code is not unique: one index Query per value
+    queries = _plan("markets", {"code_in": ["A", "B"]}).queries
+    assert [(q.index, q.values[":ci"]["S"]) for q in queries] == [("code", "a"), ("code", "b")]
+    # And a sku code_in with an empty operand (parsing refuses one; no guard holds it): not the guards
+    assert plan(TENANT, get_type("skus"), [Condition("code_in", ("code",), "in", ["A", ""])]).guards is None
 
 
 def test_plan_reads_the_partition_for_an_operand_too_long_for_a_key_once_folded():
