@@ -35,7 +35,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import dynamo
-from chalicelib.cleanups.adapters import count_store
+from chalicelib.cleanups.adapters import count_store, filters_store
 from chalicelib.cleanups.domain.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
 from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.domain.retention import expires_at, written_expiry
@@ -44,6 +44,7 @@ from chalicelib.cleanups.ports import CREATED_AT, Listing, Recorded, Sample, Sta
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
+from chalicelib.filters.size import stored_apart
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.store import CLAIM, add_claim, check_claim
 from chalicelib.tenancy import Tenant
@@ -119,6 +120,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     by_status = UnicodeAttribute(null=True)
     by_reference = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    filters_apart = BooleanAttribute(null=True)  # True: `filters` is empty here, kept in `filters_store`
     active_index = dynamo.ActiveIndex()
     created_index = dynamo.CreatedIndex()
     status_index = StatusIndex()
@@ -155,8 +157,7 @@ def _slots_key(tenant: Tenant) -> tuple[str, str]:
     return f"{tenant.key}#slots", "cleanups"
 
 
-def _snapshot_partition(tenant: Tenant, cleanup_id: str) -> str:
-    return f"{tenant.key}#cleanup#{cleanup_id}"
+_snapshot_partition = filters_store.snapshot_partition
 
 
 def _batch_key(number: int) -> str:
@@ -177,14 +178,31 @@ def _retention() -> int:
 
 
 def _to_domain(item: CleanupItem) -> Cleanup:
-    return to_domain(Cleanup, item, id=item.sk)
+    return _to_domains([item])[0]
+
+
+def _to_domains(items: Sequence[CleanupItem]) -> list[Cleanup]:
+    """The cleanups of `items`, their filters read where they are kept apart (at most one read for all)."""
+    cleanups = [to_domain(Cleanup, item, id=item.sk) for item in items]
+    apart = [cleanup for item, cleanup in zip(items, cleanups, strict=True) if item.filters_apart]
+    if apart:
+        filters = filters_store.read([(cleanup.tenant, cleanup.id) for cleanup in apart])
+        for cleanup in apart:
+            cleanup.filters = filters[(cleanup.tenant.key, cleanup.id)]
+    return cleanups
 
 
 def _to_item(cleanup: Cleanup) -> CleanupItem:
+    apart = stored_apart(cleanup.filters)
     return to_item(_cleanups(), cleanup, pk=_partition(cleanup.tenant), sk=cleanup.id,
                    active="1" if cleanup.active else None, by_status=_status_key(cleanup.status, cleanup.id),
                    by_reference=_reference_key(cleanup.reference, cleanup.id),
-                   expires_at=expires_at(cleanup, _retention()))
+                   expires_at=expires_at(cleanup, _retention()),
+                   filters={} if apart else cleanup.filters, filters_apart=True if apart else None)
+
+
+def _snapshot_expiry(cleanup: Cleanup) -> int:
+    return written_expiry(cleanup.created_at, max(_retention(), cleanup.restore_window_days))
 
 
 def _not_found(cleanup_id: str) -> RecordNotFoundError:
@@ -270,7 +288,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
     # --- cleanups and snapshots ----------------------------------------------------------------
 
     def _write_batches(self, cleanup: Cleanup, batches: Sequence[Sequence[str]], first: int = 0) -> None:
-        expiry = written_expiry(cleanup.created_at, max(_retention(), cleanup.restore_window_days))
+        expiry = _snapshot_expiry(cleanup)
         with _batches().batch_write() as writer:
             for number, ids in enumerate(batches, start=first):
                 writer.save(_batches()(_snapshot_partition(cleanup.tenant, cleanup.id), _batch_key(number),
@@ -288,6 +306,8 @@ class DynamoCleanupRepository(Generic[Recorded]):
         self._write_batches(cleanup, batches)
         transaction = Transaction()
         transaction.put(_to_item(cleanup), condition=_cleanups().sk.does_not_exist(), name="cleanup")
+        if stored_apart(cleanup.filters):
+            filters_store.put(transaction, cleanup.tenant, cleanup.id, cleanup.filters, _snapshot_expiry(cleanup))
         if cleanup.active:
             _take_slot(transaction, cleanup.tenant, limit)
         count_store.add(transaction, cleanup, 1)
@@ -308,7 +328,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         return _to_domain(dynamo.get_item(_cleanups(), _partition(tenant), cleanup_id, f"No cleanup {cleanup_id}"))
 
     def list_for(self, tenant: Tenant) -> list[Cleanup]:
-        return [_to_domain(item) for item in dynamo.partition_items(_cleanups(), _partition(tenant))]
+        return _to_domains(dynamo.partition_items(_cleanups(), _partition(tenant)))
 
     def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
         """At most offset + limit unexpired items read (plus those expired but not yet removed)."""
@@ -332,7 +352,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         else:
             found = model.query(_partition(tenant), **options)
             total = count_store.live_total(tenant)
-        return [_to_domain(item) for item in found][listing.offset:], total
+        return _to_domains(list(found)[listing.offset:]), total
 
     def _created_page(self, model: type[CleanupItem], tenant: Tenant, listing: Listing,
                       live: Condition) -> tuple[list[Cleanup], int]:
@@ -345,12 +365,12 @@ class DynamoCleanupRepository(Generic[Recorded]):
             key = model.by_reference.startswith(str(_reference_key(listing.reference)))
             found = list(model.reference_index.query(pk, key, filter_condition=live, consistent_read=True))
             page = dynamo.created_order(found, listing.descending)[listing.offset:wanted]
-            return [_to_domain(item) for item in page], len(found)
+            return _to_domains(page), len(found)
         total = count_store.live_total(tenant, listing.status)
         if listing.status is None:
             page = dynamo.created_page(model, model.created_index, pk, listing.offset, listing.limit,
                                        listing.descending, live)
-            return [_to_domain(item) for item in page], total
+            return _to_domains(page), total
         everyone = count_store.live_total(tenant)
         if total * total <= wanted * everyone:
             found = list(model.status_index.query(pk, model.by_status.startswith(f"{listing.status}#"),
@@ -360,7 +380,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
             page = dynamo.created_page(model, model.created_index, pk, listing.offset, listing.limit,
                                        listing.descending, live & (model.status == listing.status),
                                        page_size=-(-wanted * everyone // total))
-        return [_to_domain(item) for item in page], total
+        return _to_domains(page), total
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         cleanup, batch = dynamo.get_items([(_cleanups(), _partition(tenant), cleanup_id),
@@ -517,6 +537,8 @@ class DynamoCleanupRepository(Generic[Recorded]):
         transaction = Transaction()
         transaction.delete(model(_partition(cleanup.tenant), cleanup.id),
                            condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
+        if stored_apart(cleanup.filters):
+            filters_store.delete(transaction, cleanup.tenant, cleanup.id)
         count_store.add(transaction, cleanup, -1)
         self.recorded_items(transaction, recorded)
         return not transaction.commit()

@@ -7,8 +7,10 @@ from typing import Any
 
 from chalicelib.catalog import cleanable_types, service_type
 from chalicelib.cleanups.domain import progress
+from chalicelib.cleanups.domain.budget import MAX_USER_AGENT_CHARS, check_sizes
 from chalicelib.cleanups.exceptions import RecordsCountChangedError
 from chalicelib.exceptions import ErrorDetail, ValidationError
+from chalicelib.filters.size import check_filters_size
 from chalicelib.numbers import number_fits
 from chalicelib.tenancy import Tenant, iso, parse_iso
 
@@ -165,11 +167,13 @@ def validate_create(attributes: dict[str, Any], retrying: bool = False) -> None:
                               pointer="/data/attributes/resource_type")
     if not isinstance(attributes.get("filters", {}), dict):
         raise ValidationError("filters must be an object", pointer="/data/attributes/filters")
+    check_filters_size(attributes.get("filters") or {})
     expected = attributes.get("expected_records_count")
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
         raise ValidationError("expected_records_count must be an integer >= 0",
                               pointer="/data/attributes/expected_records_count")
     _check_strings(attributes)
+    check_sizes(attributes)
     _check_rate(attributes)
 
 
@@ -194,6 +198,7 @@ def validate_update(attributes: dict[str, Any]) -> bool:
     if not isinstance(interrupt, bool):
         raise ValidationError("_interrupt must be a boolean", pointer="/data/attributes/_interrupt")
     _check_strings(attributes)
+    check_sizes(attributes)
     _check_rate(attributes)
     return interrupt
 
@@ -229,7 +234,8 @@ def interrupt(cleanup: Cleanup, moment: datetime) -> Cleanup:
 
 def interrupt_request(actor: Actor, moment: datetime) -> dict[str, Any]:
     """What a cleanup keeps of an interrupt asked for: who asked (for the version), and when."""
-    return {"who": actor.who, "ip_address": actor.ip_address, "user_agent": actor.user_agent,
+    agent = None if actor.user_agent is None else actor.user_agent[:MAX_USER_AGENT_CHARS]
+    return {"who": actor.who, "ip_address": actor.ip_address, "user_agent": agent,
             "request_id": actor.request_id, "at": iso(moment)}
 
 

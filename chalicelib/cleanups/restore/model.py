@@ -17,7 +17,7 @@ from chalicelib.exceptions import ValidationError
 from chalicelib.tenancy import iso
 
 RESTORE_POINTER = "/data/attributes/_restore"
-NO_ARCHIVE = {"base": ["could not be restored: its archive is gone (expired, or deletes were not archived)"]}
+NO_ARCHIVE = {"base": ["could not be restored: no archive (expired, or not kept)"]}
 UNRESTORABLE = {"base": ["could not be restored: its restore failed on every delivery"]}
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any, overload
 
 from chalicelib import telemetry
-from chalicelib.cleanups.domain import pacing
+from chalicelib.cleanups.domain import budget, pacing
 from chalicelib.cleanups.domain.model import (
     ACTIVE,
     Actor,
@@ -71,6 +71,8 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         check_expected_count(attributes, len(ids))
     rate = attributes.get("max_records_per_second")
     sub_batch_size = pacing.sub_batch_size(settings.sub_batch_size, rate)
+    if rate is not None:  # a throttle makes sub-batches small; a selection left to the worker may reach the most
+        budget.check_sub_batches(len(ids) if ids is not None else settings.max_cleanup_records, sub_batch_size)
     batch_size = aligned_batch_size(settings.batch_size, sub_batch_size)
     planned = ids if ids is not None else []  # a selection left to the worker plans nothing yet
     batches = plan_batches(planned, batch_size)

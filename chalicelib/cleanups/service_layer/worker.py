@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib import telemetry
 from chalicelib.cleanups.domain import fairness, pacing, progress
+from chalicelib.cleanups.domain.budget import log_entry
 from chalicelib.cleanups.domain.model import (
     COMPLETED,
     PENDING,
@@ -44,10 +45,10 @@ def _started(ports: Ports, cleanup: Cleanup) -> Cleanup:
 
 
 def bounded_log(ports: Ports, errors: dict[str, Any], logged: dict[str, Any]) -> dict[str, Any]:
-    """The entries of `errors` that fit beside those `logged` so far: the cleanup item stays far below
-    DynamoDB's 400 KB, its logs stop growing at ERRORS_LOG_CAP."""
+    """The entries of `errors` that fit beside those `logged` so far, each within its bytes (`budget.log_entry`):
+    the logs stop growing at ERRORS_LOG_CAP, and the cleanup's item stays within its budget."""
     room = max(0, ports.settings.errors_log_cap - len(logged))
-    return dict(list(errors.items())[:room])
+    return {key: log_entry(key, entry) for key, entry in list(errors.items())[:room]}
 
 
 def settle(ports: Ports, cleanup: Cleanup) -> Cleanup:

@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from chalicelib import dynamo
+from chalicelib.cleanups.adapters import filters_store
 from chalicelib.cleanups.domain.retention import written_expiry
 from chalicelib.config import get_settings
 from chalicelib.dynamo import TenantItem, Transaction, to_domain, to_item, written
 from chalicelib.events.adapters import webhook_store
 from chalicelib.events.model import Event, Outgoing, Recorded, Version, Webhook
+from chalicelib.filters.size import stored_apart
 from chalicelib.tenancy import Tenant
 
 D = TypeVar("D", Event, Version)
@@ -44,6 +47,7 @@ class EventItem(dynamo.ResourceItem, RecordedItem):
     name = UnicodeAttribute()
     active = UnicodeAttribute(null=True)  # OUTBOX until dispatched (tenant copy only)
     outbox = JSONAttribute(null=True)  # the cleanup's attributes the deliveries carry, until dispatched
+    outbox_filters_apart = BooleanAttribute(null=True)  # True: the outbox's filters are the cleanup's `filters_store`
     outbox_index = dynamo.ActiveIndex()  # under OUTBOX: the events not yet dispatched, oldest first
 
 
@@ -105,16 +109,20 @@ _VERSIONS = _Copies(_versions, Version, "versions")
 def undispatched(before: str) -> list[Outgoing]:
     """Events of every tenant in the outbox since before `before` (ISO), oldest first."""
     model = _events()
-    return [Outgoing(_EVENTS.of_item(item), dict(item.outbox or {}))
-            for item in model.outbox_index.query(OUTBOX, model.updated_at < before)]
+    found = [(_EVENTS.of_item(item), item) for item in model.outbox_index.query(OUTBOX, model.updated_at < before)]
+    apart = filters_store.read([(event.tenant, event.resource_id) for event, item in found
+                                if item.outbox_filters_apart])
+    return [Outgoing(event, dict(item.outbox or {}) | ({"filters": apart[(event.tenant.key, event.resource_id)]}
+                                                        if item.outbox_filters_apart else {}))
+            for event, item in found]
 
 
 def mark_dispatched(event: Event) -> None:
     """Out of the outbox; nothing to do if it left already."""
     model = _events()
     item = model(_EVENTS.tenant_partition(event.tenant), event.id)
-    written(lambda: item.update(actions=[model.active.remove(), model.outbox.remove()],
-                                condition=model.active.exists()))
+    actions: list[Action] = [model.active.remove(), model.outbox.remove(), model.outbox_filters_apart.remove()]
+    written(lambda: item.update(actions=actions, condition=model.active.exists()))
 
 
 get_event, list_events, events_of = _EVENTS.get, _EVENTS.of_tenant, _EVENTS.of_cleanup
@@ -126,9 +134,11 @@ get_version, list_versions, versions_of = _VERSIONS.get, _VERSIONS.of_tenant, _V
 def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
     """Into a cleanup write's transaction: both copies of each event (the tenant's in the outbox) and version."""
     resource = recorded.cleanup.attributes()
+    apart = stored_apart(resource["filters"])  # kept once, in the cleanup's own item: not in each event
+    outbox = {"outbox": {**resource, "filters": {}} if apart else resource, "outbox_filters_apart": apart or None}
     days = max(get_settings().cleanup_retention_days, recorded.cleanup.restore_window_days)
     items = [item for event in recorded.events
-             for item in _EVENTS.items(event, written_expiry(event.created_at, days), active=OUTBOX, outbox=resource)]
+             for item in _EVENTS.items(event, written_expiry(event.created_at, days), active=OUTBOX, **outbox)]
     items += [item for version in recorded.versions
               for item in _VERSIONS.items(version, written_expiry(version.created_at, days))]
     for item in items:
