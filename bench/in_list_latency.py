@@ -32,11 +32,12 @@ VALUES = 10_000
 AT_ONCE = 3
 ROUNDS = 5
 KINDS = ("code_in", "id_in")
+CODE_CHARS = 19  # an ordinary sku code's length
 
 
 def _named_set(matched: int) -> dict[str, list[str]]:
     """A fresh set of `matched` skus as the values of each kind: its own, padded to VALUES with names of nothing
-    (codes of 11 characters, about an id's 10: the bodies weigh alike)."""
+    (ordinary codes of 19 characters: a cleanup keeps such filters apart, docs/DESIGN.md#item-budget)."""
     tenant = tenant_of(DEV_TEST_CLIENT)
     seeded = seed(tenant, skus=matched, associated=False, workers=2)
     ids = select_ids(tenant, "skus", [Condition("reference_eq", ("reference",), "eq", f"seed-{seeded.tag}")],
@@ -45,7 +46,8 @@ def _named_set(matched: int) -> dict[str, list[str]]:
         raise RuntimeError(f"seeded {matched} skus, found {len(ids)}")
     codes = [f"SEED-{seeded.tag}-{n:07d}" for n in range(matched)]
     padding = VALUES - matched
-    return {"code_in": codes + [f"N{seeded.tag}{n:04d}" for n in range(padding)],
+    return {"code_in": codes + [f"NONE-{n:06d}-{seeded.tag}".ljust(CODE_CHARS, "0")[:CODE_CHARS]
+                                for n in range(padding)],
             "id_in": ids + [new_id() for _ in range(padding)], "ids": ids}
 
 

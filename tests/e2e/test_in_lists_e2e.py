@@ -19,9 +19,9 @@ def test_a_cleanup_with_a_10000_value_code_in_deletes_exactly_the_named_skus(api
     # And a code_in of 10,000 values: five codes as stored (one twice), a kept sku's code in another case
     # (`_in` is exact), and values naming nothing
     values = [*codes, codes[0], kept[0]["attributes"]["code"].upper()]
-    # (short ones: the cleanup item keeps its filters, and each of its table's ALL-projected LSIs counts it
-    # twice against DynamoDB's 400 KB item limit)
-    values += [f"{prefix}-{n}" for n in range(VALUES - len(values))]
+    # (ordinary 19-character codes: about 230 KB of filters, which the cleanup keeps in an item of their own)
+    values += [f"{prefix}-{n:010d}" for n in range(VALUES - len(values))]
+    assert {len(v) for v in values[len(codes) + 2:]} == {19}
     filters = {"code_in": values, "name_not_eq": named[4]["attributes"]["name"]}  # and another predicate
     expected = sorted(s["id"] for s in named[:4])
 
@@ -38,5 +38,7 @@ def test_a_cleanup_with_a_10000_value_code_in_deletes_exactly_the_named_skus(api
     assert preview.json()["data"]["attributes"]["records_count"] == 4
     assert final["status"] == "completed" and final["records_count"] == final["processed_count"] == 4
     assert final["errors_count"] == 0
+    # And the cleanup reads back with its filters whole
+    assert final["filters"] == filters
     gone = [s["id"] for s in skus if api.request("GET", f"/api/skus/{s['id']}").status_code == 404]
     assert sorted(gone) == expected
