@@ -32,6 +32,8 @@ from chalicelib.records.transact import chunked
 from chalicelib.tenancy import Tenant
 
 SHOWN = ("code", "name")  # what a sample entry carries besides the id, when the type has it
+# Of each shown value: ten 16,384-character names would not fit the preview's item (docs/DESIGN.md#item-budget).
+SAMPLE_CHARS = 255
 _KEYS_AND_CHILDREN = ("#pk, #sk, #ch", {"#pk": "pk", "#sk": "sk", "#ch": CHILDREN})
 READERS = 8  # concurrent BatchGetItem calls of one generation: each waits on the network, not the CPU
 
@@ -114,4 +116,5 @@ def _type_of(item: Item) -> str:
 
 
 def _value(item: Item, name: str) -> Any:
-    return from_attribute_value(item[name]) if name in item else None
+    value = from_attribute_value(item[name]) if name in item else None
+    return value[:SAMPLE_CHARS] if isinstance(value, str) else value

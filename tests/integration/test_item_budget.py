@@ -152,3 +152,24 @@ def test_a_metadata_update_over_the_limit_is_refused_with_a_422(client: Client) 
     assert json.loads(response.body)["errors"][0]["source"]["pointer"] == "/data/attributes/metadata"
     shown = client.http.get(f"/api/cleanups/{cleanup_id}", headers=headers(bearer(org=ORG)))
     assert json.loads(shown.body)["data"]["attributes"]["metadata"] == {}
+
+
+def test_a_preview_of_long_named_skus_and_10000_ordinary_codes_is_created_with_its_sample_cut(
+        client: Client) -> None:
+    # Given ten skus named with 16,384 two-byte characters (each escaped to six bytes in the preview's JSON)
+    auth = headers(bearer(org=ORG))
+    category = json.loads(client.http.post("/api/shipping_categories", headers=auth, body=resource_body(
+        "shipping_categories", {"name": "Default"})).body)["data"]["id"]
+    codes = [f"LONG-{n:06d}-ABCDEFGH" for n in range(10)]
+    for code in codes:
+        made = client.http.post("/api/skus", headers=auth, body=resource_body(
+            "skus", {"code": code, "name": "é" * 16_384},
+            relationships={"shipping_category": ("shipping_categories", category)}))
+        assert made.status_code == 201, made.body[:300]
+    # When a preview names them among 10,000 ordinary codes
+    previewed = _post(client, "/api/cleanup_previews", "cleanup_previews", {
+        "resource_type": "skus", "filters": {"code_in": codes + CODES[10:]}})
+    # Then it is created, its sample showing each name's first 255 characters
+    assert previewed.status_code == 201, previewed.body[:300]
+    sample = json.loads(previewed.body)["data"]["attributes"]["sample"]
+    assert [entry["code"] for entry in sample] != [] and {entry["name"] for entry in sample} == {"é" * 255}
