@@ -17,7 +17,7 @@ from chalicelib.cleanups.domain.model import PENDING, WORKER
 from chalicelib.cleanups.ports import Listing
 from chalicelib.events import add_recorded
 from chalicelib.events.adapters import store as events_store
-from chalicelib.events.model import recorded_create, recorded_destroy
+from chalicelib.events.model import DESTROY, Recorded, recorded_create, recorded_destroy
 from chalicelib.tenancy import Tenant
 from tests.factories import headers, resource_body
 from tests.integration.test_http_api import bearer
@@ -88,15 +88,17 @@ def test_large_filters_are_kept_apart_and_read_back_on_every_path(repository: Dy
     assert item_bytes(_stored(cleanup.id)) <= budget.ITEM_BUDGET
 
 
-def test_deleting_a_cleanup_deletes_its_filters_item(repository: DynamoCleanupRepository[Any]) -> None:
+def test_a_deleted_cleanups_destroy_event_redispatched_carries_its_filters(
+        repository: DynamoCleanupRepository[Any]) -> None:
     # Given a finished cleanup whose filters are kept apart
     cleanup = replace(worst_case_cleanup(), filters={"code_in": CODES})
-    repository.save_new(cleanup, [], recorded_create(cleanup, cleanup.created_at), limit=10)
-    # When it is deleted
-    assert filters_store._items().count(filters_store.snapshot_partition(TENANT, cleanup.id)) == 1
+    repository.save_new(cleanup, [], Recorded(cleanup), limit=10)
+    # When it is deleted, and its destroy event is read back from the outbox by a fresh process
     assert repository.delete(cleanup, recorded_destroy(cleanup, WORKER, cleanup.updated_at))
-    # Then its filters item is gone with it
-    assert filters_store._items().count(filters_store.snapshot_partition(TENANT, cleanup.id)) == 0
+    filters_store._KEPT.clear()
+    sent = [s for s in events_store.undispatched("2999") if s.event.name == DESTROY]
+    # Then the event carries the cleanup's filters whole
+    assert [s.resource["filters"] for s in sent] == [{"code_in": CODES}]
 
 
 def _post(client: Client, path: str, type_: str, attributes: dict[str, Any]) -> Any:

@@ -2,7 +2,8 @@
 
 Filters over `INLINE_FILTERS_BYTES` would crowd a cleanup's item, which its local indexes copy twice; the
 `filters` item of the cleanup's snapshot partition is in no index and holds up to 400 KB. It is written in the
-create's transaction (never one without the other), deleted with the cleanup, and expires with its batches.
+create's transaction (never one without the other) and expires with its batches (a deleted cleanup's events,
+kept until they expire, may still be redispatched with them).
 Filters never change once created and ids are never reused, so what is read is kept (`_KEPT`, bounded):
 the worker reads a cleanup at each count without reading its filters again.
 """
@@ -47,10 +48,6 @@ def _keep(partition: str, filters: dict[str, Any]) -> None:
 def put(transaction: Transaction, tenant: Tenant, cleanup_id: str, filters: dict[str, Any], expires_at: int) -> None:
     """Into the create's transaction."""
     transaction.put(_items()(snapshot_partition(tenant, cleanup_id), SORT_KEY, filters=filters, expires_at=expires_at))
-
-
-def delete(transaction: Transaction, tenant: Tenant, cleanup_id: str) -> None:
-    transaction.delete(_items()(snapshot_partition(tenant, cleanup_id), SORT_KEY))
 
 
 def read(wanted: Sequence[tuple[Tenant, str]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -529,7 +529,8 @@ class DynamoCleanupRepository(Generic[Recorded]):
             yield _to_domain(item)
 
     def delete(self, cleanup: Cleanup, recorded: Recorded) -> bool:
-        """Snapshot first: only a finished cleanup is deleted; a retry reading it takes a missing batch as gone."""
+        """Snapshot first: only a finished cleanup is deleted; a retry reading it takes a missing batch as gone.
+        Its filters item stays until its TTL, as its events do: an event redispatched later reads them."""
         if cleanup.status not in TERMINAL:
             return False
         self._delete_batches(cleanup, cleanup.batch_count)
@@ -537,8 +538,6 @@ class DynamoCleanupRepository(Generic[Recorded]):
         transaction = Transaction()
         transaction.delete(model(_partition(cleanup.tenant), cleanup.id),
                            condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
-        if stored_apart(cleanup.filters):
-            filters_store.delete(transaction, cleanup.tenant, cleanup.id)
         count_store.add(transaction, cleanup, -1)
         self.recorded_items(transaction, recorded)
         return not transaction.commit()
