@@ -46,6 +46,8 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
         attributes = get_cleanup(tenant, carried["id"]).attributes()
     except RecordNotFoundError:
         attributes = carried["attributes"]
+        if message.get("filters_apart"):  # left out of the message: the cleanup's filters item outlives it
+            attributes = {**attributes, "filters": store.cleanup_filters(tenant, carried["id"])}
     resource = cleanup_resource(carried["id"], attributes, tenant.mode)
     included = _included(tenant, carried["id"], include)
     resource.linkage = {name: linkage(found) for name, found in included.items()}

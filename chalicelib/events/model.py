@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.cleanups.domain.model import COMPLETED, IN_PROGRESS, INTERRUPTED, Actor, Cleanup, changes
+from chalicelib.filters.size import stored_apart
 from chalicelib.tenancy import Tenant, base62_id
 
 CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS = (
@@ -204,12 +205,16 @@ def outgoing(recorded: Recorded) -> list[Outgoing]:
 
 
 def delivery_message(webhook: Webhook, sent: Outgoing) -> dict[str, Any]:
-    """What the queue carries: enough to deliver even after the cleanup is gone."""
+    """What the queue carries: enough to deliver even after the cleanup is gone. Filters kept apart
+    (docs/DESIGN.md#item-budget) are left out (`filters_apart`): they would pass SQS's 256 KB."""
     event = sent.event
+    apart = stored_apart(sent.resource.get("filters") or {})
+    attributes = {**sent.resource, "filters": {}} if apart else sent.resource
     return {"kind": "webhook_delivery",
             "tenant": {"organization_id": webhook.tenant.organization_id, "mode": webhook.tenant.mode},
             "webhook_id": webhook.id, "event_id": event.id, "topic": event.name,
-            "resource": {"type": "cleanups", "id": event.resource_id, "attributes": sent.resource}, "attempt": 1}
+            "resource": {"type": "cleanups", "id": event.resource_id, "attributes": attributes}, "attempt": 1,
+            **({"filters_apart": True} if apart else {})}
 
 
 def signature(body: bytes, shared_secret: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap, cleanups, events
+from chalicelib.cleanups.adapters import filters_store
 from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
 from chalicelib.events.model import MAX_ATTEMPTS
@@ -239,3 +240,21 @@ def test_deliver_keeps_only_a_short_excerpt_of_the_answer(tenant, receiver):
     # Then the stored message is bounded
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code == "200" and len(callback.response_message) == 256
+
+
+def test_a_cleanup_with_10000_ordinary_codes_is_delivered_with_its_filters_even_once_deleted(tenant, receiver):
+    # Given a webhook on cleanups.create, and a cleanup of 10,000 19-character codes (about 230 KB of filters)
+    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
+    filters = {"code_in": [f"SKU-{n:06d}-ABCDEFGH" for n in range(10_000)]}
+    cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus", "filters": filters},
+                                      APP_ACTOR)
+    # When its delivery message is queued (within SQS's 256 KB: the filters are left out of it) and handled,
+    # then handled again once the cleanup is deleted
+    (message,) = [body for body, _ in queued() if body["topic"] == "cleanups.create"]
+    assert len(json.dumps(message)) < 256 * 1024 and message["filters_apart"] is True
+    deliver(message, GET_CLEANUP, get_settings())
+    cleanups.delete_cleanup(bootstrap.ports(), tenant, cleanup.id, APP_ACTOR)
+    filters_store._KEPT.clear()
+    deliver(message, GET_CLEANUP, get_settings())
+    # Then both deliveries carried the filters whole
+    assert [json.loads(r.body)["data"]["attributes"]["filters"] for r in receiver.requests] == [filters, filters]

@@ -117,6 +117,11 @@ def undispatched(before: str) -> list[Outgoing]:
             for event, item in found]
 
 
+def cleanup_filters(tenant: Tenant, cleanup_id: str) -> dict[str, Any]:
+    """A cleanup's filters kept apart (`chalicelib.cleanups.adapters.filters_store`), even once it is deleted."""
+    return filters_store.read([(tenant, cleanup_id)])[(tenant.key, cleanup_id)]
+
+
 def mark_dispatched(event: Event) -> None:
     """Out of the outbox; nothing to do if it left already."""
     model = _events()
