@@ -26,6 +26,7 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
 MAX_DURATION_NUMBER = 100_000  # any larger amount is a typo, and would overflow a datetime
 CRON_FIELDS = 5
+MAX_CRON_CHARS = 255
 
 
 class CronError(ValueError):
@@ -39,6 +40,8 @@ def check_cron(expression: str) -> str:
         raise CronError(f"cron must have {CRON_FIELDS} fields (minute hour day-of-month month day-of-week), "
                         f"got {len(fields)}")
     normal = " ".join(fields)
+    if len(normal) > MAX_CRON_CHARS:
+        raise CronError(f"cron must be at most {MAX_CRON_CHARS} characters")
     try:
         croniter(normal, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
     except (CroniterBadCronError, CroniterBadDateError, ValueError, KeyError) as error:
