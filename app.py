@@ -165,7 +165,10 @@ def cleanup_schedule_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any
 
 @api.route("/api/cleanup_schedules", methods=["GET"])
 def list_cleanup_schedules(call: ApiRequest) -> dict[str, Any]:
-    return schedule_views.render_page(call, schedules.list_schedules(bootstrap.schedule_ports(), call.tenant))
+    ports = bootstrap.schedule_ports()
+    return schedule_views.render_page(
+        call, lambda offset, limit, newest: schedules.page_schedules(ports, call.tenant, offset, limit, newest),
+        lambda: schedules.list_schedules(ports, call.tenant))
 
 
 def show_created_schedule(call: ApiRequest, schedule_id: str) -> dict[str, Any]:

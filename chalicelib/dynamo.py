@@ -2,7 +2,8 @@
 
 Models bound to a table name read at call time; the one mapping between domain dataclasses
 and stored items; the one test for a refused conditional write; transactions whose
-refusals say which action's condition failed.
+refusals say which action's condition failed; pages of a partition in `created_at` order, read
+from the `created_at` index.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from aws_lambda_powertools import Logger
 from pynamodb.attributes import (
     Attribute,
     JSONAttribute,
@@ -44,6 +46,10 @@ _REASON_CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
                         "RequestLimitExceeded"})
 TRANSACT_ATTEMPTS = 30
+logger = Logger(service="cleanups")
+# What a Query of an index the table lacks or still backfills answers (moto: ResourceNotFoundException);
+# the callers' queries are otherwise valid, so nothing else answers it.
+_NO_INDEX = frozenset({"ValidationException", "ResourceNotFoundException"})
 
 
 @functools.cache
@@ -113,6 +119,24 @@ class ActiveIndex(GlobalSecondaryIndex[Any]):
     updated_at = UnicodeAttribute(range_key=True)
 
 
+class CreatedIndex(GlobalSecondaryIndex[Any]):
+    """The cleanups table's `created_at` index: a partition's items in `created_at` order, either way.
+
+    Hash `pk`, range the `created_at` every resource item already carries: any kind stored under its
+    own `pk` (cleanups, schedules) lists by it with no key of its own to write. Items sharing a
+    `created_at` come in no set order: a page reads them in (`created_at`, id) order. Each
+    model declares its own instance (its queries return that model's items). Eventually consistent
+    (docs/DESIGN.md#lists-newest-first).
+    """
+
+    class Meta:
+        index_name = "created_at"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 def local_index(range_key: str) -> type[LocalSecondaryIndex[Any]]:
     """A local secondary index of the cleanups table, named `range_key`: a partition's items in `range_key` order.
 
@@ -151,6 +175,40 @@ def get_items(wanted: Sequence[tuple[type[Model], str, str]]) -> list[Model | No
 def partition_items(model: type[ItemT], pk: str) -> list[ItemT]:
     """Every item of partition `pk`, in `sk` order, read consistently."""
     return list(model.query(pk, consistent_read=True))
+
+
+def created_order(items: Sequence[ItemT], descending: bool) -> list[ItemT]:
+    """`items` by `created_at` (newest first if `descending`), equal ones in `sk` (id) order: the `sort=created_at`
+    order of a whole list (`chalicelib.records.sorting`)."""
+    ordered = sorted(items, key=lambda item: item.sk)  # type: ignore[attr-defined]
+    ordered.sort(key=lambda item: item.created_at, reverse=descending)  # type: ignore[attr-defined]  # stable
+    return ordered
+
+
+def created_page(model: type[ItemT], index: CreatedIndex, pk: str, offset: int, limit: int, descending: bool,
+                 live: Condition | None = None) -> list[ItemT]:
+    """Items `offset` to `offset + limit` of partition `pk` that match `live`, in `created_order`.
+
+    Read from `model`'s `index` (a `CreatedIndex`): the first `offset + limit`, then those sharing the last
+    one's `created_at` (its ties may run past the page), so about the page whatever the partition holds.
+    While the index is not ACTIVE (an upgrade adding it, docs/DEPLOY.md#upgrading-in-place), every item of
+    the partition is read consistently instead: the same page, at the old cost.
+    """
+    wanted = offset + limit
+    try:
+        found = list(index.query(pk, filter_condition=live, scan_index_forward=not descending,
+                                 limit=wanted, page_size=wanted))
+        if len(found) == wanted:
+            edge = found[-1].created_at
+            read = {item.sk for item in found}
+            found += [item for item in index.query(pk, CreatedIndex.created_at == edge, filter_condition=live)
+                      if item.sk not in read]
+    except PynamoDBException as error:
+        if error.cause_response_code not in _NO_INDEX:
+            raise
+        logger.warning("index %s refused a query, the partition is read instead: %s", index.Meta.index_name, error)
+        found = list(model.query(pk, filter_condition=live, consistent_read=True))
+    return created_order(found, descending)[offset:wanted]
 
 
 # --- conditional writes --------------------------------------------------------------------------

@@ -4,8 +4,9 @@ The CloudFormation template is the single source of truth: tables and queues are
 read from it, so the local stack and the integration tests never drift from what
 is deployed. Table names come from the environment (the logical id `RecordsTable`
 maps to `RECORDS_TABLE`, defaults from `chalicelib.config`); queue names come
-from the template. Creation is idempotent: what already exists is kept, and a kept
-table whose keys or indexes differ from the template's is a `StackError`.
+from the template. Creation is idempotent: what already exists is kept; a kept table gets the global
+secondary indexes the template added since (as a deployed stage does), and one whose keys or other
+indexes differ from the template's is a `StackError`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,31 @@ def table_shape(table: Mapping[str, Any]) -> dict[str, Any]:
         for index in table.get(kind, [])) for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")}}
 
 
+def missing_indexes(table: Mapping[str, Any], request: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The global secondary indexes of `request` (a CreateTable) that the existing `table` lacks, when adding
+    them makes it the template's table (none: it is); None when no adding does (other keys, local indexes)."""
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    lacking = [index for index in request.get("GlobalSecondaryIndexes", []) if index["IndexName"] not in have]
+    upgraded = {**table, "GlobalSecondaryIndexes": [*table.get("GlobalSecondaryIndexes", []), *lacking]}
+    return lacking if table_shape(upgraded) == table_shape(request) else None
+
+
+def _add_index(dynamodb: Any, table_name: str, request: Mapping[str, Any], index: Mapping[str, Any]) -> None:
+    """Create one global secondary index on a kept table, as a stack update does (docs/DEPLOY.md), and wait
+    until it is ACTIVE: the stack serves only once its lists can read it."""
+    keys = {key["AttributeName"] for key in index["KeySchema"]}
+    defined = [a for a in request["AttributeDefinitions"] if a["AttributeName"] in keys]
+    dynamodb.update_table(TableName=table_name, AttributeDefinitions=defined,
+                          GlobalSecondaryIndexUpdates=[{"Create": dict(index)}])
+    for _ in range(600):
+        found = dynamodb.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(i["IndexName"] == index["IndexName"] and i.get("IndexStatus") == "ACTIVE" for i in found):
+            logger.info("table %s kept, index %s added", table_name, index["IndexName"])
+            return
+        time.sleep(0.2)
+    raise StackError(f"index {index['IndexName']} of table {table_name} still not ACTIVE after 2 minutes")
+
+
 def _create_table(dynamodb: Any, logical_id: str, properties: Mapping[str, Any], table_name: str) -> None:
     request = table_request(properties, table_name)
     try:
@@ -93,9 +120,12 @@ def _create_table(dynamodb: Any, logical_id: str, properties: Mapping[str, Any],
         logger.info("created table %s (%s)", table_name, logical_id)
     except dynamodb.exceptions.ResourceInUseException:
         # A table kept from an earlier run (`make run`'s data folder) may predate the template.
-        if table_shape(dynamodb.describe_table(TableName=table_name)["Table"]) != table_shape(request):
+        lacking = missing_indexes(dynamodb.describe_table(TableName=table_name)["Table"], request)
+        if lacking is None:
             raise StackError(f"table {table_name} exists with other keys or indexes than infra/template.json "
                              "says: empty the local data (`make reset`) and start again") from None
+        for index in lacking:
+            _add_index(dynamodb, table_name, request, index)
         logger.info("table %s exists, kept", table_name)
     dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     ttl = properties.get("TimeToLiveSpecification")

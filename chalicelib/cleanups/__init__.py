@@ -4,6 +4,7 @@ Every use case takes a `Ports` first (`chalicelib.bootstrap.ports()` builds the 
 """
 from chalicelib.cleanups.domain.model import WORKER, Actor, Cleanup
 from chalicelib.cleanups.ports import (
+    CREATED_AT,
     CleanupEvents,
     CleanupRepository,
     Clock,
@@ -30,8 +31,8 @@ from chalicelib.cleanups.service_layer.services import (
 from chalicelib.cleanups.service_layer.worker import process_batch
 
 __all__ = [
-    "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing", "Ports",
-    "ReconcileReport", "RecordStore", "Restoration", "TenantLeases", "WorkQueue", "continue_selection",
+    "CREATED_AT", "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing",
+    "Ports", "ReconcileReport", "RecordStore", "Restoration", "TenantLeases", "WorkQueue", "continue_selection",
     "create_cleanup", "delete_cleanup", "get_cleanup", "interrupt_cleanup", "list_cleanups", "process_batch",
     "reconcile", "restore_batch", "retried_cleanup", "update_cleanup",
 ]

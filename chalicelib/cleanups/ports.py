@@ -34,18 +34,27 @@ Recorded = TypeVar("Recorded", bound=Report)
 Committed = TypeVar("Committed", bound=Report, contravariant=True)  # the repository only takes a report
 
 
+CREATED_AT = "created_at"  # `Listing.by`: newest or oldest first
 Sample = tuple[str, list[float]]  # a count's rate sample: slot, [epoch seconds, records] (`progress.sample`)
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A page of cleanups the store answers by key: id order, all or one status or one reference."""
+    """A page of cleanups the store answers by key: id order, all or one status or one reference; or
+    every cleanup `by` `created_at` (equal ones in id order, whichever way `created_at` goes)."""
 
     offset: int
     limit: int
     descending: bool = False
     status: str | None = None
     reference: str | None = None
+    by: str = "id"  # or CREATED_AT
+
+    def __post_init__(self) -> None:
+        if self.by not in ("id", CREATED_AT):
+            raise ValueError(f"no key lists cleanups by {self.by}")
+        if self.by == CREATED_AT and (self.status is not None or self.reference is not None):
+            raise ValueError("the created_at order lists every cleanup, unfiltered")
 
 
 class CleanupRepository(Protocol[Committed]):

@@ -13,11 +13,12 @@ from chalicelib.schedules.service_layer.services import (
     delete_schedule,
     get_schedule,
     list_schedules,
+    page_schedules,
     update_schedule,
 )
 
 __all__ = [
     "OUTCOMES", "RELATIONSHIPS", "TYPE", "EventOutbox", "Ports", "Run", "Schedule", "ScheduleRepository",
-    "cleanups_of", "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "next_runs", "run_due",
-    "run_now", "update_schedule",
+    "cleanups_of", "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "next_runs",
+    "page_schedules", "run_due", "run_now", "update_schedule",
 ]

@@ -30,7 +30,11 @@ class ScheduleRepository(Protocol):
         """The schedule (a consistent read); `RecordNotFoundError` if there is none."""
 
     def list_for(self, tenant: Tenant) -> list[Schedule]:
-        """Every schedule of the tenant (at most `MAX_PER_TENANT`)."""
+        """Every schedule of the tenant (at most `MAX_PER_TENANT`), in id order."""
+
+    def page(self, tenant: Tenant, offset: int, limit: int, newest_first: bool) -> tuple[list[Schedule], int]:
+        """Schedules `offset` to `offset + limit` by `created_at` (equal ones in id order) and how many the tenant
+        has, reading about the page (the cleanups table's `created_at` index; eventually consistent)."""
 
     def replace(self, before: Schedule, after: Schedule, outbox: Sequence[Outgoing] = ()) -> bool:
         """Write `after` (its `version` one past `before`'s) with the `outbox` events in one transaction, only

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chalicelib.catalog import service_type
-from chalicelib.cleanups import Actor, Cleanup, Listing
+from chalicelib.cleanups import CREATED_AT, Actor, Cleanup, Listing
 from chalicelib.cleanups.domain.model import RELATIONSHIPS
 from chalicelib.events.representations import fieldset
 from chalicelib.filters import parse_filters
@@ -59,12 +59,24 @@ def render(cleanup: Cleanup, call: ApiRequest, query: ListQuery | None = None) -
     return render_one(resource(cleanup), call.base_url, query or show_query(call))
 
 
+def _newest_first(sort: list[tuple[str, bool]]) -> bool | None:
+    """Whether `sort`, a `created_at` order (ties in id order, said or not), lists the newest first; None: another."""
+    if sort and sort[0][0] == CREATED_AT and sort[1:] in ([], [("id", False)]):
+        return sort[0][1]
+    return None
+
+
 def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | None:
-    """The page as the store reads it by key: id order, no filter or one `status_eq`/`reference_eq`.
+    """The page as the store reads it by key: id order, no filter or one `status_eq`/`reference_eq`; or
+    `created_at` order (either way, ties by id), no filter.
 
     None for any other filter or sort: those read every cleanup of the tenant.
     """
     conditions = parse_filters(filterable, query.filters).conditions
+    offset = (query.page_number - 1) * query.page_size
+    newest_first = _newest_first(query.sort)
+    if newest_first is not None:
+        return None if conditions else Listing(offset, query.page_size, descending=newest_first, by=CREATED_AT)
     if query.sort not in _ID_ORDER or len(conditions) > 1:
         return None
     keys: dict[str, str] = {}
@@ -73,8 +85,7 @@ def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | Non
         if condition.attributes != (name,) or name not in KEYED_FILTERS or condition.predicate != "eq":
             return None
         keys[name] = condition.value
-    return Listing(offset=(query.page_number - 1) * query.page_size, limit=query.page_size,
-                   descending=query.sort == _ID_ORDER[2], **keys)
+    return Listing(offset=offset, limit=query.page_size, descending=query.sort == _ID_ORDER[2], **keys)
 
 
 def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, included_of: IncludedOf) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.cleanups import WORKER, Listing
+from chalicelib.cleanups import CREATED_AT, WORKER, Listing
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.domain.model import complete, start
 from chalicelib.cleanups.domain.retention import expires_at, midnight_after
@@ -78,6 +78,7 @@ def test_expired_cleanups_are_neither_listed_nor_counted_until_ttl_removes_them(
         repository.transition(cleanup, after, recorded_change(cleanup, after, WORKER, after.updated_at))
     # When pages are read, by every key
     pages = [repository.page(TENANT, Listing(offset=0, limit=25, **keys))
-             for keys in ({}, {"status": "completed"}, {"reference": "same"})]
+             for keys in ({}, {"status": "completed"}, {"reference": "same"}, {"by": CREATED_AT},
+                          {"by": CREATED_AT, "descending": True})]
     # Then only the live one is listed and counted
-    assert [([c.id for c in page], total) for page, total in pages] == [(["cln0000002"], 1)] * 3
+    assert [([c.id for c in page], total) for page, total in pages] == [(["cln0000002"], 1)] * 5

@@ -13,6 +13,7 @@ from chalicelib.auth.applications import verify_credentials
 from devstack import create_resources, default_table_names, load_template
 from devstack.dev_applications import DEV_SECRET, seed_dev_applications
 from devstack.processes import StackError
+from devstack.provision import table_request, table_shape
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -60,7 +61,7 @@ def test_create_resources_builds_every_template_table_with_its_keys_and_indexes(
                   for index in table.get("GlobalSecondaryIndexes", [])}
         assert actual == expected
         compared_indexes += len(actual)
-    assert compared_indexes == 8  # rel0..rel3, code, reference, active, due: the comparison was not vacuous
+    assert compared_indexes == 8  # rel0..rel3, code, reference, active, created_at: the comparison was not vacuous
 
 
 def test_create_resources_enables_the_templates_time_to_live(clients: tuple[Any, Any]) -> None:
@@ -113,20 +114,42 @@ def test_create_resources_keeps_what_already_exists(clients: tuple[Any, Any]) ->
     assert attributes["ApproximateNumberOfMessages"] == "1"
 
 
-def test_create_resources_refuses_a_kept_table_whose_indexes_differ_from_the_template(
+def test_create_resources_refuses_a_kept_table_whose_local_indexes_differ_from_the_template(
         clients: tuple[Any, Any]) -> None:
-    # Given a records table kept from an earlier run, made before the template had its indexes
+    # Given a cleanups table kept from an earlier run, made before the template had its local indexes
     dynamodb, sqs = clients
-    keys = RESOURCES["RecordsTable"]["Properties"]["KeySchema"]
-    named = {key["AttributeName"] for key in keys}
-    dynamodb.create_table(TableName=TABLE_NAMES["RECORDS_TABLE"], BillingMode="PAY_PER_REQUEST", KeySchema=keys,
-                          AttributeDefinitions=[definition for definition in
-                                                RESOURCES["RecordsTable"]["Properties"]["AttributeDefinitions"]
-                                                if definition["AttributeName"] in named])
+    request = table_request(RESOURCES["CleanupsTable"]["Properties"], TABLE_NAMES["CLEANUPS_TABLE"])
+    del request["LocalSecondaryIndexes"]
+    request["AttributeDefinitions"] = [a for a in request["AttributeDefinitions"]
+                                       if a["AttributeName"] not in ("by_status", "by_reference")]
+    dynamodb.create_table(**request)
 
-    # When the resources are created / Then it is an error that says how to start afresh
-    with pytest.raises(StackError, match=r"local-records exists with other keys or indexes.*make reset"):
+    # When the resources are created / Then it is an error that says how to start afresh (none is added in place)
+    with pytest.raises(StackError, match=r"local-cleanups exists with other keys or indexes.*make reset"):
         create_resources(dynamodb, sqs, default_table_names())
+
+
+def test_create_resources_adds_to_a_kept_table_the_global_indexes_the_template_added_since(
+        clients: tuple[Any, Any]) -> None:
+    # Given a cleanups table kept from an earlier run, made before its created_at index, holding a cleanup
+    dynamodb, sqs = clients
+    request = table_request(RESOURCES["CleanupsTable"]["Properties"], TABLE_NAMES["CLEANUPS_TABLE"])
+    request["GlobalSecondaryIndexes"] = [i for i in request["GlobalSecondaryIndexes"] if i["IndexName"] == "active"]
+    request["AttributeDefinitions"] = [a for a in request["AttributeDefinitions"] if a["AttributeName"] != "created_at"]
+    dynamodb.create_table(**request)
+    item = {"pk": {"S": "org#test#cleanups"}, "sk": {"S": "c1"}, "created_at": {"S": "2026-01-01T00:00:00.000Z"}}
+    dynamodb.put_item(TableName=request["TableName"], Item=item)
+
+    # When the resources are created
+    create_resources(dynamodb, sqs, default_table_names())
+
+    # Then the table is the template's, its index ACTIVE, listing the cleanup it already held
+    table = dynamodb.describe_table(TableName=request["TableName"])["Table"]
+    assert table_shape(table) == table_shape(table_request(RESOURCES["CleanupsTable"]["Properties"], "any"))
+    assert {i["IndexName"]: i["IndexStatus"] for i in table["GlobalSecondaryIndexes"]}["created_at"] == "ACTIVE"
+    listed = dynamodb.query(TableName=request["TableName"], IndexName="created_at", KeyConditionExpression="pk = :p",
+                            ExpressionAttributeValues={":p": item["pk"]})["Items"]
+    assert [found["sk"]["S"] for found in listed] == ["c1"]
 
 
 def test_seed_dev_applications_keeps_the_applications_a_restarted_stack_finds(tables: dict[str, str]) -> None:

@@ -2,8 +2,9 @@
 
 One `chalice package` run (the `prod` stage) per module; every test reads that template or the
 policy files. The checks are the ones a broken deploy would hit: SQS partial batch failures, the DLQ,
-the visibility timeout against the worker's timeout, table settings, env vars, least-privilege IAM
-and JSON:API-shaped API Gateway errors.
+the visibility timeout against the worker's timeout, table settings and their in-place update from
+the deployed tables (`deployed_tables.json`), env vars, least-privilege IAM and JSON:API-shaped API
+Gateway errors.
 """
 from __future__ import annotations
 
@@ -173,6 +174,76 @@ def test_cleanups_table_expires_items_by_ttl(packaged: dict[str, Any]) -> None:
     ttl = props["TimeToLiveSpecification"]
     # Then items expire on expires_at
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# Changing one of these replaces a DynamoDB table: CloudFormation makes a new, empty one (and, as the tables are
+# retained, leaves the old one behind with every cleanup in it).
+REPLACING = ("TableName", "KeySchema", "LocalSecondaryIndexes", "ImportSourceSpecification")
+# The tables as the stages run them now (the last release); an update of the template must apply in place to these.
+DEPLOYED_TABLES: dict[str, dict[str, Any]] = json.loads((ROOT / "tests" / "integration" / "deployed_tables.json")
+                                                        .read_text())
+
+
+def _indexes(props: dict[str, Any]) -> dict[str, Any]:
+    return {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
+
+
+def in_place_problems(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Why CloudFormation could not update a table from properties `before` to `after` in place, in one update
+    (docs/DEPLOY.md, "Upgrading in place"): a replacing property changed, more than one global secondary index
+    created or deleted, an existing one changed (a delete and a create), a key attribute left undefined."""
+    problems = [f"{name} changed: the table would be replaced" for name in REPLACING
+                if before.get(name) != after.get(name)]
+    was, now = _indexes(before), _indexes(after)
+    if len(set(was) ^ set(now)) > 1:
+        problems.append(f"global secondary indexes {sorted(set(was) ^ set(now))} in one update: one at a time")
+    problems += [f"global secondary index {name} changed: deleted and created again"
+                 for name in set(was) & set(now) if was[name] != now[name]]
+    defined = {a["AttributeName"] for a in after.get("AttributeDefinitions", [])}
+    keys = [k["AttributeName"] for i in [after, *now.values(), *after.get("LocalSecondaryIndexes", [])]
+            for k in i["KeySchema"]]
+    problems += [f"key attribute {name} not in AttributeDefinitions" for name in keys if name not in defined]
+    return problems
+
+
+def test_the_packaged_tables_update_the_deployed_ones_in_place(packaged: dict[str, Any]) -> None:
+    # Given the tables as deployed by the last release, and the packaged template's
+    tables = _resources(packaged["template"], "AWS::DynamoDB::Table")
+    # When each is compared with its deployed self
+    problems = {name: in_place_problems(DEPLOYED_TABLES[name], tables[name]["Properties"]) for name in tables}
+    # Then CloudFormation updates every one in place, without replacing it; the cleanups table gains its
+    # created_at index (hash pk, range created_at: attributes every item already has, nothing to backfill)
+    assert problems == {name: [] for name in DEPLOYED_TABLES}
+    cleanups = tables["CleanupsTable"]["Properties"]
+    added = {name: index["KeySchema"] for name, index in _indexes(cleanups).items()
+             if name not in _indexes(DEPLOYED_TABLES["CleanupsTable"])}
+    assert added in ({}, {"created_at": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                         {"AttributeName": "created_at", "KeyType": "RANGE"}]})
+
+
+def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
+    return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
+                          {"AttributeName": range_key, "KeyType": "RANGE"}]}
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}, "KeySchema changed"),
+    ({"LocalSecondaryIndexes": [_index("by_status", "pk", "by_status")]}, "LocalSecondaryIndexes changed"),
+    ({"GlobalSecondaryIndexes": [_index("active", "active", "updated_at"), _index("a", "pk", "created_at"),
+                                 _index("b", "pk", "updated_at")]}, "in one update"),
+    ({"GlobalSecondaryIndexes": [_index("active", "active", "created_at")]}, "active changed"),
+    ({"GlobalSecondaryIndexes": [_index("active", "active", "updated_at"), _index("c", "pk", "completed_at")]},
+     "completed_at not in AttributeDefinitions"),
+])
+def test_a_table_change_that_cannot_apply_in_place_is_named(change: dict[str, Any], problem: str) -> None:
+    # Given the deployed cleanups table and a change CloudFormation would refuse or apply by replacing the table
+    deployed = DEPLOYED_TABLES["CleanupsTable"]
+    defined = [*deployed["AttributeDefinitions"], {"AttributeName": "created_at", "AttributeType": "S"}]
+    # When the change is checked
+    problems = in_place_problems(deployed, {**deployed, "AttributeDefinitions": defined, **change})
+    # Then it is named
+    assert any(problem in found for found in problems), problems
 
 
 def test_every_function_gets_table_settings_beside_chalice_ones(packaged: dict[str, Any]) -> None:

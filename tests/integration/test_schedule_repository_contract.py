@@ -125,3 +125,17 @@ def test_due_lists_enabled_schedules_of_every_tenant_due_by_the_moment_earliest_
     first = due[1]
     assert adapters.schedules.replace(first, replace(first, enabled=False, next_run_at=None, version=1))
     assert [s.id for s in adapters.schedules.due("2030-01-01T12:00:00.000Z")] == ["sch0000002", "sch0000003"]
+
+
+def test_page_lists_by_created_at_either_way_ties_by_id_with_the_tenants_total(adapters: Adapters) -> None:
+    # Given four schedules of a tenant (two created at the same moment) and one of another tenant
+    for schedule_id, hour in (("sch0000003", 10), ("sch0000001", 11), ("sch0000004", 9), ("sch0000002", 11)):
+        created = f"2030-01-01T{hour:02d}:00:00.000Z"
+        adapters.schedules.save_new(replace(schedule(schedule_id), created_at=created), limit=100)
+    adapters.schedules.save_new(schedule("sch0000009", tenant=OTHER), limit=100)
+    # When pages are read newest and oldest first
+    newest = adapters.schedules.page(TENANT, 0, 3, newest_first=True)
+    oldest = adapters.schedules.page(TENANT, 1, 2, newest_first=False)
+    # Then they follow created_at, equal ones in id order, and count the tenant's four
+    assert ([s.id for s in newest[0]], newest[1]) == (["sch0000001", "sch0000002", "sch0000003"], 4)
+    assert ([s.id for s in oldest[0]], oldest[1]) == (["sch0000003", "sch0000001"], 4)

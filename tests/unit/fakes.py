@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.cleanups import (
+    CREATED_AT,
     Cleanup,
     Deletion,
     Listing,
@@ -215,7 +216,10 @@ class InMemoryCleanupRepository:
     def page(self, tenant: Tenant, listing: Listing) -> tuple[list[Cleanup], int]:
         kept = [c for c in self.list_for(tenant) if listing.status in (None, c.status)
                 and (listing.reference is None or c.reference == listing.reference)]
-        ordered = kept[::-1] if listing.descending else kept
+        if listing.by == CREATED_AT:
+            ordered = sorted(kept, key=lambda c: c.created_at, reverse=listing.descending)  # stable: ties in id order
+        else:
+            ordered = kept[::-1] if listing.descending else kept
         return ordered[listing.offset:listing.offset + listing.limit], len(kept)
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
@@ -551,6 +555,11 @@ class InMemorySchedules:
 
     def list_for(self, tenant: Tenant) -> list[Schedule]:
         return [replace(s) for (key, _), s in sorted(self.schedules.items()) if key == tenant.key]
+
+    def page(self, tenant: Tenant, offset: int, limit: int, newest_first: bool) -> tuple[list[Schedule], int]:
+        mine = self.list_for(tenant)
+        ordered = sorted(mine, key=lambda s: s.created_at, reverse=newest_first)  # stable: ties in id order
+        return ordered[offset:offset + limit], len(mine)
 
     def replace(self, before: Schedule, after: Schedule, outbox: Sequence[Outgoing] = ()) -> bool:
         self.log.faults.check("schedule:before")

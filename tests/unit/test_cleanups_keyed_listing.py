@@ -1,10 +1,11 @@
-"""Which list queries are read by key: id order with no filter or one `status_eq`/`reference_eq`."""
+"""Which list queries are read by key: id order with no filter or one `status_eq`/`reference_eq`, or
+`created_at` order either way with no filter."""
 from __future__ import annotations
 
 import pytest
 
 from chalicelib.catalog import service_type
-from chalicelib.cleanups import Listing
+from chalicelib.cleanups import CREATED_AT, Listing
 from chalicelib.jsonapi import parse_list_query
 from chalicelib.views.cleanups import keyed_listing
 
@@ -31,7 +32,8 @@ def test_keyed_listing_reads_by_key_the_default_sort_and_the_common_filters(
 
 
 @pytest.mark.parametrize("params", [
-    {"sort": "-created_at"}, {"sort": "id,status"}, {"filter[q][status_in]": "completed"},
+    {"sort": "id,status"}, {"sort": "-created_at,-id"}, {"sort": "created_at,status"}, {"sort": "id,created_at"},
+    {"sort": "-created_at", "filter[q][status_eq]": "completed"}, {"filter[q][status_in]": "completed"},
     {"filter[q][status_eq]": "completed", "filter[q][reference_eq]": "r"}, {"filter[q][reference_cont]": "r"},
     {"filter[q][status_or_reference_eq]": "completed"},
 ])
@@ -40,3 +42,27 @@ def test_keyed_listing_leaves_other_sorts_and_filters_to_the_whole_list(params: 
     # When it is planned
     # Then it falls back to reading every cleanup
     assert planned(params) is None
+
+
+@pytest.mark.parametrize(("params", "listing"), [
+    ({"sort": "-created_at"}, Listing(offset=0, limit=10, descending=True, by=CREATED_AT)),
+    ({"sort": "created_at", "page[number]": "3", "page[size]": "25"}, Listing(offset=50, limit=25, by=CREATED_AT)),
+    ({"sort": "-created_at,id"}, Listing(offset=0, limit=10, descending=True, by=CREATED_AT)),
+    ({"sort": "created_at,id", "page[size]": "5"}, Listing(offset=0, limit=5, by=CREATED_AT)),
+])
+def test_keyed_listing_reads_created_at_order_by_key_either_way_with_ties_in_id_order(
+        params: dict[str, str], listing: Listing) -> None:
+    # Given a list query sorted by created_at, newest or oldest first, ties by id said or not, no filter
+    # When it is planned
+    # Then the store reads it from the created_at index
+    assert planned(params) == listing
+
+
+@pytest.mark.parametrize("keys", [{"status": "completed"}, {"reference": "r-1"}, {"by": "status"}])
+def test_a_listing_no_key_answers_is_refused(keys: dict[str, str]) -> None:
+    # Given a listing by created_at with a filter, or by something no index keeps
+    listing = {"by": CREATED_AT, **keys}
+    # When it is made
+    # Then it is refused: the store would answer it wrongly
+    with pytest.raises(ValueError, match="created_at|no key"):
+        Listing(offset=0, limit=10, **listing)

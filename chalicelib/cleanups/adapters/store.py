@@ -10,7 +10,8 @@ the events store, injected as `recorded_items`), and the tenant's slot count: AD
 under `active_count < limit` when a cleanup is created active, ADD -1 when a transition
 leaves the active states. The count never passes the limit and never drifts. The same
 transactions keep the tenant's list counts (`count_store`) and stamp `expires_at` (DynamoDB
-TTL, `retention`) on what a finished cleanup leaves; list pages are read by key (`page`).
+TTL, `retention`) on what a finished cleanup leaves; list pages are read by key (`page`), newest or
+oldest first from the `created_at` index (`dynamo.created_page`).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from chalicelib.cleanups.domain.model import ACTIVE, PENDING, RESTORE_ACTIVE, TE
 from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.domain.retention import expires_at, written_expiry
 from chalicelib.cleanups.exceptions import CleanupLimitError, ThrottleFinishedError
-from chalicelib.cleanups.ports import Listing, Recorded, Sample, Start
+from chalicelib.cleanups.ports import CREATED_AT, Listing, Recorded, Sample, Start
 from chalicelib.config import get_settings
 from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item, written
 from chalicelib.exceptions import RecordNotFoundError
@@ -121,6 +122,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     by_reference = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
     active_index = dynamo.ActiveIndex()
+    created_index = dynamo.CreatedIndex()
     status_index = StatusIndex()
     reference_index = ReferenceIndex()
 
@@ -314,6 +316,10 @@ class DynamoCleanupRepository(Generic[Recorded]):
         """At most offset + limit unexpired items read (plus those expired but not yet removed)."""
         model = _cleanups()
         live = model.expires_at.does_not_exist() | (model.expires_at > int(time.time()))
+        if listing.by == CREATED_AT:
+            ordered = dynamo.created_page(model, model.created_index, _partition(tenant), listing.offset,
+                                          listing.limit, listing.descending, live)
+            return [_to_domain(item) for item in ordered], count_store.live_total(tenant)
         wanted = listing.offset + listing.limit
         options: dict[str, Any] = {"filter_condition": live, "scan_index_forward": not listing.descending,
                                    "consistent_read": True, "limit": wanted, "page_size": wanted}

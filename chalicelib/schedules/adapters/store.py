@@ -2,22 +2,23 @@
 
 A tenant's schedules are the partition `<tenant>#schedules`, one item each, written whole
 under a condition on `version`; a create and a delete move the tenant's count in the same
-transaction (the 100-schedule limit is a conditional ADD). An enabled schedule carries
-`due`, so the sparse `due` index (`due` + `next_run_at`) lists every tenant's due schedules
-by key. Why: docs/DESIGN.md#schedules
+transaction (the 100-schedule limit is a conditional ADD). An enabled schedule also has a
+due marker in the one partition `schedules#due`, sorted by `<next_run_at>#<tenant>#<id>` and
+moved in the same transaction as the schedule: one consistent Query lists every tenant's
+due schedules, with no index and no scan. Why: docs/DESIGN.md#schedules
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import dynamo
-from chalicelib.dynamo import ServiceItem, Transaction, to_domain, to_item
+from chalicelib.dynamo import ServiceItem, TenantItem, Transaction, to_domain, to_item
 from chalicelib.events import Outgoing
+from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.idempotency import Claim
 from chalicelib.idempotency.store import CLAIM, add_claim, check_claim
 from chalicelib.schedules.domain.model import Schedule
@@ -25,18 +26,13 @@ from chalicelib.schedules.exceptions import ScheduleLimitError
 from chalicelib.tenancy import Tenant
 
 AddOutgoing = Callable[[Transaction, Sequence[Outgoing]], None]  # `chalicelib.events.adapters.store.add_outgoing`
-DUE = "schedule"  # the `due` index's one key: every enabled schedule
+DUE_PARTITION = "schedules#due"  # every tenant's enabled schedules, by due time
 
 
-class DueIndex(GlobalSecondaryIndex[Any]):
-    """The cleanups table's `due` index: enabled schedules of every tenant, earliest `next_run_at` first."""
+class DueItem(TenantItem):
+    """An enabled schedule's due marker: sk `<next_run_at>#<tenant key>#<schedule id>`, so sk order is due order."""
 
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due = UnicodeAttribute(hash_key=True)
-    next_run_at = UnicodeAttribute(range_key=True)
+    schedule_id = UnicodeAttribute()
 
 
 class _RunState:
@@ -59,8 +55,7 @@ class ScheduleItem(dynamo.ResourceItem, dynamo.Selected, _RunState):
     max_records_per_run = NumberAttribute()
     max_records_per_second = NumberAttribute(null=True)
     version = NumberAttribute(default=0)
-    due = UnicodeAttribute(null=True)  # DUE while `next_run_at` is set: only those are in the `due` index
-    due_index = DueIndex()
+    created_index = dynamo.CreatedIndex()
 
 
 class CountItem(ServiceItem):
@@ -71,6 +66,7 @@ class CountItem(ServiceItem):
 
 _schedules = functools.partial(dynamo.in_cleanups_table, ScheduleItem)
 _counts = functools.partial(dynamo.in_cleanups_table, CountItem)
+_markers = functools.partial(dynamo.in_cleanups_table, DueItem)
 
 
 def _partition(tenant: Tenant) -> str:
@@ -82,8 +78,25 @@ def _count_key(tenant: Tenant) -> tuple[str, str]:
 
 
 def _to_item(schedule: Schedule) -> ScheduleItem:
-    return to_item(_schedules(), schedule, pk=_partition(schedule.tenant), sk=schedule.id,
-                   due=DUE if schedule.next_run_at is not None else None)
+    return to_item(_schedules(), schedule, pk=_partition(schedule.tenant), sk=schedule.id)
+
+
+def _marker(schedule: Schedule) -> DueItem | None:
+    """The schedule's due marker; None while it has no next run (paused)."""
+    if schedule.next_run_at is None:
+        return None
+    tenant = schedule.tenant
+    return _markers()(DUE_PARTITION, f"{schedule.next_run_at}#{tenant.key}#{schedule.id}",
+                      organization_id=tenant.organization_id, mode=tenant.mode, schedule_id=schedule.id)
+
+
+def _move_marker(transaction: Transaction, before: Schedule | None, after: Schedule | None) -> None:
+    """In the schedule's own write: its marker moved from `before`'s due time to `after`'s (None: none)."""
+    was, now = (_marker(s) if s is not None else None for s in (before, after))
+    if was is not None and (now is None or was.sk != now.sk):
+        transaction.delete(was)
+    if now is not None and (was is None or was.sk != now.sk):
+        transaction.put(now)
 
 
 def _to_domain(item: ScheduleItem) -> Schedule:
@@ -100,6 +113,7 @@ class DynamoScheduleRepository:
         counts = _counts()
         transaction = Transaction()
         transaction.put(_to_item(schedule), condition=_schedules().sk.does_not_exist(), name="schedule")
+        _move_marker(transaction, None, schedule)
         transaction.update(counts(*_count_key(schedule.tenant)), [counts.total.add(1)],
                            condition=counts.total.does_not_exist() | (counts.total < limit), name="count")
         if claim is not None:
@@ -119,10 +133,20 @@ class DynamoScheduleRepository:
     def list_for(self, tenant: Tenant) -> list[Schedule]:
         return [_to_domain(item) for item in dynamo.partition_items(_schedules(), _partition(tenant))]
 
+    def page(self, tenant: Tenant, offset: int, limit: int, newest_first: bool) -> tuple[list[Schedule], int]:
+        model = _schedules()
+        found = dynamo.created_page(model, model.created_index, _partition(tenant), offset, limit, newest_first)
+        try:
+            total = int(_counts().get(*_count_key(tenant), consistent_read=True).total or 0)
+        except DoesNotExist:
+            total = 0
+        return [_to_domain(item) for item in found], total
+
     def replace(self, before: Schedule, after: Schedule, outbox: Sequence[Outgoing] = ()) -> bool:
         model = _schedules()
         transaction = Transaction()
         transaction.put(_to_item(after), condition=model.version == before.version, name="schedule")
+        _move_marker(transaction, before, after)
         self.add_outgoing(transaction, outbox)
         return not transaction.commit()
 
@@ -131,10 +155,15 @@ class DynamoScheduleRepository:
         transaction = Transaction()
         transaction.delete(model(_partition(schedule.tenant), schedule.id), condition=model.sk.exists(),
                            name="schedule")
+        _move_marker(transaction, schedule, None)
         transaction.update(counts(*_count_key(schedule.tenant)), [counts.total.add(-1)], name="count")
         return not transaction.commit()
 
     def due(self, moment: str) -> Iterator[Schedule]:
-        model = _schedules()
-        for item in model.due_index.query(DUE, model.next_run_at <= moment):
-            yield _to_domain(item)
+        """The markers due by `moment` (sk below `<moment>$`: `$` sorts right after `#`), each schedule read by key."""
+        markers = _markers()
+        for marker in markers.query(DUE_PARTITION, markers.sk < f"{moment}$", consistent_read=True):
+            try:
+                yield self.get(Tenant(marker.organization_id, marker.mode), marker.schedule_id)
+            except RecordNotFoundError:
+                continue  # deleted since the query read its marker

@@ -52,7 +52,14 @@ def get_schedule(ports: Ports, tenant: Tenant, schedule_id: str) -> Schedule:
 
 
 def list_schedules(ports: Ports, tenant: Tenant) -> list[Schedule]:
+    """Every schedule of the tenant (at most 100), for a list sorted or filtered otherwise than by creation."""
     return ports.schedules.list_for(tenant)
+
+
+def page_schedules(ports: Ports, tenant: Tenant, offset: int, limit: int,
+                   newest_first: bool) -> tuple[list[Schedule], int]:
+    """A page of the tenant's schedules by `created_at`, and how many it has, read about the page."""
+    return ports.schedules.page(tenant, offset, limit, newest_first)
 
 
 def update_schedule(ports: Ports, tenant: Tenant, schedule_id: str, attributes: dict[str, Any],
