@@ -48,7 +48,8 @@ def run_due(ports: Ports) -> list[Run]:
     moment = ports.cleanups.clock.now()
     ended = []
     for schedule in ports.schedules.due(iso(moment)):
-        run = _claimed_run(ports, schedule, schedule.next_run_at, WORKER)
+        claimed = _claim(ports, schedule, schedule.next_run_at)
+        run = _run(ports, claimed, WORKER) if claimed is not None else None
         if run is not None:
             ended.append(run)
     return ended
@@ -57,25 +58,26 @@ def run_due(ports: Ports) -> list[Run]:
 def run_now(ports: Ports, schedule: Schedule, actor: Actor) -> Run | None:
     """A run now, whatever the cron says; None while another run of the schedule is under way."""
     for _ in range(CLAIM_ATTEMPTS):
+        claimed = _claim(ports, schedule, None)
+        if claimed is not None:
+            return _run(ports, claimed, actor)  # claimed once: never run twice, whatever its end says
         if not runs.free(schedule, ports.cleanups.clock.now().timestamp()):
             return None
-        run = _claimed_run(ports, schedule, None, actor)
-        if run is not None:
-            return run
-        schedule = ports.schedules.get(schedule.tenant, schedule.id)
+        schedule = ports.schedules.get(schedule.tenant, schedule.id)  # changed since read: read it again
     return None
 
 
-def _claimed_run(ports: Ports, schedule: Schedule, due: str | None, actor: Actor) -> Run | None:
-    """Claim `schedule` for `due` and run it; None when it is held by a live runner or changed since read."""
+def _claim(ports: Ports, schedule: Schedule, due: str | None) -> Schedule | None:
+    """`schedule` held by a new runner for `due`; None when a live runner holds it or it changed since read."""
     now = ports.cleanups.clock.now().timestamp()
     if not runs.free(schedule, now):
         return None
     claimed = runs.held(schedule, new_id(), due, now, LEASE_SECONDS)
-    if not ports.schedules.replace(schedule, claimed):
-        return None  # another runner (or an update) wrote first
-    outcome = _create(ports, claimed, actor)
-    return _finish(ports, claimed, due, outcome)
+    return claimed if ports.schedules.replace(schedule, claimed) else None
+
+
+def _run(ports: Ports, claimed: Schedule, actor: Actor) -> Run | None:
+    return _finish(ports, claimed, claimed.run_due_at, _create(ports, claimed, actor))
 
 
 def _create(ports: Ports, schedule: Schedule, actor: Actor) -> runs.Outcome:
