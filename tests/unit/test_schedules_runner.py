@@ -43,6 +43,13 @@ def until(world: World, moment: str, seconds_after: float = 30) -> None:
     world.clock.moment = parse_iso(moment) + timedelta(seconds=seconds_after)
 
 
+def runner_dies(world: World, point: str, skip: int = 0) -> None:
+    """The scheduler runs and its process dies at `point` (`save_new:before`: claimed, nothing created yet)."""
+    world.faults.arm(point, skip)
+    with pytest.raises(Crash):
+        run_due(world.schedule_ports)
+
+
 def run_cleanups(world: World, schedule_id: str) -> list[Any]:
     return [c for c in world.cleanups.list_for(TENANT) if c.schedule_id == schedule_id]
 
@@ -114,9 +121,7 @@ def test_a_runner_holding_the_due_time_keeps_a_racer_out_until_its_lease_ends() 
     old_skus(world, 2)
     created = schedule(world)
     until(world, FIRST_DUE)
-    world.faults.arm("save_new:before")
-    with pytest.raises(Crash):
-        run_due(world.schedule_ports)
+    runner_dies(world, "save_new:before")
     assert run_cleanups(world, created.id) == []
     # When another invocation comes a minute later, Then it leaves the held schedule alone
     world.clock.advance(60)
@@ -135,9 +140,7 @@ def test_a_runner_that_died_after_its_cleanup_was_committed_is_taken_over_withou
     old_skus(world, 2)
     created = schedule(world)
     until(world, FIRST_DUE)
-    world.faults.arm("save_new:after")
-    with pytest.raises(Crash):
-        run_due(world.schedule_ports)
+    runner_dies(world, "save_new:after")
     (orphan,) = run_cleanups(world, created.id)
     assert stored(world, created).runs_count == 0
     # When a runner comes after the lease ended (the selection has grown meanwhile)
@@ -156,9 +159,7 @@ def test_a_runner_that_died_after_counting_its_run_leaves_nothing_to_run_again()
     world = World()
     created = schedule(world)
     until(world, FIRST_DUE)
-    world.faults.arm("schedule:after", skip=1)
-    with pytest.raises(Crash):
-        run_due(world.schedule_ports)
+    runner_dies(world, "schedule:after", skip=1)
     # When the scheduler runs again after any lease
     world.clock.advance(LEASE_SECONDS + 1)
     # Then nothing is due: one run, one cleanup, its event left in the outbox for the reconciler
@@ -272,9 +273,7 @@ def test_run_now_is_refused_while_another_run_holds_the_schedule() -> None:
     world = World()
     created = schedule(world)
     until(world, FIRST_DUE)
-    world.faults.arm("save_new:before")
-    with pytest.raises(Crash):
-        run_due(world.schedule_ports)
+    runner_dies(world, "save_new:before")
     # When `_run` is asked, Then it is 409, nothing created
     with pytest.raises(ScheduleBusyError):
         update_schedule(world.schedule_ports, TENANT, created.id, {"_run": True}, ADMIN)
@@ -286,9 +285,7 @@ def test_a_cron_changed_while_a_due_run_is_held_moves_the_next_run_when_that_run
     world = World()
     created = schedule(world)
     until(world, FIRST_DUE)
-    world.faults.arm("save_new:before")
-    with pytest.raises(Crash):
-        run_due(world.schedule_ports)
+    runner_dies(world, "save_new:before")
     # When the cron is changed to 05:30
     changed = update_schedule(world.schedule_ports, TENANT, created.id, {"cron": "30 5 * * *"}, ADMIN)
     # Then the held due time stays due (the run is not lost) ...
