@@ -4,7 +4,6 @@ Use cases take a `Ports` first (`chalicelib.bootstrap.schedule_ports()` builds t
 `run_due` is what the scheduled function calls each minute.
 """
 from chalicelib.schedules.domain.model import OUTCOMES, RELATIONSHIPS, TYPE, Schedule
-from chalicelib.schedules.domain.timing import next_runs
 from chalicelib.schedules.ports import EventOutbox, Ports, ScheduleRepository
 from chalicelib.schedules.service_layer.runner import Run, run_due, run_now
 from chalicelib.schedules.service_layer.services import (
@@ -19,6 +18,6 @@ from chalicelib.schedules.service_layer.services import (
 
 __all__ = [
     "OUTCOMES", "RELATIONSHIPS", "TYPE", "EventOutbox", "Ports", "Run", "Schedule", "ScheduleRepository",
-    "cleanups_of", "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "next_runs",
-    "page_schedules", "run_due", "run_now", "update_schedule",
+    "cleanups_of", "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "page_schedules",
+    "run_due", "run_now", "update_schedule",
 ]

@@ -54,15 +54,6 @@ def next_run(expression: str, after: datetime) -> datetime:
     return croniter(expression, after.astimezone(UTC)).get_next(datetime).astimezone(UTC)
 
 
-def next_runs(expression: str, after: datetime, count: int) -> list[datetime]:
-    """The next `count` times `expression` names after `after`."""
-    found, moment = [], after
-    for _ in range(count):
-        moment = next_run(expression, moment)
-        found.append(moment)
-    return found
-
-
 def duration(text: str) -> relativedelta:
     """An ISO 8601 duration (`P30D`, `P1Y2M`, `PT12H`, `P2W`) as a calendar delta; ValueError otherwise."""
     match = _DURATION.fullmatch(text)
