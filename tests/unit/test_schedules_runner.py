@@ -17,7 +17,7 @@ from chalicelib.schedules import Schedule, create_schedule, run_due, update_sche
 from chalicelib.schedules.exceptions import ScheduleBusyError
 from chalicelib.schedules.service_layer.runner import LEASE_SECONDS
 from chalicelib.tenancy import Tenant, iso, parse_iso
-from tests.unit.fakes import START, Crash, World
+from tests.unit.fakes import START, Crash, World, settings
 
 TENANT = Tenant("org-alpha", "test")
 OTHER = Tenant("org-beta", "test")
@@ -329,3 +329,19 @@ def test_schedules_of_other_tenants_run_on_their_own_data() -> None:
     by_schedule = {run.schedule.id: run for run in runs}
     assert world.cleanups.get(TENANT, by_schedule[mine.id].outcome.cleanup_id).records_count == 2
     assert world.cleanups.get(OTHER, by_schedule[theirs.id].outcome.cleanup_id).records_count == 0
+
+
+def test_with_selection_in_the_worker_a_run_over_its_limit_stops_before_deleting_anything() -> None:
+    # Given a cap raised above what a request selects (4), and a schedule allowing 6 records a run, 8 matching
+    world = World(settings=settings(select_in_request_records=4))
+    old_skus(world, 8)
+    created = schedule(world, max_records_per_run=6)
+    until(world, FIRST_DUE)
+    # When it runs (the request cannot tell the count: the worker selects) and the worker drains the queue
+    (run,) = run_due(world.schedule_ports)
+    world.drain()
+    # Then its cleanup was interrupted at the schedule's limit with nothing deleted
+    cleanup = world.cleanups.get(TENANT, str(run.outcome.cleanup_id))
+    assert cleanup.schedule_id == created.id and cleanup.status == "interrupted" and cleanup.processed_count == 0
+    assert "max_records_per_run" in cleanup.errors_log["selection"]["base"][0]
+    assert len(world.records.ids(TENANT, "skus")) == 8
