@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.catalog import cleanable_types, get_type, service_type
 from chalicelib.exceptions import ErrorDetail, ValidationError
-from chalicelib.filters import FilterError, parse_filters
+from chalicelib.filters import parse_filters
 from chalicelib.numbers import number_fits
 from chalicelib.schedules.domain import timing
 from chalicelib.tenancy import Tenant, iso
@@ -139,11 +139,7 @@ def check_selection(resource_type: Any, filters: Any, moment: datetime) -> None:
     if not isinstance(filters, dict):
         raise ValidationError("filters must be an object", pointer=_pointer("filters"))
     fields = get_type(resource_type).filterable()
-    try:
-        parse_filters(fields, timing.resolve(fields, filters, moment), in_body=True)
-    except FilterError as error:
-        error.in_body = True
-        raise
+    parse_filters(fields, timing.resolve(fields, filters, moment), in_body=True)
 
 
 def validate_create(attributes: dict[str, Any], records_cap: int, moment: datetime) -> str:
