@@ -7,6 +7,7 @@ run's end moves it (`chalicelib.schedules.service_layer.runner`).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib.cleanups import Actor, Cleanup
@@ -85,7 +86,7 @@ def _changed(ports: Ports, tenant: Tenant, schedule_id: str, changes: dict[str, 
     raise ScheduleBusyError("The schedule kept changing while it was updated; try again")
 
 
-def _with_changes(before: Schedule, changes: dict[str, Any], moment: Any) -> Schedule:
+def _with_changes(before: Schedule, changes: dict[str, Any], moment: datetime) -> Schedule:
     """The schedule as the update leaves it; `next_run_at` follows a new cron or `enabled`, unless a due run
     is held (its end recomputes it from what the schedule says then)."""
     values: dict[str, Any] = {name: changes[name] for name in DETAILS if name in changes}
