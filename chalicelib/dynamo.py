@@ -186,18 +186,19 @@ def created_order(items: Sequence[ItemT], descending: bool) -> list[ItemT]:
 
 
 def created_page(model: type[ItemT], index: CreatedIndex, pk: str, offset: int, limit: int, descending: bool,
-                 live: Condition | None = None) -> list[ItemT]:
+                 live: Condition | None = None, page_size: int | None = None) -> list[ItemT]:
     """Items `offset` to `offset + limit` of partition `pk` that match `live`, in `created_order`.
 
-    Read from `model`'s `index` (a `CreatedIndex`): the first `offset + limit`, then those sharing the last
-    one's `created_at` (its ties may run past the page), so about the page whatever the partition holds.
-    While the index is not ACTIVE (an upgrade adding it, docs/DEPLOY.md#upgrading-in-place), every item of
-    the partition is read consistently instead: the same page, at the old cost.
+    Read from `model`'s `index` (a `CreatedIndex`): the first `offset + limit` that match, `page_size` (by
+    default as many) examined per request, then those sharing the last one's `created_at` (its ties may run
+    past the page), so about the page whatever the partition holds. While the index is not ACTIVE (an
+    upgrade adding it, docs/DEPLOY.md#upgrading-in-place), every item of the partition is read consistently
+    instead: the same page, at the old cost.
     """
     wanted = offset + limit
     try:
         found = list(index.query(pk, filter_condition=live, scan_index_forward=not descending,
-                                 limit=wanted, page_size=wanted))
+                                 limit=wanted, page_size=page_size or wanted))
         if len(found) == wanted:
             edge = found[-1].created_at
             read = {item.sk for item in found}

@@ -40,8 +40,8 @@ Sample = tuple[str, list[float]]  # a count's rate sample: slot, [epoch seconds,
 
 @dataclass(frozen=True)
 class Listing:
-    """A page of cleanups the store answers by key: id order, all or one status or one reference; or
-    every cleanup `by` `created_at` (equal ones in id order, whichever way `created_at` goes)."""
+    """A page of cleanups the store answers by key: all or one status or one reference, in id order or
+    `by` `created_at` (equal ones in id order, whichever way `created_at` goes)."""
 
     offset: int
     limit: int
@@ -53,8 +53,6 @@ class Listing:
     def __post_init__(self) -> None:
         if self.by not in ("id", CREATED_AT):
             raise ValueError(f"no key lists cleanups by {self.by}")
-        if self.by == CREATED_AT and (self.status is not None or self.reference is not None):
-            raise ValueError("the created_at order lists every cleanup, unfiltered")
 
 
 class CleanupRepository(Protocol[Committed]):

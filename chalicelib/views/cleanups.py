@@ -67,17 +67,14 @@ def _newest_first(sort: list[tuple[str, bool]]) -> bool | None:
 
 
 def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | None:
-    """The page as the store reads it by key: id order, no filter or one `status_eq`/`reference_eq`; or
-    `created_at` order (either way, ties by id), no filter.
+    """The page as the store reads it by key: no filter or one `status_eq`/`reference_eq`, in id order or
+    `created_at` order (either way, ties by id).
 
     None for any other filter or sort: those read every cleanup of the tenant.
     """
     conditions = parse_filters(filterable, query.filters).conditions
-    offset = (query.page_number - 1) * query.page_size
     newest_first = _newest_first(query.sort)
-    if newest_first is not None:
-        return None if conditions else Listing(offset, query.page_size, descending=newest_first, by=CREATED_AT)
-    if query.sort not in _ID_ORDER or len(conditions) > 1:
+    if (query.sort not in _ID_ORDER and newest_first is None) or len(conditions) > 1:
         return None
     keys: dict[str, str] = {}
     for condition in conditions:
@@ -85,6 +82,9 @@ def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | Non
         if condition.attributes != (name,) or name not in KEYED_FILTERS or condition.predicate != "eq":
             return None
         keys[name] = condition.value
+    offset = (query.page_number - 1) * query.page_size
+    if newest_first is not None:
+        return Listing(offset, query.page_size, descending=newest_first, by=CREATED_AT, **keys)
     return Listing(offset=offset, limit=query.page_size, descending=query.sort == _ID_ORDER[2], **keys)
 
 

@@ -317,9 +317,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         model = _cleanups()
         live = model.expires_at.does_not_exist() | (model.expires_at > int(time.time()))
         if listing.by == CREATED_AT:
-            ordered = dynamo.created_page(model, model.created_index, _partition(tenant), listing.offset,
-                                          listing.limit, listing.descending, live)
-            return [_to_domain(item) for item in ordered], count_store.live_total(tenant)
+            return self._created_page(model, tenant, listing, live)
         wanted = listing.offset + listing.limit
         options: dict[str, Any] = {"filter_condition": live, "scan_index_forward": not listing.descending,
                                    "consistent_read": True, "limit": wanted, "page_size": wanted}
@@ -337,6 +335,34 @@ class DynamoCleanupRepository(Generic[Recorded]):
             found = model.query(_partition(tenant), **options)
             total = count_store.live_total(tenant)
         return [_to_domain(item) for item in found][listing.offset:], total
+
+    def _created_page(self, model: type[CleanupItem], tenant: Tenant, listing: Listing,
+                      live: Condition) -> tuple[list[Cleanup], int]:
+        """`page` in `created_at` order (docs/DESIGN.md#lists-newest-first). One reference's cleanups are few:
+        all are read (as their count is). One status's: all of them from `by_status`, or the `created_at`
+        index filtered by status, whichever reads fewer (about min(S, page × T / S) of T cleanups, S of them
+        of that status: at most about sqrt(page × T), the page for the common ones, S for the active ones)."""
+        pk, wanted = _partition(tenant), listing.offset + listing.limit
+        if listing.reference is not None:
+            key = model.by_reference.startswith(str(_reference_key(listing.reference)))
+            found = list(model.reference_index.query(pk, key, filter_condition=live, consistent_read=True))
+            page = dynamo.created_order(found, listing.descending)[listing.offset:wanted]
+            return [_to_domain(item) for item in page], len(found)
+        total = count_store.live_total(tenant, listing.status)
+        if listing.status is None:
+            page = dynamo.created_page(model, model.created_index, pk, listing.offset, listing.limit,
+                                       listing.descending, live)
+            return [_to_domain(item) for item in page], total
+        everyone = count_store.live_total(tenant)
+        if total * total <= wanted * everyone:
+            found = list(model.status_index.query(pk, model.by_status.startswith(f"{listing.status}#"),
+                                                  filter_condition=live, consistent_read=True))
+            page = dynamo.created_order(found, listing.descending)[listing.offset:wanted]
+        else:  # one in everyone / total is of that status: examine that many per match wanted, at once
+            page = dynamo.created_page(model, model.created_index, pk, listing.offset, listing.limit,
+                                       listing.descending, live & (model.status == listing.status),
+                                       page_size=-(-wanted * everyone // total))
+        return [_to_domain(item) for item in page], total
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         cleanup, batch = dynamo.get_items([(_cleanups(), _partition(tenant), cleanup_id),

@@ -1,8 +1,9 @@
 """Pages by `created_at`: both adapters answer newest or oldest first as the whole list sorted would.
 
 Cleanups created in the same millisecond are listed in id order, pages never skip nor repeat one
-at a boundary inside such a tie, and the DynamoDB adapter reads about the page from the `created_at`
-index (and the same page from the whole partition on a table the index is not on yet).
+at a boundary inside such a tie, one status or one reference lists the same way, and the DynamoDB
+adapter reads about the page from the `created_at` index (and the same page from the whole
+partition on a table the index is not on yet).
 """
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from pynamodb.connection.base import Connection
 
 from chalicelib.cleanups import CREATED_AT, CleanupRepository, Listing
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
-from chalicelib.cleanups.domain.model import Cleanup
+from chalicelib.cleanups.domain.model import Cleanup, complete, interrupt, start
 from chalicelib.events import add_recorded
 from chalicelib.records.sorting import sort_rows
 from chalicelib.tenancy import iso
 from devstack.provision import load_template, table_request
-from tests.integration.test_cleanup_listing_contract import NOW, OTHER, TENANT, new, save
+from tests.integration.test_cleanup_listing_contract import NOW, OTHER, TENANT, move, new, save
 
 COUNT = 23
 
@@ -64,15 +65,49 @@ def test_created_at_pages_list_every_cleanup_once_in_the_whole_lists_order_ties_
     assert {total for _, total in pages} == {COUNT}
 
 
+def seeded_in_every_status(repository: CleanupRepository) -> list[Cleanup]:
+    """As `seeded`; most completed, three each pending, in progress and interrupted; references r0..r2 on most."""
+    everything = []
+    for number in range(COUNT):
+        cleanup = replace(created(number), reference=f"r{number % 3}" if number % 4 else None)
+        save(repository, cleanup)
+        if number % 8:
+            cleanup = move(repository, cleanup, start(cleanup, NOW))
+        if number % 8 == 2:
+            cleanup = move(repository, cleanup, interrupt(cleanup, NOW))
+        elif number % 8 > 2:
+            cleanup = move(repository, cleanup, complete(cleanup, NOW))
+        everything.append(repository.get(TENANT, cleanup.id))
+    save(repository, replace(created(1), tenant=OTHER, reference="r1"))
+    return everything
+
+
+@pytest.mark.parametrize("keys", [{"status": "completed"}, {"status": "pending"}, {"status": "nope"},
+                                  {"reference": "r1"}, {"reference": "r"}], ids=repr)
+def test_created_at_pages_of_one_status_or_reference_list_each_match_once_in_the_same_order(
+        repository: CleanupRepository, keys: dict[str, str]) -> None:
+    # Given cleanups in every status (most completed), created three at a time, some with a reference, another tenant's
+    everything = seeded_in_every_status(repository)
+    matching = [c for c in everything if keys.get("status", c.status) == c.status
+                and keys.get("reference", c.reference) == c.reference]
+    for descending in (True, False):
+        # When every page of 3 of one status or reference is read by created_at, newest or oldest first
+        pages = [repository.page(TENANT, Listing(offset, 3, descending=descending, by=CREATED_AT, **keys))
+                 for offset in range(0, COUNT + 3, 3)]
+        # Then they are the matching part of the whole list in that order, each once; each page counts every match
+        assert [i for page in pages for i in ids(page)] == whole_list(matching, descending)
+        assert {total for _, total in pages} == {len(matching)}
+
+
 @pytest.fixture
 def created_index_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """The items each Query of the `created_at` index examined (its ScannedCount), in order."""
+    """The cleanups each Query of the `created_at` or `by_status` index examined (its ScannedCount), in order."""
     scanned: list[int] = []
     send = Connection._make_api_call
 
     def counting(self: Connection, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         answer = send(self, operation, kwargs)
-        if operation == "Query" and kwargs.get("IndexName") == CREATED_AT:
+        if operation == "Query" and kwargs.get("IndexName") in (CREATED_AT, "by_status"):
             scanned.append(answer.get("ScannedCount", 0))
         return answer
     monkeypatch.setattr(Connection, "_make_api_call", counting)
@@ -96,6 +131,28 @@ def test_a_created_at_page_reads_about_the_page_from_the_index(
     assert first_reads == 11
     assert sum(created_index_reads) - first_reads == 31
     assert len(third) == 10
+
+
+@pytest.mark.parametrize(("status", "most"), [("completed", 20), ("pending", 4)])
+def test_a_created_at_page_of_one_status_reads_about_the_page_or_the_few_of_that_status(
+        tables: dict[str, str], created_index_reads: list[int], status: str, most: int) -> None:
+    # Given 40 cleanups created a second apart: 36 completed, 4 still pending
+    repository = DynamoCleanupRepository(add_recorded)
+    for number in range(40):
+        moment = iso(NOW - timedelta(hours=1) + timedelta(seconds=number))
+        cleanup = new(number, created_at=moment, updated_at=moment)
+        save(repository, cleanup)
+        if number % 10:
+            running = move(repository, cleanup, start(cleanup, NOW))
+            move(repository, running, complete(running, NOW))
+    # When the first page of 10 of one status is read newest first
+    page, total = repository.page(TENANT, Listing(0, 10, descending=True, by=CREATED_AT, status=status))
+    # Then it is right, and read the created_at index filtered by status (the common one: about the page)
+    # or that status's own index whole (the rare one: its few cleanups), whichever reads fewer
+    newest = [f"cln{n:07d}" for n in range(39, -1, -1) if (n % 10 == 0) == (status == "pending")]
+    assert [c.id for c in page] == newest[:10]
+    assert total == (4 if status == "pending" else 36)
+    assert sum(created_index_reads) <= most
 
 
 def test_a_table_without_the_created_at_index_yet_lists_the_same_page_from_the_partition(
