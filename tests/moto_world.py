@@ -67,18 +67,18 @@ def fresh(build: Callable[[], None]) -> None:
         s3_backends.bucket_accounts[name] = ("aws", DEFAULT_ACCOUNT_ID)
 
 
-def seeded(table_name: str, seed: Callable[[], object]) -> None:
-    """What `seed()` writes into `table_name`, there: copied in if the table is empty and `seed()` already ran in
-    this process on an empty table; otherwise `seed()` runs (and its items are kept for the next time)."""
+def seeded(key: str, table_name: str, seed: Callable[[], object]) -> None:
+    """What `seed()` writes into `table_name`, there: copied in if the table is empty and this `key`'s seed already
+    ran in this process on an empty table; otherwise `seed()` runs (and its items are kept for the next time)."""
     table = _backends()[0].tables[table_name]
     if table.items:
         seed()
         return
-    if table_name in _seeds:
-        table.items.update(copy.deepcopy(_seeds[table_name]))
+    if key in _seeds:
+        table.items.update(copy.deepcopy(_seeds[key]))
         return
     seed()
-    _seeds[table_name] = copy.deepcopy(dict(table.items))
+    _seeds[key] = copy.deepcopy(dict(table.items))
 
 
 def kept(key: str, build: Callable[[], T]) -> T:

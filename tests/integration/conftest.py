@@ -93,7 +93,7 @@ def records(tables: dict[str, str], tenant: Tenant) -> RecordFactory:
 @pytest.fixture
 def client(tables: dict[str, str]) -> Iterator[Client]:
     """Chalice's test client on the app (HTTP without a server), the dev applications seeded in moto."""
-    moto_world.seeded(tables["APPLICATIONS_TABLE"], seed_dev_applications)
+    moto_world.seeded("dev applications", tables["APPLICATIONS_TABLE"], seed_dev_applications)
     with Client(service.app, stage_name="dev") as test_client:
         yield test_client
 

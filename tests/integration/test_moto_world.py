@@ -123,11 +123,11 @@ def test_seeded_copies_what_the_seed_wrote_into_a_later_tests_empty_table(tables
         seeds.append(1)
         dynamodb.put_item(TableName=applications, Item={"client_id": {"S": "dev"}, "n": {"N": str(len(seeds))}})
     dynamodb.put_item(TableName=tables["RECORDS_TABLE"], Item={"pk": {"S": "r"}, "sk": {"S": "1"}})
-    moto_world.seeded(applications, seed)
+    moto_world.seeded("test_moto_world seed", applications, seed)
     seeded = dynamodb.scan(TableName=applications)["Items"]
     # When a later test's empty table is seeded
     _next_test()
-    moto_world.seeded(applications, seed)
+    moto_world.seeded("test_moto_world seed", applications, seed)
     # Then it holds what the seed wrote, without the seed running again, and nothing of the other table
     assert seeds == [1]
     assert dynamodb.scan(TableName=applications)["Items"] == seeded == [{"client_id": {"S": "dev"}, "n": {"N": "1"}}]
