@@ -52,6 +52,7 @@ def fake_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench_main.interrupt_latency, "run", lambda *_: ({"row": "interrupt_latency"}, None))
     monkeypatch.setattr(bench_main.preview_latency, "run", _row("preview_latency"))
     monkeypatch.setattr(bench_main.list_cleanups_cost, "run", _row("list_cleanups_cost"))
+    monkeypatch.setattr(bench_main.in_list_latency, "run", _row("in_list_latency"))
 
     def throttle(*_: Any) -> dict[str, Any]:
         raise RuntimeError("PATCH {'_interrupt': True}: 422")
@@ -69,7 +70,7 @@ def test_a_failing_row_writes_an_error_row_and_the_rows_after_it_still_run(fake_
     # Then the failing row is an error row with its reason, in its place, and the rows after it were written
     names = [row["row"] for row in written]
     assert names == ["selection", "cleanup_throughput", "backend_costs", "interrupt_latency", "preview_latency",
-                     "list_cleanups_cost", "throttle_accuracy", "tenant_fairness", "api_latency"]
+                     "list_cleanups_cost", "in_list_latency", "throttle_accuracy", "tenant_fairness", "api_latency"]
     error = written[names.index("throttle_accuracy")]
     assert error == {"row": "throttle_accuracy", "backend": "dynamodb-local",
                      "error": "RuntimeError: PATCH {'_interrupt': True}: 422"}
