@@ -91,10 +91,13 @@ seed: $(BIN)/.installed
 # The benchmark rows (JSON lines on stdout), the CLI under the default rate limit and without (row
 # cli_rate_limit), then the CLI's real 10,000-record chunking over 20,000 skus.
 # stdout carries only the JSON rows; everything else goes to stderr.
+# Every part runs even if one fails (a failed row is an error row); the status is 1 if any failed.
 bench: $(BIN)/.installed $(NODE_DEPS)
-	@$(BIN)/python -m bench
-	@$(BIN)/python -m bench.cli_rate_limit
-	@$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider 1>&2
+	@status=0; \
+	$(BIN)/python -m bench || status=1; \
+	$(BIN)/python -m bench.cli_rate_limit || status=1; \
+	$(BIN)/pytest -m slow tests/e2e/test_official_clients.py -q -p no:cacheprovider 1>&2 || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) .venv-tools node_modules tests/node/node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -56,7 +56,7 @@ class QuietHandler(ChaliceRequestHandler):
 def _forget_clients() -> None:
     # Clients (boto3's, PynamoDB's, the queue URL) are cached per process: a new backend needs new ones.
     aws.forget_clients()
-    dynamo.bind.cache_clear()
+    dynamo.forget_models()
     queue._url_for.cache_clear()
 
 

@@ -1,8 +1,12 @@
 """Row `throttle_accuracy`: a throttled cleanup's measured rate per 10-second window, and its interrupt.
 
-10,000 bare skus (no associated records, so the stack's own speed is not what limits the rate) are
-cleaned up at `max_records_per_second: 200`; after WINDOWS_AT_FIRST windows the cleanup is PATCHed
-to 500; after WINDOWS_AT_SECOND more it is interrupted. A changed rate paces the next sub-batch, so
+Bare skus (no associated records, so the stack's own speed is not what limits the rate) are cleaned
+up at `max_records_per_second: 200`; after WINDOWS windows the cleanup is PATCHed to 500; after as
+many more it is interrupted. `plan()` sizes the set (at most MAX_CLEANUP_RECORDS) and the windows (one
+a limit, shorter than WINDOW_SECONDS, when two could not fit in one cleanup) so the cleanup is still
+running when it is interrupted; a window the cleanup finished in, or a PATCH refused because it had
+finished (422), is reported as such (`finished_in_window`, `finished_before_interrupt`) and the row is
+still written. A changed rate paces the next sub-batch, so
 the windows at the new rate start once the slots taken at the old one are over (`ramp_seconds`: one
 sub-batch per worker at the old rate). The cleanup's counted records
 (`processed_count + errors_count`) are polled every POLL_SECONDS; each window's rate is its growth
@@ -27,13 +31,14 @@ from typing import Any
 from bench.data import count_code_prefix
 from bench.stack import DEV_LIVE_CLIENT, Api, progress, run_alone, tenant_of
 from chalicelib.cleanups.domain import pacing
+from chalicelib.cleanups.domain.model import TERMINAL
 from chalicelib.config import get_settings
 from chalicelib.tenancy import Tenant
 from tools.seed import seed
 
-RECORDS_CAP = 10_000  # MAX_CLEANUP_RECORDS' default
-WINDOW_SECONDS = 10.0
-WINDOWS_AT_FIRST, WINDOWS_AT_SECOND = 2, 2
+WINDOW_SECONDS, WINDOWS = 10.0, 2  # per limit
+MIN_WINDOW_SECONDS = 5.0  # counts move a sub-batch (a second's worth) at a time: shorter says little
+MARGIN, SPARE_RECORDS = 1.5, 500  # the set outlasts the windows by half, and a ramp's worth
 POLL_SECONDS = 0.2
 SETTLE_SECONDS = 5.0
 REACHABLE_SHARE = 0.8  # of the unthrottled rate: the highest limit a window is measured at
@@ -53,14 +58,33 @@ def reachable(requested: tuple[int, int], capacity: float) -> tuple[int, int]:
     return max(1, int(first * scale)), max(2, int(second * scale))
 
 
+def plan(first: int, second: int, cap: int) -> tuple[int, int, float]:
+    """(skus, windows per limit, window seconds): the windows at `first` then `second` with MARGIN to spare, in
+    at most `cap` skus (one cleanup's limit): WINDOWS of WINDOW_SECONDS if they fit, else one window a limit, as
+    long as fits (not under MIN_WINDOW_SECONDS: the cleanup may then finish in the last window)."""
+    per_second = MARGIN * (first + second)
+    windows, seconds = WINDOWS, WINDOW_SECONDS
+    if per_second * windows * seconds + SPARE_RECORDS > cap:
+        windows = 1
+        seconds = min(WINDOW_SECONDS, max(MIN_WINDOW_SECONDS, (cap - SPARE_RECORDS) / per_second))
+    return min(cap, int(per_second * windows * seconds) + SPARE_RECORDS), windows, round(seconds, 2)
+
+
+def _finished(api: Api, cleanup_id: str) -> bool:
+    return api.cleanup(cleanup_id)["status"] in TERMINAL
+
+
 def _counted(api: Api, cleanup_id: str) -> tuple[dict[str, Any], int]:
     attributes = api.cleanup(cleanup_id)
     return attributes, attributes["processed_count"] + attributes["errors_count"]
 
 
-def _patch(api: Api, cleanup_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+def _patch(api: Api, cleanup_id: str, attributes: dict[str, Any]) -> dict[str, Any] | None:
+    """The cleanup's attributes after the PATCH; None if it was refused because the cleanup had finished."""
     response = api.call("PATCH", f"/api/cleanups/{cleanup_id}", {"data": {
         "type": "cleanups", "id": cleanup_id, "attributes": attributes}})
+    if response.status_code == 422 and _finished(api, cleanup_id):
+        return None
     if response.status_code != 200:
         raise RuntimeError(f"PATCH {attributes}: {response.status_code} {response.text[:300]}")
     result: dict[str, Any] = response.json()["data"]["attributes"]
@@ -75,16 +99,18 @@ def _create(api: Api, prefix: str, rate: int | None) -> str:
     return str(response.json()["data"]["id"])
 
 
-def _window(api: Api, cleanup_id: str, limit: int) -> dict[str, Any]:
-    """One window's measured rate, from the counts polled at its start and its end."""
+def _window(api: Api, cleanup_id: str, limit: int, seconds: float) -> dict[str, Any]:
+    """One window's measured rate, from the counts polled at its start and its end; `finished_in_window` if the
+    cleanup ran out of records meanwhile (its rate then says nothing of the limit)."""
     _, start = _counted(api, cleanup_id)
     began = time.monotonic()
-    while time.monotonic() - began < WINDOW_SECONDS:
+    while time.monotonic() - began < seconds:
         time.sleep(POLL_SECONDS)
-    _, end = _counted(api, cleanup_id)
+    attributes, end = _counted(api, cleanup_id)
     rate = (end - start) / (time.monotonic() - began)
     return {"limit": limit, "records": end - start, "rate": round(rate, 1),
-            "deviation_pct": round(100 * (rate / limit - 1), 1)}
+            "deviation_pct": round(100 * (rate / limit - 1), 1),
+            "finished_in_window": attributes["status"] in TERMINAL}
 
 
 def _capacity(api: Api, tenant: Tenant) -> float:
@@ -111,8 +137,7 @@ def _settled(api: Api, cleanup_id: str) -> int:
 def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") -> dict[str, Any]:
     capacity = _capacity(api, tenant)
     first_rate, second_rate = reachable(rates(), capacity)
-    records = min(RECORDS_CAP, int(1.5 * WINDOW_SECONDS * (first_rate * WINDOWS_AT_FIRST + second_rate
-                                                           * WINDOWS_AT_SECOND)) + 500)
+    records, per_limit, window_seconds = plan(first_rate, second_rate, get_settings().max_cleanup_records)
     tag = seed(tenant, skus=records, associated=False).tag
     prefix = f"SEED-{tag}-"
     progress(f"throttle_accuracy[{backend}]: {records} bare skus at {first_rate}/s then {second_rate}/s "
@@ -120,26 +145,27 @@ def run(api: Api, tenant: Tenant, workers: int, backend: str, note: str = "") ->
     cleanup_id = _create(api, prefix, first_rate)
     while _counted(api, cleanup_id)[1] == 0:  # windows start with the first count, not the queue's latency
         time.sleep(0.05)
-    windows = [_window(api, cleanup_id, first_rate) for _ in range(WINDOWS_AT_FIRST)]
-    _patch(api, cleanup_id, {"max_records_per_second": second_rate})
+    windows = [_window(api, cleanup_id, first_rate, window_seconds) for _ in range(per_limit)]
     ramp = workers * pacing.sub_batch_size(get_settings().sub_batch_size, first_rate) / first_rate
-    time.sleep(ramp)
-    windows += [_window(api, cleanup_id, second_rate) for _ in range(WINDOWS_AT_SECOND)]
+    if _patch(api, cleanup_id, {"max_records_per_second": second_rate}) is not None:
+        time.sleep(ramp)
+        windows += [_window(api, cleanup_id, second_rate, window_seconds) for _ in range(per_limit)]
     at_200 = _patch(api, cleanup_id, {"_interrupt": True})
     final = _settled(api, cleanup_id)
     left = count_code_prefix(tenant, prefix)
     for window in windows:
         window["capacity_bound"] = window["deviation_pct"] < -10 and capacity < window["limit"] * 1.1
+    measured = [w for w in windows if not w["capacity_bound"] and not w["finished_in_window"]]
     return {
         "row": "throttle_accuracy", "backend": backend, "workers": workers, "unthrottled_rate": capacity,
         "requested_rates": list(rates()), "rates": [first_rate, second_rate], "ramp_seconds": round(ramp, 2),
         "rates_scaled_to_capacity": (first_rate, second_rate) != rates(),
-        "windows": windows,
-        "max_abs_deviation_pct": max(abs(w["deviation_pct"]) for w in windows if not w["capacity_bound"])
-        if any(not w["capacity_bound"] for w in windows) else None,
+        "skus": records, "window_seconds": window_seconds, "windows": windows,
+        "max_abs_deviation_pct": max(abs(w["deviation_pct"]) for w in measured) if measured else None,
         "goal_deviation_pct": 10,
+        "finished_before_interrupt": at_200 is None,
         "status_after_interrupt": api.cleanup(cleanup_id)["status"],
-        "processed_after_interrupt": final - at_200["processed_count"],
+        "processed_after_interrupt": None if at_200 is None else final - at_200["processed_count"],
         # A throttled cleanup's sub-batch holds at most a second's worth at its rate when created.
         "bound_one_sub_batch_per_worker": pacing.sub_batch_size(get_settings().sub_batch_size, first_rate) * workers,
         "counts_exact": records - left == final,

@@ -18,10 +18,16 @@ _clients: dict[tuple[str, str, str], Any] = {}
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=50)
 
 
-def client(service: str) -> Any:
-    """The process's client for `service`, created on first use."""
+def location(service: str) -> tuple[str, str]:
+    """Where `service` is reached now: its region, and its endpoint ("" for AWS itself)."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL", "")
+    return region, endpoint
+
+
+def client(service: str) -> Any:
+    """The process's client for `service` where it is reached now (`location`), created on first use."""
+    region, endpoint = location(service)
     key = (service, region, endpoint)
     with _lock:
         found = _clients.get(key)

@@ -32,6 +32,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
@@ -52,12 +53,24 @@ logger = Logger(service="cleanups")
 _NO_INDEX = frozenset({"ValidationException", "ResourceNotFoundException"})
 
 
-@functools.cache
 def bind(model: M, table_name: str) -> M:
-    """A subclass of `model` stored in `table_name` (settings are read lazily, so names are too)."""
-    meta = type("Meta", (model.Meta,), {"table_name": table_name})  # type: ignore[attr-defined,arg-type]
+    """A subclass of `model` stored in `table_name`, reached where DynamoDB is now (`aws.location`): settings and
+    endpoints are read lazily, so names and endpoints are too. One class (and client) per table and endpoint."""
+    region, endpoint = aws.location("dynamodb")
+    return _bound(model, table_name, region, endpoint)
+
+
+@functools.cache
+def _bound(model: M, table_name: str, region: str, endpoint: str) -> M:
+    attributes = {"table_name": table_name, "region": region, "host": endpoint or None}
+    meta = type("Meta", (model.Meta,), attributes)  # type: ignore[attr-defined,arg-type]
     bound = type(f"{model.__name__}_{table_name}", (model,), {"Meta": meta, "__module__": model.__module__})
     return bound  # type: ignore[return-value]
+
+
+def forget_models() -> None:
+    """Drop the bound models and their clients (a process that switches emulators between tables of one name)."""
+    _bound.cache_clear()
 
 
 class ServiceItem(Model):

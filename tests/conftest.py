@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 from xdist.scheduler import LoadFileScheduling
 
-from chalicelib import aws, dynamo, queue
+from chalicelib import queue
 from devstack.provision import create_buckets, create_resources, env_var_for
 from tests import moto_world, speedups
 
@@ -40,7 +40,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileSche
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials, one region, no emulator endpoints, no client cached from an earlier test."""
+    """Fake credentials, one region, no emulator endpoints.
+
+    The app's clients (`chalicelib.aws`, the models `chalicelib.dynamo` binds) are kept from test to test: making
+    them is most of a short test's time, each is keyed by the endpoint it reaches, and every one reaches the moto
+    of the test running (moto answers inside botocore, whichever client asks). The queue URL is looked up again."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE",
                  "WORK_QUEUE_URL", "WEBHOOK_ALLOW_LOOPBACK"):
         monkeypatch.delenv(name, raising=False)
@@ -50,8 +54,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
-    aws.forget_clients()
-    dynamo.bind.cache_clear()
     queue._url_for.cache_clear()
 
 

@@ -15,7 +15,8 @@ from chalicelib.tenancy import Tenant, base62_id
 CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS = (
     "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy",
     "cleanups.progress")
-TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS)
+SCHEDULE_RUN = "cleanup_schedules.run"  # every run of a schedule, with its outcome (`chalicelib.schedules`)
+TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS, SCHEDULE_RUN)
 _STATUS_TOPICS = {IN_PROGRESS: START, COMPLETED: COMPLETE, INTERRUPTED: INTERRUPT}
 CLOSED, OPEN = "closed", "open"
 RETRY_BASE_SECONDS = 30
@@ -208,13 +209,13 @@ def delivery_message(webhook: Webhook, sent: Outgoing) -> dict[str, Any]:
     """What the queue carries: enough to deliver even after the cleanup is gone. Filters kept apart
     (docs/DESIGN.md#item-budget) are left out (`filters_apart`): they would pass SQS's 256 KB."""
     event = sent.event
-    apart = stored_apart(sent.resource.get("filters") or {})
+    apart = event.resource_type == "cleanups" and stored_apart(sent.resource.get("filters") or {})
     attributes = {**sent.resource, "filters": {}} if apart else sent.resource
     return {"kind": "webhook_delivery",
             "tenant": {"organization_id": webhook.tenant.organization_id, "mode": webhook.tenant.mode},
             "webhook_id": webhook.id, "event_id": event.id, "topic": event.name,
-            "resource": {"type": "cleanups", "id": event.resource_id, "attributes": attributes}, "attempt": 1,
-            **({"filters_apart": True} if apart else {})}
+            "resource": {"type": event.resource_type, "id": event.resource_id, "attributes": attributes},
+            "attempt": 1, **({"filters_apart": True} if apart else {})}
 
 
 def signature(body: bytes, shared_secret: str) -> str:

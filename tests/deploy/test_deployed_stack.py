@@ -186,18 +186,42 @@ def test_deployed_schedule_runs_the_reconciler(deployed: DeployedStack) -> None:
     assert not any("Traceback" in m for m in messages), messages
 
 
+def test_deployed_scheduled_function_creates_a_due_schedules_cleanup(deployed: DeployedStack, api: DeployedApi) -> None:
+    # Given seeded skus and a schedule due at the next minute boundary, selecting them
+    prefix = seed_skus(deployed, 2)
+    response = api.request("POST", "/api/cleanup_schedules", {"data": {"type": "cleanup_schedules", "attributes": {
+        "name": "every minute", "resource_type": "skus", "cron": "* * * * *",
+        "filters": {"code_start": prefix, "created_at_lt": "now-PT0S"}}}})
+    assert response.status_code == 201, response.text
+    schedule_id = response.json()["data"]["id"]
+    # When the stack's EventBridge schedule invokes the deployed RunSchedules function (nothing else acts)
+    shown = eventually(lambda: api.get(f"/api/cleanup_schedules/{schedule_id}")["data"]["attributes"],
+                       lambda attributes: attributes["runs_count"] > 0, timeout=180, pause=3)
+    api.request("PATCH", f"/api/cleanup_schedules/{schedule_id}", {"data": {
+        "type": "cleanup_schedules", "id": schedule_id, "attributes": {"enabled": False}}})
+    # Then its run created a cleanup of the two skus, which the deployed worker completes
+    assert shown["last_run_outcome"] == "created", shown
+    (cleanup, *_) = api.get(f"/api/cleanup_schedules/{schedule_id}/cleanups")["data"]
+    assert cleanup["attributes"]["records_count"] == 2
+    assert api.wait_for(cleanup["id"])["status"] == "completed"
+    # And the function logged the run
+    assert any(line.get("message") == "Schedule ran" and line.get("schedule_id") == schedule_id
+               for line in structured(deployed, "RunSchedulesLogGroupName"))
+
+
 def test_deployed_stack_keeps_logs_30_days_and_alarms_on_failures(deployed: DeployedStack) -> None:
     # Given the deployed stack
     logs, cloudwatch = deployed.ministack.client("logs"), deployed.ministack.client("cloudwatch")
     # When its log groups and alarms are read
-    names = [deployed.outputs[f"{fn}LogGroupName"] for fn in ("APIHandler", "OnWorkMessage", "Reconcile")]
+    names = [deployed.outputs[f"{fn}LogGroupName"] for fn in ("APIHandler", "OnWorkMessage", "Reconcile",
+                                                              "RunSchedules")]
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]}
     alarms = cloudwatch.describe_alarms()["MetricAlarms"]
     # Then each function's log group is the one Lambda writes to, with retention, and the four alarms exist
     assert all(groups[name]["retentionInDays"] == 30 for name in names)
     assert {(a["Namespace"], a["MetricName"]) for a in alarms} >= {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors"), ("AWS/ApiGateway", "5XXError"),
-        ("Cleanups", "CleanupsGivenUp")}
+        ("Cleanups", "CleanupsGivenUp"), ("Cleanups", "ScheduleRunsFailed")}
 
 
 def test_unknown_route_on_ministack_is_not_the_templates_gateway_response(deployed: DeployedStack) -> None:

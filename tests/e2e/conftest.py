@@ -11,10 +11,12 @@ from tests.e2e.api import Api
 
 HERE = Path(__file__).resolve().parent
 
-# The session stack's extra environment: the reconciler every few seconds, so e2e tests need not wait minutes;
-# a request budget far above the default, since the tests poll in tight loops with one application
+# The session stack's extra environment: the reconciler and the due schedules every few seconds, so e2e tests
+# need not wait minutes; a request budget far above the default, since the tests poll in tight loops with one
+# application
 # (test_guard_e2e.py runs a stack with a small budget; `make bench` runs the CLI under the default).
-STACK_ENV = {"WORKERS": "2", "SCHEDULE_RECONCILE_SECONDS": "2", "RATE_LIMIT_REQUESTS": "1000000"}
+STACK_ENV = {"WORKERS": "2", "SCHEDULE_RECONCILE_SECONDS": "2", "SCHEDULE_RUN_SCHEDULES_SECONDS": "2",
+             "RATE_LIMIT_REQUESTS": "1000000"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -34,13 +34,13 @@ def on_the_stack(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> 
     for name in ("AWS_ENDPOINT_URL_SQS", "AWS_PROFILE", "WEBHOOK_ALLOW_LOOPBACK"):
         monkeypatch.delenv(name, raising=False)
     aws.forget_clients()
-    dynamo.bind.cache_clear()
+    dynamo.forget_models()
     queue._url_for.cache_clear()
     name = f"limit-e2e-{secrets.token_hex(4)}"
     monkeypatch.setenv("WORK_QUEUE_URL", aws.client("sqs").create_queue(QueueName=name)["QueueUrl"])
     yield Tenant(f"LimitOrg{secrets.token_hex(3)}", "test")
     aws.forget_clients()
-    dynamo.bind.cache_clear()
+    dynamo.forget_models()
 
 
 

@@ -14,6 +14,7 @@ from chalicelib.events import add_recorded
 from chalicelib.records import Record, S3Archive
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import seed_dev_applications
+from tests import moto_world
 from tests.integration.cleanup_helpers import RecordingEvents
 from tests.integration.records_api import create_record
 from tests.unit.fakes import InMemoryCleanupRepository
@@ -92,7 +93,7 @@ def records(tables: dict[str, str], tenant: Tenant) -> RecordFactory:
 @pytest.fixture
 def client(tables: dict[str, str]) -> Iterator[Client]:
     """Chalice's test client on the app (HTTP without a server), the dev applications seeded in moto."""
-    seed_dev_applications()
+    moto_world.seeded("dev applications", tables["APPLICATIONS_TABLE"], seed_dev_applications)
     with Client(service.app, stage_name="dev") as test_client:
         yield test_client
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib import aws
 from chalicelib.auth import tokens
 from chalicelib.exceptions import InvalidTokenError
 from tests.factories import token
@@ -20,7 +21,10 @@ NEW = "new-secret-" + "n" * 64
 
 @pytest.fixture
 def ssm(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The secret as a deployed stage has it: a SecureString named by JWT_SECRET_PARAMETER, cached one second."""
+    """The secret as a deployed stage has it: a SecureString named by JWT_SECRET_PARAMETER, cached one second.
+
+    The app's SSM client is made anew: its parameter cache, like a cold Lambda's, holds no earlier test's secret."""
+    aws.forget_clients()
     monkeypatch.delenv("JWT_SECRET")
     monkeypatch.setenv("JWT_SECRET_PARAMETER", PARAMETER)
     monkeypatch.setenv("JWT_SECRET_MAX_AGE_SECONDS", "1")

@@ -1,11 +1,15 @@
-"""The per-process moto world (tests/moto_world.py): each test's `tables` is what creating them anew would give."""
+"""The per-process moto world (tests/moto_world.py): each test's `tables` is what creating them anew would give;
+what `kept` and `seeded` copy is what their build wrote; the app's clients, kept across tests, reach each test's
+moto."""
 from __future__ import annotations
 
 from typing import Any
 
 import boto3
+import pytest
 from moto.core.models import MockAWS
 
+from chalicelib import aws
 from tests import moto_world
 from tests.conftest import _create_world
 
@@ -67,3 +71,75 @@ def test_moto_world_restores_what_creating_the_resources_anew_gives(tables: dict
     # Then it is the world as built: empty, with the same tables, indexes, queues and bucket, nothing more
     assert _described() == built
     assert boto3.client("ssm").describe_parameters()["Parameters"] == []
+
+
+def _scan_all(tables: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    dynamodb = boto3.client("dynamodb")
+    return {name: sorted(dynamodb.scan(TableName=name)["Items"], key=repr) for name in tables.values()}
+
+
+def _next_test() -> None:
+    """What happens between two tests of a worker: moto reset, the world restored fresh."""
+    MockAWS.reset(MockAWS())
+    moto_world.fresh(lambda: None)
+
+
+def test_kept_gives_a_later_fresh_world_the_items_and_the_value_its_build_gave(tables: dict[str, str]) -> None:
+    # Given a fixture's build that writes into the fresh world and returns what it wrote
+    records, applications = tables["RECORDS_TABLE"], tables["APPLICATIONS_TABLE"]
+
+    def build() -> list[str]:
+        for key in ("a", "b"):
+            boto3.client("dynamodb").put_item(TableName=records, Item={"pk": {"S": key}, "sk": {"S": "1"}})
+        boto3.client("dynamodb").put_item(TableName=applications, Item={"client_id": {"S": "c"}})
+        return ["a", "b"]
+    first = moto_world.kept("test_moto_world kept", build)
+    built = _scan_all(tables)
+    # When a later test's fresh world asks for the same key (its build would fail if it ran)
+    _next_test()
+    assert all(not items for items in _scan_all(tables).values())
+    later = moto_world.kept("test_moto_world kept", lambda: pytest.fail("built twice"))
+    # Then it holds the same items in every table, and gets the same value
+    assert later == first == ["a", "b"]
+    assert _scan_all(tables) == built
+
+
+def test_kept_builds_anew_in_a_world_that_already_holds_items(tables: dict[str, str]) -> None:
+    # Given a world where an earlier fixture of the test wrote an item
+    boto3.client("dynamodb").put_item(TableName=tables["RECORDS_TABLE"], Item={"pk": {"S": "x"}, "sk": {"S": "1"}})
+    # When a fixture asks for a kept build / Then it runs (the copy is only for fresh worlds), and is not kept
+    assert moto_world.kept("test_moto_world not fresh", lambda: "built") == "built"
+    _next_test()
+    assert moto_world.kept("test_moto_world not fresh", lambda: "built again") == "built again"
+
+
+def test_seeded_copies_what_the_seed_wrote_into_a_later_tests_empty_table(tables: dict[str, str]) -> None:
+    # Given a seed of the applications table, run once, and a record written before it in the same test
+    applications = tables["APPLICATIONS_TABLE"]
+    dynamodb = boto3.client("dynamodb")
+    seeds: list[int] = []
+
+    def seed() -> None:
+        seeds.append(1)
+        dynamodb.put_item(TableName=applications, Item={"client_id": {"S": "dev"}, "n": {"N": str(len(seeds))}})
+    dynamodb.put_item(TableName=tables["RECORDS_TABLE"], Item={"pk": {"S": "r"}, "sk": {"S": "1"}})
+    moto_world.seeded("test_moto_world seed", applications, seed)
+    seeded = dynamodb.scan(TableName=applications)["Items"]
+    # When a later test's empty table is seeded
+    _next_test()
+    moto_world.seeded("test_moto_world seed", applications, seed)
+    # Then it holds what the seed wrote, without the seed running again, and nothing of the other table
+    assert seeds == [1]
+    assert dynamodb.scan(TableName=applications)["Items"] == seeded == [{"client_id": {"S": "dev"}, "n": {"N": "1"}}]
+    assert dynamodb.scan(TableName=tables["RECORDS_TABLE"])["Items"] == []
+
+
+def test_a_client_kept_from_an_earlier_test_reaches_the_current_tests_moto(tables: dict[str, str]) -> None:
+    # Given the app's DynamoDB client, used in a test that wrote an item
+    client = aws.client("dynamodb")
+    client.put_item(TableName=tables["RECORDS_TABLE"], Item={"pk": {"S": "old"}, "sk": {"S": "1"}})
+    # When the next test starts, and asks for the app's client
+    _next_test()
+    # Then it is the same client, and it sees that test's fresh world, not the earlier one's item
+    assert aws.client("dynamodb") is client
+    assert client.scan(TableName=tables["RECORDS_TABLE"])["Items"] == []

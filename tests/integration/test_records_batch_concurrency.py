@@ -15,6 +15,7 @@ import pytest
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.records.archive import decode
 from chalicelib.records.batch import MODIFIED
+from tests import moto_world
 from tests.integration.records_api import delete_batch, update_record
 from tests.integration.records_helpers import WrappedClient, scan
 
@@ -94,7 +95,8 @@ def _left() -> set[str]:
 
 @pytest.fixture
 def families(records) -> list[dict[str, str]]:
-    return [records.full_sku() for _ in range(SKUS)]
+    """60 full skus, the same for each test: created through the records service once, then copied (moto_world)."""
+    return moto_world.kept("60 full skus", lambda: [records.full_sku() for _ in range(SKUS)])
 
 
 def test_concurrent_delete_batch_keeps_the_roots_modified_in_several_packed_transactions(

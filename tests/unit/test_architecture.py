@@ -19,7 +19,7 @@ PACKAGE = "chalicelib"
 # A name not listed is a module of the foundation (config, tenancy, exceptions, telemetry, dynamo, ...).
 PACKAGE_ORDER = [
     "foundation", "catalog", "filters", "jsonapi", "dashboard", "ratelimit", "auth", "http", "idempotency",
-    "records", "cleanups", "previews", "events", "entrypoints",
+    "records", "cleanups", "previews", "events", "schedules", "entrypoints",
 ]
 # Modules that wire or serve: they may import anything, nothing imports them but app.py.
 ENTRYPOINTS = [r"chalicelib\.bootstrap", r"chalicelib\.handlers", r"chalicelib\.views(\..*)?", r"chalicelib\..*\.web"]
@@ -38,22 +38,25 @@ LAYER_OF = [
     ("services", r"chalicelib\.records\.(batch|links|matching|preview|restore)"),
 ]
 # Packages whose use cases reach storage through ports only: their use cases never import an adapter.
-PORTED = ["cleanups", "previews"]
+PORTED = ["cleanups", "previews", "schedules"]
 # Adapter classes: the Dynamo*/S3*/Sqs*/Http* ones, and these.
 ADAPTER_NAME = re.compile(r"(Dynamo|S3|Sqs|Http)[A-Z]\w*")
 ADAPTERS = {"RecordsStore", "HostedRecords", "RecordsPreviewer", "SystemClock"}
 # The settings rule (docs/DESIGN.md#layers-and-settings): the modules of chalicelib that may name `get_settings`.
-# The composition root, and the adapters that bind their own table, queue or bucket name when built.
 READS_SETTINGS = {
-    "chalicelib.config", "chalicelib.bootstrap", "chalicelib.dynamo", "chalicelib.queue",
-    "chalicelib.records.adapters.store", "chalicelib.records.archive", "chalicelib.auth.applications",
+    # The composition root.
+    "chalicelib.config", "chalicelib.bootstrap",
+    # Adapters reading what shapes what they store: their table, queue or bucket name, and the expiry (TTL) of
+    # the items they write, from the retention days, at each write.
+    "chalicelib.dynamo", "chalicelib.queue", "chalicelib.records.adapters.store", "chalicelib.records.archive",
+    "chalicelib.auth.applications", "chalicelib.cleanups.adapters.store", "chalicelib.cleanups.adapters.count_store",
+    "chalicelib.events.adapters.store",
+    # The request edge, before any port is built: each reads the setting it enforces as it enforces it (the
+    # token's secret and lifetime, the rate budgets, the filter operand limit).
+    "chalicelib.auth.tokens", "chalicelib.ratelimit", "chalicelib.limits",
 }
-# Known debt, listed so it can only shrink: the retention read by the cleanup and event writes, and the
-# request-edge helpers (token issue, rate limits, the filter operand limit).
-READS_SETTINGS_DEBT = {
-    "chalicelib.cleanups.adapters.store", "chalicelib.cleanups.adapters.count_store",
-    "chalicelib.events.adapters.store", "chalicelib.auth.tokens", "chalicelib.ratelimit", "chalicelib.limits",
-}
+# Known debt, listed so it can only shrink: none today.
+READS_SETTINGS_DEBT: set[str] = set()
 
 
 @dataclass(frozen=True)

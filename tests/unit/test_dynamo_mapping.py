@@ -11,7 +11,7 @@ from pynamodb.models import Model
 from chalicelib.auth.applications import Application, ApplicationItem
 from chalicelib.cleanups.adapters.store import CleanupItem
 from chalicelib.cleanups.domain.model import Cleanup
-from chalicelib.dynamo import condition_failed, to_domain, to_item, written
+from chalicelib.dynamo import bind, condition_failed, to_domain, to_item, written
 from chalicelib.events.adapters.store import EventItem, VersionItem
 from chalicelib.events.adapters.webhook_store import CallbackItem, WebhookItem
 from chalicelib.events.model import Event, EventCallback, Version, Webhook
@@ -82,3 +82,19 @@ def test_written_is_false_only_when_the_condition_failed() -> None:
 
 def _client_error(code: str) -> Exception:
     return ClientError({"Error": {"Code": code, "Message": code}}, "PutItem")
+
+
+def test_bind_gives_one_model_per_table_and_endpoint_reaching_that_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no emulator endpoint, then DynamoDB Local's
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    on_aws = bind(ApplicationItem, "apps")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+    local = bind(ApplicationItem, "apps")
+    # Then each endpoint has its own bound model (and so its own client), kept for the next call
+    assert local is not on_aws and local is bind(ApplicationItem, "apps")
+    assert (local.Meta.host, local.Meta.region, local.Meta.table_name) == ("http://127.0.0.1:8000", "eu-west-1", "apps")
+    assert (on_aws.Meta.host, on_aws.Meta.region) == (None, "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    assert bind(ApplicationItem, "apps") is on_aws

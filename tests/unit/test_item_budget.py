@@ -17,6 +17,7 @@ from chalicelib.filters.size import INLINE_FILTERS_BYTES, MAX_FILTERS_BYTES, che
 from chalicelib.records.batch import MODIFIED
 from chalicelib.records.model import TAKEN
 from chalicelib.records.restore import ALREADY_EXISTS
+from chalicelib.schedules.domain.model import validate_create as validate_schedule
 from tests.item_budget import FOUR_BYTES, worst_case_cleanup
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import create, skus
@@ -132,3 +133,17 @@ def test_an_interrupt_keeps_a_bounded_user_agent_on_the_cleanup() -> None:
     # When the cleanup keeps who asked / Then it keeps the agent's first characters only
     kept = interrupt_request(actor, datetime(2026, 12, 7, tzinfo=UTC))
     assert kept["user_agent"] == "u" * budget.MAX_USER_AGENT_CHARS
+
+
+@pytest.mark.parametrize(("attributes", "pointer"), [
+    ({"metadata": {"note": "x" * budget.MAX_CLEANUP_METADATA_BYTES}}, "/data/attributes/metadata"),
+    ({"reference": "r" * 256}, "/data/attributes/reference"),
+    ({"filters": {"code_in": ["c" * 250] * (MAX_FILTERS_BYTES // 250)}}, "/data/attributes/filters"),
+])
+def test_a_schedule_is_held_to_what_its_runs_cleanups_take(attributes: dict[str, object], pointer: str) -> None:
+    # Given a schedule whose cleanups would hold metadata, a reference or filters over a cleanup's limits
+    create = {"name": "Nightly", "resource_type": "skus", "cron": "0 3 * * *", **attributes}
+    # When it is created / Then it is refused on that attribute, as its runs' creates would be
+    with pytest.raises(ValidationError) as raised:
+        validate_schedule(create, 10_000, datetime(2026, 12, 7, tzinfo=UTC))
+    assert _refused_on(pointer, raised)

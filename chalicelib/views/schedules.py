@@ -1,0 +1,61 @@
+"""Cleanup schedules as JSON:API resources."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from chalicelib.catalog import service_type
+from chalicelib.http import ApiRequest
+from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
+from chalicelib.schedules import RELATIONSHIPS, TYPE, Schedule
+from chalicelib.views.listing import select
+
+ByCreated = Callable[[int, int, bool], tuple[list[Schedule], int]]  # `schedules.page_schedules`: offset, limit, newest
+Everything = Callable[[], list[Schedule]]  # `schedules.list_schedules`
+
+
+def fieldsets() -> dict[str, set[str]]:
+    return {TYPE: service_type(TYPE).attribute_names() | set(RELATIONSHIPS)}
+
+
+def resource(schedule: Schedule) -> Resource:
+    return Resource(type=TYPE, id=schedule.id, attributes=schedule.attributes(), mode=schedule.tenant.mode,
+                    relationships=RELATIONSHIPS)
+
+
+def show_query(call: ApiRequest) -> ListQuery:
+    """The query of a route answering one schedule (a write reads it first: a bad one changes nothing)."""
+    return parse_show_query(call.params, fieldsets=fieldsets())
+
+
+def render(schedule: Schedule, call: ApiRequest, query: ListQuery | None = None) -> dict[str, Any]:
+    return render_one(resource(schedule), call.base_url, query or show_query(call))
+
+
+def render_page(call: ApiRequest, by_created: ByCreated, everything: Everything) -> dict[str, Any]:
+    """A page of the tenant's schedules: by `created_at` alone (either way, ties by id), about the page read by
+    key; any other sort or filter over all of them (at most 100)."""
+    spec = service_type(TYPE)
+    query = parse_list_query(call.params, sortable=spec.sortable(), fieldsets=fieldsets())
+    newest_first = _created_order(query.sort)
+    if newest_first is not None and not query.filters:
+        schedules, total = by_created((query.page_number - 1) * query.page_size, query.page_size, newest_first)
+        page = [resource(s) for s in schedules]
+    else:
+        page, total = select([resource(s) for s in everything()], query, spec.filterable())
+    return render_list(page, total, call.base_url, f"/api/{TYPE}", query)
+
+
+def _created_order(sort: list[tuple[str, bool]]) -> bool | None:
+    """Whether `sort`, a `created_at` order (ties by id, said or not), is newest first; None: another order."""
+    if sort and sort[0][0] == "created_at" and sort[1:] in ([], [("id", False)]):
+        return sort[0][1]
+    return None
+
+
+def render_linkage(schedule_id: str, cleanup_ids: Sequence[str], call: ApiRequest) -> dict[str, Any]:
+    """`/api/cleanup_schedules/{id}/relationships/cleanups`: the identifiers of its runs' cleanups."""
+    parse_show_query(call.params)
+    base = f"{call.base_url}/api/{TYPE}/{schedule_id}"
+    return {"data": [{"type": "cleanups", "id": cleanup_id} for cleanup_id in cleanup_ids],
+            "links": {"self": f"{base}/relationships/cleanups", "related": f"{base}/cleanups"}}
