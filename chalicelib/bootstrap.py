@@ -20,7 +20,8 @@ from chalicelib.queue import SqsWorkQueue
 
 def preview_ports() -> previews.Ports:
     return previews.Ports(previews=DynamoPreviewRepository(), records=RecordsPreviewer(records_store()),
-                          clock=SystemClock(), settings=get_settings())
+                          clock=SystemClock(), settings=get_settings(), queue=SqsWorkQueue(),
+                          cleanups=cleanup_repository())
 
 
 def ports() -> Ports:

@@ -150,6 +150,12 @@ def reconciled(report: ReconcileReport) -> None:
     metrics.add_metric(name=CLEANUPS_GIVEN_UP, unit=MetricUnit.Count, value=len(report.given_up))
 
 
+def previews_resent(pages: dict[str, int]) -> None:
+    """The reconciler's stalled previews: the page each was sent again."""
+    for preview_id, page in pages.items():
+        logger.info("Preview page sent again", extra={"preview_id": preview_id, "page": page})
+
+
 def webhook_failed(webhook_id: str, event_id: str, response_code: str | None, attempt: int) -> None:
     logger.warning("Webhook delivery failed", extra={"webhook_id": webhook_id, "event_id": event_id,
                                                      "response_code": response_code, "attempt": attempt})
