@@ -21,7 +21,7 @@ PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 CREATABLE = ("resource_type", "filters")
 # What a client reads, in order: every attribute rendered, and what `fields[cleanup_previews]` may name.
 ATTRIBUTES = ("resource_type", "filters", "status", "records_count", "counted_count", "associated_counts",
-              "items_count", "sample", "estimated_seconds", "errors", "created_at", "updated_at")
+              "items_count", "sample", "estimated_seconds", "errors", "created_at")
 COUNTS = ("records_count", "associated_counts", "items_count", "estimated_seconds")  # null until completed
 
 
