@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.cleanups.exceptions import TooManyRecordsError
@@ -42,6 +42,9 @@ from chalicelib.tenancy import Tenant, iso, new_id
 KIND = "cleanup_preview"  # the work queue's message kind of a preview's next page
 RATES_READ = 50  # completed cleanups read to learn the rate from (docs/DESIGN.md#previews-at-every-size)
 GAVE_UP = "could not be counted: its page failed on every delivery"
+# A page reads its roots and their associated records by key: a few times what reading the roots' ids alone takes
+# (docs/DESIGN.md#previews-at-every-size).
+FIRST_PAGE_FACTOR = 5
 
 
 def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any], claim: Claim | None = None) -> Preview:
@@ -51,6 +54,7 @@ def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any], cla
     resource_type, filters = attributes["resource_type"], attributes.get("filters") or {}
     conditions, limit = conditions_of(resource_type, filters), ports.settings.max_cleanup_records
     size = min(limit, ports.settings.preview_page_records)
+    started = ports.clock.now()
     selection = ports.records.preview(tenant, resource_type, conditions, limit=size, sample_size=SAMPLE_SIZE)
     if len(selection.ids) <= size:  # the whole selection, read as the cleanup's create reads it
         preview = new_preview(tenant, new_id(), resource_type, filters, ports.clock.now(),
@@ -60,8 +64,8 @@ def create_preview(ports: Ports, tenant: Tenant, attributes: dict[str, Any], cla
     elif size == limit:
         raise TooManyRecordsError(limit)
     else:
-        preview = _count_in_request(ports, pending_preview(tenant, new_id(), resource_type, filters,
-                                                           ports.clock.now()), conditions)
+        preview = _count_in_request(ports, pending_preview(tenant, new_id(), resource_type, filters, started),
+                                    conditions, started)
     ports.previews.save_new(preview, claim)
     if preview.status == PENDING:
         ports.queue.send([preview_message(preview)])
@@ -111,21 +115,20 @@ def preview_message(preview: Preview) -> dict[str, Any]:
     return {"kind": KIND, "tenant": tenant, "preview_id": preview.id, "page": preview.pages}
 
 
-def _count_in_request(ports: Ports, preview: Preview, conditions: Sequence[Condition]) -> Preview:
-    """Pages while the next one, as slow as the slowest so far, still ends within the request's budget."""
-    started, slowest = ports.clock.now(), 0.0
+def _count_in_request(ports: Ports, preview: Preview, conditions: Sequence[Condition], started: datetime) -> Preview:
+    """Pages while the next one still ends within the request's budget, counted from `started` (before the read of
+    the first page's ids): the first taken as FIRST_PAGE_FACTOR times that read, each next as the slowest so far."""
     budget = ports.settings.preview_in_request_seconds
-    while True:
+    slowest = (ports.clock.now() - started).total_seconds() * FIRST_PAGE_FACTOR
+    while (ports.clock.now() - started).total_seconds() + slowest <= budget:
         began = ports.clock.now()
         preview = _next_page(ports, preview, conditions)
         if preview.status == FAILED:
             raise TooManyRecordsError(ports.settings.max_cleanup_records)
         if preview.status == COMPLETED:
             return preview
-        ended = ports.clock.now()
-        slowest = max(slowest, (ended - began).total_seconds())
-        if (ended - started).total_seconds() + slowest > budget:
-            return preview
+        slowest = max(slowest, (ports.clock.now() - began).total_seconds())
+    return preview
 
 
 def _next_page(ports: Ports, preview: Preview, conditions: Sequence[Condition]) -> Preview:

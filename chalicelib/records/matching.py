@@ -89,8 +89,9 @@ def read_page_items(store: RecordsStore, tenant: Tenant, rtype: ResourceType, co
     by_id: dict[str, Item] = {}
     for query in selected.queries:
         read, request = 0, _request(query, expression, {*attributes, *(a for c in residual for a in c.attributes)})
-        if expression is None and not residual:
-            request["Limit"] = size + 1  # every item read matches: read no more than a page
+        # A call examines at most a page and one: with no filter it returns them all, with one the rest of the
+        # call past the page is not read (a 1 MB call would examine thousands of items the next page reads again).
+        request["Limit"] = size + 1
         for page in store.query(**request):
             kept = [i for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
             by_id.update((i["sk"]["S"], i) for i in kept)

@@ -105,7 +105,7 @@ def deliver_work(order: Any = lambda bodies: bodies) -> int:
 
 def test_large_preview_answers_pending_at_once_and_the_worker_completes_it_exactly(
         client: Client, tables: dict[str, str], work_queue: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given five skus with four associated records each, pages of 2 and a request budget of one page
+    # Given five skus with four associated records each, pages of 2 and no request budget
     monkeypatch.setenv("PREVIEW_PAGE_RECORDS", "2")
     monkeypatch.setenv("PREVIEW_IN_REQUEST_SECONDS", "0")
     factory = RecordFactory(Tenant(ORG, "test"))
@@ -115,12 +115,12 @@ def test_large_preview_answers_pending_at_once_and_the_worker_completes_it_exact
     keyed = headers(bearer(org=ORG), **{"Idempotency-Key": "preview-1"})
     body = resource_body("cleanup_previews", {"resource_type": "skus", "filters": {"code_start": "DEL"}})
     response = client.http.post("/api/cleanup_previews", headers=keyed, body=body)
-    # Then it is a 201 pending preview, one page counted, its counts null
+    # Then it is a 201 pending preview, nothing counted yet, its counts null
     assert response.status_code == 201
     data = json.loads(response.body)["data"]
     attributes = data["attributes"]
     assert (attributes["status"], attributes["counted_count"], attributes["records_count"],
-            attributes["items_count"]) == ("pending", 2, None, None)
+            attributes["items_count"]) == ("pending", 0, None, None)
     # And once the worker has its pages, every message delivered twice, it reads completed with exact counts
     assert deliver_work(order=lambda bodies: bodies + bodies) >= 2
     shown = client.http.get(f"/api/cleanup_previews/{data['id']}", headers=headers(bearer(org=ORG)))

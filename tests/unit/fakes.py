@@ -404,6 +404,7 @@ class InMemoryRecords:
     restore_calls: list[int] = field(default_factory=list)
     pages_read: int = 0  # selection pages read (select_page calls)
     after_preview_page: Callable[[list[str]], None] = lambda ids: None  # called with each preview page's ids
+    after_preview: Callable[[], None] = lambda: None  # called after a preview's read of the whole selection
 
     def add(self, tenant: Tenant, type_name: str, record_id: str, updated_at: datetime, **attributes: Any) -> None:
         self.records[(tenant.key, type_name, record_id)] = {"id": record_id, "updated_at": iso(updated_at),
@@ -483,6 +484,7 @@ class InMemoryRecords:
                 sample_size: int) -> Selection:
         """Implements `RecordsPreviewer`: a record's `children` (`"<type>/<id>"`) that exist, counted once."""
         ids = self.select_ids(tenant, resource_type, conditions, limit)
+        self.after_preview()
         if len(ids) > limit:
             return Selection(ids=ids)
         return self._counted(tenant, resource_type, ids, sample_size)

@@ -58,15 +58,15 @@ def test_preview_of_one_page_is_completed_at_once_without_a_message() -> None:
 
 
 def test_preview_past_the_request_budget_is_pending_then_completed_by_the_worker() -> None:
-    # Given 30 skus in pages of 4 and a request budget that ends after one page
+    # Given 30 skus in pages of 4 and no request budget
     world = paged_world()
     # When they are previewed
     found = create(world)
-    # Then the answer is pending with the first page counted, its counts null, and page 1 sent to the worker
-    assert (found.status, found.counted_count, found.pages) == ("pending", 4, 1)
+    # Then the answer is pending with nothing counted yet, its counts null, and page 0 sent to the worker
+    assert (found.status, found.counted_count, found.pages) == ("pending", 0, 0)
     assert {name: found.attributes()[name] for name in ("records_count", "items_count", "estimated_seconds")} == {
         "records_count": None, "items_count": None, "estimated_seconds": None}
-    assert [(m["kind"], m["page"]) for m in world.queue.messages] == [("cleanup_preview", 1)]
+    assert [(m["kind"], m["page"]) for m in world.queue.messages] == [("cleanup_preview", 0)]
     # And once the worker has its messages, it reads completed with exact counts
     world.drain()
     assert_exact(final(world, found))
@@ -83,13 +83,24 @@ def test_preview_within_the_request_budget_counts_every_page_in_the_request() ->
 
 
 def test_preview_budget_stops_before_a_page_as_slow_as_the_slowest_would_pass_it() -> None:
-    # Given pages that take 2 s each and a 5 s budget
+    # Given pages that take 2 s each and a 5 s budget (the read of the first page's ids takes no time)
     world = paged_world(preview_in_request_seconds=5.0)
     world.records.after_preview_page = lambda ids: world.clock.advance(2)
     # When they are previewed
     found = create(world)
     # Then the request counted two pages (a third would end past 5 s) and left the rest to the worker
     assert (found.status, found.pages, found.counted_count) == ("pending", 2, 8)
+    world.drain()
+    assert_exact(final(world, found))
+
+
+def test_preview_whose_first_read_is_slow_leaves_every_page_to_the_worker() -> None:
+    # Given a 5 s budget, and a loaded store: reading the first page's ids takes 1.5 s (a page: about 5 times that)
+    world = paged_world(preview_in_request_seconds=5.0)
+    world.records.after_preview = lambda: world.clock.advance(1.5)
+    # When they are previewed, Then no page is counted in the request: the create answers at once
+    found = create(world)
+    assert (found.status, found.pages, world.records.pages_read) == ("pending", 0, 0)
     world.drain()
     assert_exact(final(world, found))
 
