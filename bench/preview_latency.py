@@ -92,18 +92,19 @@ def large(api: Api, skus: int, reference: str) -> dict[str, Any]:
         create_seconds, preview = _post_preview(api, {"reference_eq": reference})
         attributes = _completed(api, preview, timeout=3600)
         total_seconds = time.monotonic() - started
-        read = sum(calls.delta(read_before, calls.items_read()).values())
+        by_call = calls.delta(read_before, calls.items_read())
     finally:
         if raised is None:
             os.environ.pop("MAX_CLEANUP_RECORDS", None)
         else:
             os.environ["MAX_CLEANUP_RECORDS"] = raised
-    counted = attributes["items_count"]
+    counted, read = attributes["items_count"], sum(by_call.values())
+    progress(f"  large: items read by call {dict(by_call)}")
     progress(f"  large: create {create_seconds:.2f}s ({preview['attributes']['status']}), completed after "
              f"{total_seconds:.1f}s: {attributes['records_count']} records, {counted} items, {read} items read")
     return {"skus": skus, "create_seconds": round(create_seconds, 3),
             "status_at_create": preview["attributes"]["status"], "completed_seconds": round(total_seconds, 1),
-            "items_counted": counted, "items_read": read,
+            "items_counted": counted, "items_read": read, "items_read_by_call": dict(by_call),
             "items_read_per_item": round(read / max(1, counted), 3), "exact": _exact(attributes, skus),
             "items_per_second": round(counted / total_seconds, 1)}
 

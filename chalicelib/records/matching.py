@@ -49,8 +49,9 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
     found: list[Item] = []
     for query in selected.queries:
         request = _request(query, expression, wanted)
-        if limit is not None and expression is None and not residual:
-            request["Limit"] = limit + 1 - len(found)  # every item read matches: read no more than needed
+        if limit is not None:
+            # No filter: every item read matches, read no more than needed; a filter: no call examines more either
+            request["Limit"] = limit + 1 - len(found)
         for page in store.query(**request):
             stats.calls += 1
             stats.scanned += page.get("ScannedCount", 0)
