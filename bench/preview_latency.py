@@ -104,6 +104,7 @@ def large(api: Api, skus: int, reference: str) -> dict[str, Any]:
              f"{total_seconds:.1f}s: {attributes['records_count']} records, {counted} items, {read} items read")
     return {"skus": skus, "create_seconds": round(create_seconds, 3),
             "status_at_create": preview["attributes"]["status"], "completed_seconds": round(total_seconds, 1),
+            "counted_in_request": preview["attributes"]["counted_count"],
             "items_counted": counted, "items_read": read, "items_read_by_call": dict(by_call),
             "items_read_per_item": round(read / max(1, counted), 3), "exact": _exact(attributes, skus),
             "items_per_second": round(counted / total_seconds, 1)}
