@@ -56,8 +56,9 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
         kept: list[Item] = []
         read_stats = SelectionStats()
         request = _request(query, expression, wanted)
-        if limit is not None and expression is None and not residual:
-            request["Limit"] = limit + 1  # every item read matches: read no more than needed
+        if limit is not None:
+            # No filter: every item read matches, read no more than needed; a filter: no call examines more either
+            request["Limit"] = limit + 1
         for page in store.query(**request):
             read_stats.calls += 1
             read_stats.scanned += page.get("ScannedCount", 0)
@@ -78,7 +79,15 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
 
 def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
               size: int) -> tuple[list[str], bool]:
-    """The `size` smallest matching ids, and whether more match past them.
+    """The `size` smallest matching ids, and whether more match past them (`read_page_items`, ids only)."""
+    items, more = read_page_items(store, tenant, rtype, conditions, size)
+    return [i["sk"]["S"] for i in items], more
+
+
+def read_page_items(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
+                    size: int, attributes: Iterable[str] = ()) -> tuple[list[Item], bool]:
+    """The `size` matching items of smallest id (`sk` and `attributes` projected), in id order, and whether more
+    match past them.
 
     Each query reads in id order (the table and the `rel<N>` indexes sort on `sk`; the `code` and
     `reference` indexes are left out) and stops past `size` matches: what it leaves unread is above
@@ -90,22 +99,24 @@ def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditio
     if selected.ids is not None or selected.guards is not None:
         stats = SelectionStats()
         items = _get(store, tenant, rtype, _keyed_ids(store, selected, stats), conditions, None, stats)
-        found = sorted(i["sk"]["S"] for i in items)
+        found = sorted(items, key=lambda i: str(i["sk"]["S"]))
         return found[:size], len(found) > size
     expression, residual = compile_conditions(conditions, prefix="f")
+    wanted = {*attributes, *(a for c in residual for a in c.attributes)}
 
-    def read(query: KeyQuery) -> list[str]:
-        kept: list[str] = []
-        request = _request(query, expression, {a for c in residual for a in c.attributes})
-        if expression is None and not residual:
-            request["Limit"] = size + 1  # every item read matches: read no more than a page
+    def read(query: KeyQuery) -> list[Item]:
+        kept: list[Item] = []
+        request = _request(query, expression, wanted)
+        # A call examines at most a page and one: with no filter it returns them all, with one the rest of the
+        # call past the page is not read (a 1 MB call would examine thousands of items the next page reads again).
+        request["Limit"] = size + 1
         for page in store.query(**request):
-            kept.extend(i["sk"]["S"] for i in page.get("Items", [])
-                        if not residual or matches(residual, item_values(i)))
+            kept.extend(i for i in page.get("Items", []) if not residual or matches(residual, item_values(i)))
             if len(kept) > size:
                 break
         return kept
-    found = sorted({found for kept in _each_query(selected.queries, read) for found in kept})
+    by_id = {item["sk"]["S"]: item for kept in _each_query(selected.queries, read) for item in kept}
+    found = [by_id[i] for i in sorted(by_id)]
     return found[:size], len(found) > size
 
 
