@@ -13,7 +13,8 @@ from typing import Any
 from croniter import CroniterError, croniter
 from dateutil.relativedelta import relativedelta
 
-ORDER_SUFFIXES = ("_lt", "_lteq", "_gt", "_gteq")
+ORDER_SUFFIXES = tuple(f"_{test}{quantifier}" for test in ("lt", "lteq", "gt", "gteq")
+                       for quantifier in ("", "_any", "_all"))
 RELATIVE = re.compile(r"now-P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                       r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
@@ -34,13 +35,14 @@ def next_runs(cron: str, after: datetime, count: int = 5) -> list[datetime]:
 
 
 def resolve(filters: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The filters with every relative value of an order predicate replaced by its timestamp at `now`."""
-    return {key: _at(value, now) if key.endswith(ORDER_SUFFIXES) and isinstance(value, str) else value
-            for key, value in filters.items()}
+    """The filters with every relative value of an order predicate (one, or in a list) as its timestamp at `now`."""
+    return {key: _at(value, now) if key.endswith(ORDER_SUFFIXES) else value for key, value in filters.items()}
 
 
-def _at(value: str, now: datetime) -> str:
-    match = RELATIVE.fullmatch(value.strip())
+def _at(value: Any, now: datetime) -> Any:
+    if isinstance(value, list):
+        return [_at(item, now) for item in value]
+    match = RELATIVE.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match:
         return value  # not relative: the service validates it as it is
     years, months, weeks, days, hours, minutes, seconds = (int(part or 0) for part in match.groups())

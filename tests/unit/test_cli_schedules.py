@@ -194,8 +194,9 @@ def test_next_runs_are_the_cron_times_after_the_instant_in_utc() -> None:
 def test_resolve_turns_relative_order_values_into_timestamps_and_leaves_the_rest() -> None:
     now = datetime(2026, 3, 31, 12, 0, 0, tzinfo=UTC)
     filters = {"created_at_lt": "now-P30D", "updated_at_lteq": "now-P1MT2H", "expires_at_gt": "now-PT90S",
-               "created_at_gteq": "2026-01-01", "code_start": "now-P1D", "updated_at_lt": "now-P", "size_lt": 3}
+               "created_at_gteq": "2026-01-01", "code_start": "now-P1D", "updated_at_lt": "now-P", "size_lt": 3,
+               "created_at_lt_any": ["now-P2W", "2026-01-01"]}
     assert resolve(filters, now) == {
         "created_at_lt": "2026-03-01T12:00:00Z", "updated_at_lteq": "2026-02-28T10:00:00Z",
         "expires_at_gt": "2026-03-31T11:58:30Z", "created_at_gteq": "2026-01-01", "code_start": "now-P1D",
-        "updated_at_lt": "now-P", "size_lt": 3}
+        "updated_at_lt": "now-P", "size_lt": 3, "created_at_lt_any": ["2026-03-17T12:00:00Z", "2026-01-01"]}
