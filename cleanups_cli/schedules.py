@@ -158,10 +158,10 @@ def _update(session: Shared, schedule_id: str, attributes: dict[str, Any]) -> di
 
 def _say(session: Shared, schedule: dict[str, Any]) -> None:
     a = schedule["attributes"]
-    state = "enabled" if a.get("enabled") else "paused"
+    state, runs = "enabled" if a.get("enabled") else "paused", a.get("runs_count") or 0
     session.out.print(f"Schedule {schedule['id']}: {state}, next run {a.get('next_run_at') or '–'}, "
                       f"last run {a.get('last_run_at') or '–'} ({a.get('last_run_outcome') or 'none'}), "
-                      f"{a.get('runs_count') or 0} runs")
+                      f"{runs} run{'' if runs == 1 else 's'}")
 
 
 def _table(console: Console, document: dict[str, Any]) -> None:

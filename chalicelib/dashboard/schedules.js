@@ -25,17 +25,18 @@
     const a = item.attributes;
     const el = page.element;
     const state = a.enabled ? "enabled" : "paused";
+    const runs = a.runs_count || 0;
     const last = a.last_run_at ? `${when(a.last_run_at)} (${(a.last_run_outcome || "").replace(/_/g, " ")})` : "never";
     return el("li", { class: `card status-${a.enabled ? "completed" : "pending"}`, "data-id": item.id,
       "data-enabled": String(Boolean(a.enabled)), "data-outcome": a.last_run_outcome || "",
-      "data-runs": String(a.runs_count || 0) },
+      "data-runs": String(runs) },
     el("div", { class: "line" },
       el("strong", { text: a.name || item.id }),
       el("span", { class: "badge", text: state }),
       el("code", { class: "id", text: item.id })),
     el("p", { class: "muted", text: `${a.resource_type} · ${a.cron} · ${JSON.stringify(a.filters || {})}` }),
     el("p", { class: "progress-text", text: `Next run: ${a.enabled ? when(a.next_run_at) : "paused"} · `
-      + `Last run: ${last} · ${a.runs_count || 0} runs` }),
+      + `Last run: ${last} · ${runs} run${runs === 1 ? "" : "s"}` }),
     el("div", { class: "actions" },
       a.enabled
         ? button(item, "pause", "Pause", "Pause schedule", () => patch(item.id, { enabled: false }, "Pause"))

@@ -134,7 +134,7 @@ def test_pause_resume_and_run_patch_the_schedule(cli, api: FakeCleanupsApi) -> N
         for attributes in ({"enabled": False}, {"enabled": True}, {"_run": True})]
     assert paused.stdout.startswith("Schedule Sch0000001: paused")
     assert resumed.stdout.startswith("Schedule Sch0000001: enabled")
-    assert "last run 2026-01-01T12:30:00Z (created), 1 runs" in ran.stdout
+    assert "last run 2026-01-01T12:30:00Z (created), 1 run" in ran.stdout
 
 
 def test_list_shows_next_and_last_runs_newest_first(cli, api: FakeCleanupsApi) -> None:
