@@ -1,4 +1,4 @@
-"""The cleanup calls the commands make, each one request (the preview's fallback two) on `ApiClient`."""
+"""The cleanup calls the commands make, each one request on `ApiClient` (a preview: one per poll, or two)."""
 from __future__ import annotations
 
 import time
