@@ -6,7 +6,19 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import bootstrap, cleanups, dashboard, events, handlers, messages, openapi, previews, records, telemetry
+from chalicelib import (
+    bootstrap,
+    cleanups,
+    dashboard,
+    events,
+    handlers,
+    messages,
+    openapi,
+    previews,
+    records,
+    schedules,
+    telemetry,
+)
 from chalicelib.auth import tokens
 from chalicelib.auth.applications import get_application
 from chalicelib.catalog import get_type
@@ -20,6 +32,7 @@ from chalicelib.views import cleanups as cleanup_views
 from chalicelib.views import events as event_views
 from chalicelib.views import previews as preview_views
 from chalicelib.views import records as record_views
+from chalicelib.views import schedules as schedule_views
 
 app = Chalice(app_name="cleanups")
 app.register_middleware(telemetry.invocation, "all")
@@ -133,7 +146,75 @@ def cleanup_retry_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
     return cleanup_views.render_retry_linkage(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id), call)
 
 
-# --- the worker and the schedule ----------------------------------------------------------------
+@api.route("/api/cleanups/{cleanup_id}/schedule", methods=["GET"])
+def show_cleanup_schedule_of(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    cleanup = cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id)
+    if cleanup.schedule_id is None:
+        return {"data": None}
+    return schedule_views.render(schedules.get_schedule(bootstrap.schedule_ports(), call.tenant,
+                                                        cleanup.schedule_id), call)
+
+
+@api.route("/api/cleanups/{cleanup_id}/relationships/schedule", methods=["GET"])
+def cleanup_schedule_linkage(call: ApiRequest, cleanup_id: str) -> dict[str, Any]:
+    return cleanup_views.render_schedule_linkage(cleanups.get_cleanup(bootstrap.ports(), call.tenant, cleanup_id),
+                                                 call)
+
+
+# --- cleanup schedules (retention policies) -------------------------------------------------------
+
+@api.route("/api/cleanup_schedules", methods=["GET"])
+def list_cleanup_schedules(call: ApiRequest) -> dict[str, Any]:
+    return schedule_views.render_page(call, schedules.list_schedules(bootstrap.schedule_ports(), call.tenant))
+
+
+def show_created_schedule(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
+    """What a create repeated with its `Idempotency-Key` answers: that schedule as it is now."""
+    return schedule_views.render(schedules.get_schedule(bootstrap.schedule_ports(), call.tenant, schedule_id), call)
+
+
+@api.route("/api/cleanup_schedules", methods=["POST"], status=201)
+@idempotent(schedules.TYPE, replay=show_created_schedule, claims=bootstrap.claims)
+def create_cleanup_schedule(call: ApiRequest, claim: Claim | None) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, schedules.TYPE)
+    query = schedule_views.show_query(call)
+    schedule = schedules.create_schedule(bootstrap.schedule_ports(), call.tenant, body.attributes, claim)
+    return schedule_views.render(schedule, call, query)
+
+
+@api.route("/api/cleanup_schedules/{schedule_id}", methods=["GET"])
+def show_cleanup_schedule(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
+    return schedule_views.render(schedules.get_schedule(bootstrap.schedule_ports(), call.tenant, schedule_id), call)
+
+
+@api.route("/api/cleanup_schedules/{schedule_id}", methods=["PATCH"])
+def update_cleanup_schedule(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
+    body = parse_resource(call.raw_body, schedules.TYPE, expected_id=schedule_id)
+    query = schedule_views.show_query(call)
+    schedule = schedules.update_schedule(bootstrap.schedule_ports(), call.tenant, schedule_id, body.attributes,
+                                         cleanup_views.actor(call))
+    return schedule_views.render(schedule, call, query)
+
+
+@api.route("/api/cleanup_schedules/{schedule_id}", methods=["DELETE"])
+def delete_cleanup_schedule(call: ApiRequest, schedule_id: str) -> None:
+    schedules.delete_schedule(bootstrap.schedule_ports(), call.tenant, schedule_id)
+
+
+@api.route("/api/cleanup_schedules/{schedule_id}/cleanups", methods=["GET"])
+def list_cleanup_schedule_runs(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
+    found = schedules.cleanups_of(bootstrap.schedule_ports(), call.tenant, schedule_id)
+    return cleanup_views.render_held(call, found, f"/api/cleanup_schedules/{schedule_id}/cleanups",
+                                     event_views.cleanup_included)
+
+
+@api.route("/api/cleanup_schedules/{schedule_id}/relationships/cleanups", methods=["GET"])
+def cleanup_schedule_runs_linkage(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
+    found = schedules.cleanups_of(bootstrap.schedule_ports(), call.tenant, schedule_id)
+    return schedule_views.render_linkage(schedule_id, [c.id for c in found], call)
+
+
+# --- the worker and the schedules ----------------------------------------------------------------
 
 @app.on_sqs_message(queue="cleanups-work", batch_size=1)
 def on_work_message(event: SQSEvent) -> dict[str, Any]:
@@ -143,6 +224,11 @@ def on_work_message(event: SQSEvent) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> None:
     telemetry.reconciled(cleanups.reconcile(bootstrap.ports()))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def run_schedules(event: CloudWatchEvent) -> None:
+    schedules.run_due(bootstrap.schedule_ports())
 
 
 # --- events, versions, webhooks ------------------------------------------------------------------

@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from chalicelib import events, previews, records
+from chalicelib import events, previews, records, schedules
 from chalicelib.cleanups import Ports
 from chalicelib.cleanups.adapters.clock import SystemClock
 from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
@@ -16,6 +16,7 @@ from chalicelib.idempotency.store import DynamoClaims
 from chalicelib.previews.adapters.records import RecordsPreviewer
 from chalicelib.previews.store import DynamoPreviewRepository
 from chalicelib.queue import SqsWorkQueue
+from chalicelib.schedules.adapters.store import DynamoScheduleRepository
 
 
 def preview_ports() -> previews.Ports:
@@ -30,6 +31,13 @@ def ports() -> Ports:
     return Ports(cleanups=cleanup_repository(), records=HostedRecords(archive, records_store(), deletes), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
                  settings=settings, leases=DynamoTenantLeases())
+
+
+def schedule_ports() -> schedules.Ports:
+    cleanup_ports = ports()
+    outbox = events.CleanupEventsRecorder(events.DynamoEventLog(), cleanup_ports.queue, cleanup_ports.clock)
+    return schedules.Ports(schedules=DynamoScheduleRepository(events.add_outgoing), cleanups=cleanup_ports,
+                           claims=claims(), outbox=outbox)
 
 
 def records_store() -> records.RecordsStore:

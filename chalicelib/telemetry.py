@@ -58,6 +58,9 @@ CLEANUPS_FINISHED = {"completed": "CleanupsCompleted", "interrupted": "CleanupsI
 CLEANUPS_REQUEUED = "CleanupsRequeued"
 CLEANUPS_GIVEN_UP = "CleanupsGivenUp"  # the template's ReconcilerGaveUpAlarm watches it
 WEBHOOK_FAILURES = "WebhookFailures"
+# A schedule's runs by outcome; the template's ScheduleRunsFailedAlarm watches the failed ones.
+SCHEDULE_RUNS = {"created": "ScheduleRunsCreated", "skipped_active": "ScheduleRunsSkipped",
+                 "skipped_over_limit": "ScheduleRunsSkipped", "failed": "ScheduleRunsFailed"}
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -148,6 +151,29 @@ def reconciled(report: ReconcileReport) -> None:
     logger.info("Reconciled", extra={"requeued": len(report.requeued), "given_up": len(report.given_up)})
     metrics.add_metric(name=CLEANUPS_REQUEUED, unit=MetricUnit.Count, value=len(report.requeued))
     metrics.add_metric(name=CLEANUPS_GIVEN_UP, unit=MetricUnit.Count, value=len(report.given_up))
+
+
+class Schedule(Protocol):
+    """What a log line reads of a schedule (`chalicelib.schedules.Schedule`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant(self) -> Tenant: ...
+    @property
+    def next_run_at(self) -> str | None: ...
+
+
+def schedule_ran(schedule: Schedule, outcome: str, cleanup_id: str | None, reason: str | None) -> None:
+    """A schedule's run ended (once per run: a runner that lost its lease reports nothing)."""
+    extra = {"schedule_id": schedule.id, "organization_id": schedule.tenant.organization_id,
+             "mode": schedule.tenant.mode, "outcome": outcome, "cleanup_id": cleanup_id, "reason": reason,
+             "next_run_at": schedule.next_run_at}
+    if outcome == "failed":
+        logger.error("Schedule run failed", extra=extra)
+    else:
+        logger.info("Schedule ran", extra=extra)
+    metrics.add_metric(name=SCHEDULE_RUNS[outcome], unit=MetricUnit.Count, value=1)
 
 
 def webhook_failed(webhook_id: str, event_id: str, response_code: str | None, attempt: int) -> None:

@@ -40,8 +40,11 @@ def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[s
 
 def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
             get_cleanup: GetCleanup, base_url: str) -> dict[str, Any]:
-    """The cleanup as it is now, or as the message last saw it if it was deleted since."""
+    """The cleanup as it is now, or as the message last saw it if it was deleted since; another resource (a
+    schedule's run) as its event left it."""
     carried = message["resource"]
+    if carried.get("type", "cleanups") != "cleanups":
+        return {"data": resource_object(_run_resource(tenant, message), base_url)}
     try:
         attributes = get_cleanup(tenant, carried["id"]).attributes()
     except RecordNotFoundError:
@@ -53,6 +56,18 @@ def payload(tenant: Tenant, message: dict[str, Any], include: tuple[str, ...],
     if included:
         document["included"] = [resource_object(r, base_url) for found in included.values() for r in found]
     return document
+
+
+def _run_resource(tenant: Tenant, message: dict[str, Any]) -> Resource:
+    """A schedule as its run left it, its `cleanups` linkage the cleanup that run created (none if skipped)."""
+    carried = message["resource"]
+    try:
+        created = store.get_event(tenant, message["event_id"]).metadata.get("cleanup_id")
+    except RecordNotFoundError:
+        created = None  # expired: the schedule's attributes still say the outcome
+    linkage: dict[str, Any] = {"cleanups": [{"type": "cleanups", "id": created}] if created else []}
+    return Resource(type=carried["type"], id=carried["id"], attributes=carried["attributes"], mode=tenant.mode,
+                    relationships=("cleanups",), linkage=linkage)
 
 
 def _headers(topic: str, signed: str, event_id: str) -> dict[str, str]:

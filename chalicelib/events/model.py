@@ -14,7 +14,8 @@ from chalicelib.tenancy import Tenant, base62_id
 CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS = (
     "cleanups.create", "cleanups.start", "cleanups.complete", "cleanups.interrupt", "cleanups.destroy",
     "cleanups.progress")
-TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS)
+SCHEDULE_RUN = "cleanup_schedules.run"  # every run of a schedule, with its outcome (`chalicelib.schedules`)
+TOPICS = (CREATE, START, COMPLETE, INTERRUPT, DESTROY, PROGRESS, SCHEDULE_RUN)
 _STATUS_TOPICS = {IN_PROGRESS: START, COMPLETED: COMPLETE, INTERRUPTED: INTERRUPT}
 CLOSED, OPEN = "closed", "open"
 RETRY_BASE_SECONDS = 30
@@ -209,7 +210,8 @@ def delivery_message(webhook: Webhook, sent: Outgoing) -> dict[str, Any]:
     return {"kind": "webhook_delivery",
             "tenant": {"organization_id": webhook.tenant.organization_id, "mode": webhook.tenant.mode},
             "webhook_id": webhook.id, "event_id": event.id, "topic": event.name,
-            "resource": {"type": "cleanups", "id": event.resource_id, "attributes": sent.resource}, "attempt": 1}
+            "resource": {"type": event.resource_type, "id": event.resource_id, "attributes": sent.resource},
+            "attempt": 1}
 
 
 def signature(body: bytes, shared_secret: str) -> str:

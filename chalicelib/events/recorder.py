@@ -75,6 +75,10 @@ class CleanupEventsRecorder:
         """After the commit: deliveries enqueued, the events out of the outbox. Never raises (the outbox keeps them)."""
         self._send(outgoing(recorded))
 
+    def dispatch_outgoing(self, outgoing: Sequence[Outgoing]) -> None:
+        """After the commit of another resource's events (a schedule's run): as `dispatch`."""
+        self._send(outgoing)
+
     def redispatch(self, moment: datetime) -> list[str]:
         """Dispatch what stayed in the outbox over REDISPATCH_AFTER_SECONDS before `moment`; the event ids sent."""
         left = self.log.undispatched(iso(moment - timedelta(seconds=REDISPATCH_AFTER_SECONDS)))

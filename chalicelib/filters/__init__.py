@@ -8,7 +8,7 @@ from chalicelib.filters.compile import Expression, compile_conditions
 from chalicelib.filters.evaluate import matches
 from chalicelib.filters.exceptions import FilterError, FilterValueError, UnknownFilterError
 from chalicelib.filters.model import Condition, FilterSet
-from chalicelib.filters.parse import parse_filters
+from chalicelib.filters.parse import parse_filters, split_key
 from chalicelib.filters.predicates import PREDICATES
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "compile_conditions",
     "matches",
     "parse_filters",
+    "split_key",
 ]

@@ -25,7 +25,7 @@ def parse_filters(fields: Mapping[str, str], raw: Mapping[str, Any], *, in_body:
 
 
 def parse_condition(fields: Mapping[str, str], key: str, value: Any) -> Condition:
-    predicate, attributes = _split_key(fields, key)
+    predicate, attributes = split_key(fields, key)
     kinds = {fields[name] for name in attributes}
     if len(kinds) > 1:
         # One coerced value serves every ORed attribute, so they must share a type.
@@ -36,7 +36,7 @@ def parse_condition(fields: Mapping[str, str], key: str, value: Any) -> Conditio
     return Condition(key, attributes, predicate.name, coerce_value(predicate, kind, value, key))
 
 
-def _split_key(fields: Mapping[str, str], key: str) -> tuple[Predicate, tuple[str, ...]]:
+def split_key(fields: Mapping[str, str], key: str) -> tuple[Predicate, tuple[str, ...]]:
     """The longest predicate suffix whose remaining prefix names known attributes."""
     suffixed = False
     for predicate in BY_SUFFIX_LENGTH:

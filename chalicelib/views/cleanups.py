@@ -14,6 +14,7 @@ from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show
 from chalicelib.views.listing import select
 
 TYPE = "cleanups"
+SCHEDULES = "cleanup_schedules"
 # (cleanup, relationship names) -> (linkage by name, resources to include)
 IncludedOf = Callable[[Cleanup, Sequence[str]], tuple[dict[str, Any], list[Resource]]]
 ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.list_cleanups` with a listing
@@ -24,7 +25,7 @@ _ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", Tr
 
 def fieldsets() -> dict[str, set[str]]:
     """What `fields[...]` a cleanup route takes: the cleanup's fields, and those of what `include` adds."""
-    own = service_type(TYPE).attribute_names() | {*RELATIONSHIPS, "retry_of"}
+    own = service_type(TYPE).attribute_names() | {*RELATIONSHIPS, "retry_of", "schedule"}
     return {TYPE: own, **{name: fieldset(name) for name in RELATIONSHIPS}}
 
 
@@ -33,9 +34,15 @@ def retry_linkage(cleanup: Cleanup) -> dict[str, Any]:
     return {"retry_of": None if cleanup.retry_of is None else {"type": TYPE, "id": cleanup.retry_of}}
 
 
+def schedule_linkage(cleanup: Cleanup) -> dict[str, Any]:
+    """`schedule`'s data member: the schedule whose run created it, or null."""
+    return {"schedule": None if cleanup.schedule_id is None else {"type": SCHEDULES, "id": cleanup.schedule_id}}
+
+
 def resource(cleanup: Cleanup) -> Resource:
     return Resource(type=TYPE, id=cleanup.id, attributes=cleanup.attributes(), mode=cleanup.tenant.mode,
-                    relationships=(*RELATIONSHIPS, "retry_of"), linkage=retry_linkage(cleanup))
+                    relationships=(*RELATIONSHIPS, "retry_of", "schedule"),
+                    linkage={**retry_linkage(cleanup), **schedule_linkage(cleanup)})
 
 
 def actor(call: ApiRequest) -> Actor:
@@ -103,3 +110,26 @@ def render_retry_linkage(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
     base = f"{call.base_url}/api/{TYPE}/{cleanup.id}"
     return {"data": retry_linkage(cleanup)["retry_of"],
             "links": {"self": f"{base}/relationships/retry_of", "related": f"{base}/retry_of"}}
+
+
+def render_held(call: ApiRequest, cleanups: Sequence[Cleanup], path: str, included_of: IncludedOf) -> dict[str, Any]:
+    """A page of `cleanups` already read (a schedule's runs), filtered, sorted and included as a list asks."""
+    spec = service_type(TYPE)
+    query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS, fieldsets=fieldsets())
+    by_id = {c.id: c for c in cleanups}
+    page, total = select([resource(c) for c in cleanups], query, spec.filterable())
+    included: list[Resource] = []
+    for main in page:
+        if query.include:
+            linkage, found = included_of(by_id[main.id], query.include)
+            main.linkage.update(linkage)
+            included += found
+    return render_list(page, total, call.base_url, path, query, included)
+
+
+def render_schedule_linkage(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
+    """`/api/cleanups/{id}/relationships/schedule`: the schedule's identifier (or null) and the links."""
+    parse_show_query(call.params)
+    base = f"{call.base_url}/api/{TYPE}/{cleanup.id}"
+    return {"data": schedule_linkage(cleanup)["schedule"],
+            "links": {"self": f"{base}/relationships/schedule", "related": f"{base}/schedule"}}

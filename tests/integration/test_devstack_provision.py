@@ -60,7 +60,7 @@ def test_create_resources_builds_every_template_table_with_its_keys_and_indexes(
                   for index in table.get("GlobalSecondaryIndexes", [])}
         assert actual == expected
         compared_indexes += len(actual)
-    assert compared_indexes == 7  # rel0..rel3, code, reference, active: the comparison was not vacuous
+    assert compared_indexes == 8  # rel0..rel3, code, reference, active, due: the comparison was not vacuous
 
 
 def test_create_resources_enables_the_templates_time_to_live(clients: tuple[Any, Any]) -> None:

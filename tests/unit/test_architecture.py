@@ -19,7 +19,7 @@ PACKAGE = "chalicelib"
 # A name not listed is a module of the foundation (config, tenancy, exceptions, telemetry, dynamo, ...).
 PACKAGE_ORDER = [
     "foundation", "catalog", "filters", "jsonapi", "dashboard", "ratelimit", "auth", "http", "idempotency",
-    "records", "cleanups", "previews", "events", "entrypoints",
+    "records", "cleanups", "previews", "events", "schedules", "entrypoints",
 ]
 # Modules that wire or serve: they may import anything, nothing imports them but app.py.
 ENTRYPOINTS = [r"chalicelib\.bootstrap", r"chalicelib\.handlers", r"chalicelib\.views(\..*)?", r"chalicelib\..*\.web"]
@@ -38,7 +38,7 @@ LAYER_OF = [
     ("services", r"chalicelib\.records\.(batch|links|matching|preview|restore)"),
 ]
 # Packages whose use cases reach storage through ports only: their use cases never import an adapter.
-PORTED = ["cleanups", "previews"]
+PORTED = ["cleanups", "previews", "schedules"]
 # Adapter classes: the Dynamo*/S3*/Sqs*/Http* ones, and these.
 ADAPTER_NAME = re.compile(r"(Dynamo|S3|Sqs|Http)[A-Z]\w*")
 ADAPTERS = {"RecordsStore", "HostedRecords", "RecordsPreviewer", "SystemClock"}

@@ -83,6 +83,7 @@ class _SelectionState:
     selection_cursor = UnicodeAttribute(null=True)
     selection_pages = NumberAttribute(default=0)
     expected_records_count = NumberAttribute(null=True)
+    records_limit = NumberAttribute(null=True)  # a schedule's run stops past its own limit
     selection_lease = UnicodeAttribute(null=True)  # the token of the worker selecting the next page
     selection_lease_until = NumberAttribute(null=True)  # epoch seconds
 
@@ -112,6 +113,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     interrupted_at = UnicodeAttribute(null=True)
     restore_window_days = NumberAttribute(null=True)
     retry_of = UnicodeAttribute(null=True)
+    schedule_id = UnicodeAttribute(null=True)
     # the reconciler's work list, the list indexes' keys, the retention's TTL
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)

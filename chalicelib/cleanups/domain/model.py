@@ -65,6 +65,8 @@ class Cleanup:
     selection_cursor: str | None = None  # the last id selected so far: the next page starts after it
     selection_pages: int = 0  # pages in the snapshot: the checkpoint each page's write is conditional on
     expected_records_count: int | None = None  # what the create expected, checked once selection is done
+    records_limit: int | None = None  # a schedule's run: its max_records_per_run (None: MAX_CLEANUP_RECORDS)
+    schedule_id: str | None = None  # the schedule whose run created it (the `schedule` relationship)
 
     @property
     def active(self) -> bool:

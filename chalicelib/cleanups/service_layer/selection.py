@@ -40,11 +40,6 @@ def conditions_of(resource_type: str, filters: dict[str, Any]) -> Sequence[Condi
     return parse_filters(get_type(resource_type).filterable(), filters, in_body=True).conditions
 
 
-def in_worker(settings: Settings) -> bool:
-    """Whether a create may leave selection to the worker: only with the cap raised above what a request selects."""
-    return settings.max_cleanup_records > settings.select_in_request_records
-
-
 def page_size(settings: Settings, batch_size: int) -> int:
     """About SELECT_IN_REQUEST_RECORDS, whole batches: every page but the last fills its batches."""
     return max(1, settings.select_in_request_records // batch_size) * batch_size
@@ -120,9 +115,10 @@ def _page(ports: Ports, cleanup: Cleanup, size: int) -> tuple[list[str], bool, s
 
 
 def _failure(settings: Settings, cleanup: Cleanup, total: int, more: bool) -> dict[str, Any] | None:
-    limit = settings.max_cleanup_records
+    limit = min(settings.max_cleanup_records, cleanup.records_limit or settings.max_cleanup_records)
     if total > limit or (more and total == limit):
-        return {"base": [f"selects more than {limit} records (MAX_CLEANUP_RECORDS): nothing was deleted"]}
+        named = "MAX_CLEANUP_RECORDS" if limit == settings.max_cleanup_records else "its schedule's max_records_per_run"
+        return {"base": [f"selects more than {limit} records ({named}): nothing was deleted"]}
     expected = cleanup.expected_records_count
     if not more and expected is not None and expected != total:
         return {"base": [f"selects {total} records, not the expected {expected}: nothing was deleted"]}

@@ -38,15 +38,15 @@ DETAILS = ("reference", "reference_origin", "metadata", "max_records_per_second"
 INTERRUPT_POLL_SECONDS = 0.1  # how often an interrupt reads whether its in-flight sub-batches are counted
 
 
-def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any]) -> list[str] | None:
+def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[str, Any],
+               limit: int) -> list[str] | None:
     """The ids to delete; None when more match than a request selects and the worker selects them
-    (`chalicelib.cleanups.service_layer.selection`); 422 past MAX_CLEANUP_RECORDS when the request can tell."""
+    (`chalicelib.cleanups.service_layer.selection`); 422 past `limit` when the request can tell."""
     settings = ports.settings
     conditions = selection.conditions_of(resource_type, filters)
-    if selection.in_worker(settings):
+    if limit > settings.select_in_request_records:
         ids = ports.records.select_ids(tenant, resource_type, conditions, settings.select_in_request_records)
         return ids if len(ids) <= settings.select_in_request_records else None
-    limit = settings.max_cleanup_records
     ids = ports.records.select_ids(tenant, resource_type, conditions, limit)
     if len(ids) > limit:
         raise TooManyRecordsError(limit)
@@ -54,17 +54,20 @@ def _selection(ports: Ports, tenant: Tenant, resource_type: str, filters: dict[s
 
 
 def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], actor: Actor,
-                   *, retry_of: str | None = None, claim: Claim | None = None) -> Cleanup:
+                   *, retry_of: str | None = None, claim: Claim | None = None, schedule_id: str | None = None,
+                   max_records: int | None = None) -> Cleanup:
     """A cleanup of what `attributes` select, or of what cleanup `retry_of` left (`service_layer.retry`);
     with a `claim`, only if its idempotency key is free (`IdempotencyKeyTakenError` otherwise: see
-    `chalicelib.idempotency.once`)."""
+    `chalicelib.idempotency.once`). A schedule's run names itself and its `max_records` (at most
+    MAX_CLEANUP_RECORDS): past it, `TooManyRecordsError` and nothing is created."""
     validate_create(attributes, retrying=retry_of is not None)
     settings = ports.settings
     moment = ports.clock.now()  # before selecting: a record changed from here on is not deleted
     filters = attributes.get("filters") or {}
+    limit = min(settings.max_cleanup_records, max_records or settings.max_cleanup_records)
     if retry_of is None:
         resource_type = attributes["resource_type"]
-        ids = _selection(ports, tenant, resource_type, filters)
+        ids = _selection(ports, tenant, resource_type, filters, limit)
     else:
         resource_type, ids = retry_selection(ports, tenant, retry_of, attributes)
     if ids is not None:
@@ -82,6 +85,7 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         sub_batch_count=-(-count // sub_batch_size), reference=attributes.get("reference"),
         reference_origin=attributes.get("reference_origin"), metadata=attributes.get("metadata") or {},
         restore_window_days=settings.restore_window_days, max_records_per_second=rate,
+        records_limit=max_records if limit < settings.max_cleanup_records else None, schedule_id=schedule_id,
     )
     if ids is None:
         cleanup = selection.selecting(cleanup, attributes.get("expected_records_count"))

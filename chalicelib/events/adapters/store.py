@@ -13,7 +13,7 @@ dispatched, oldest first; dispatch removes both attributes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -133,6 +133,16 @@ def add_recorded(transaction: Transaction, recorded: Recorded) -> None:
               for item in _VERSIONS.items(version, written_expiry(version.created_at, days))]
     for item in items:
         transaction.put(item)
+
+
+def add_outgoing(transaction: Transaction, outgoing: Sequence[Outgoing]) -> None:
+    """Into another resource's write (a schedule's run): both copies of each event, the tenant's in the outbox
+    carrying the resource's attributes, kept CLEANUP_RETENTION_DAYS."""
+    days = get_settings().cleanup_retention_days
+    for sent in outgoing:
+        expiry = written_expiry(sent.event.created_at, days)
+        for item in _EVENTS.items(sent.event, expiry, active=OUTBOX, outbox=sent.resource):
+            transaction.put(item)
 
 
 def expire_recorded(tenant: Tenant, cleanup_id: str, expires_at: int) -> None:
