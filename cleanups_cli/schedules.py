@@ -3,6 +3,7 @@
 `create` previews what a run now would select (relative values resolved to now) and the next five run
 times, and asks before creating unless `--yes`. The commands share the root's session (`ctx.obj`);
 errors leave as `CliError`, printed by the root group like every other command's.
+Why the preview and the run times are computed here: docs/DESIGN.md#schedules-from-the-command-line-and-the-dashboard
 """
 from __future__ import annotations
 
