@@ -7,7 +7,6 @@ Why the preview and the run times are computed here: docs/DESIGN.md#schedules-fr
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
@@ -104,7 +103,7 @@ def show(ctx: typer.Context, schedule_id: ScheduleId,
     """One schedule: its attributes, next and last run, and its recent runs (the cleanups it created)."""
     session: Shared = ctx.obj
     schedule = session.api.request("GET", _path(schedule_id))["data"]
-    _details(session.out, schedule)
+    session.out.print(render.attributes_grid(schedule, SHOWN_FIRST))
     created = session.api.request("GET", f"{_path(schedule_id)}/cleanups", params={
         "sort": "-created_at", "page[size]": str(runs)})
     if created["data"]:
@@ -177,19 +176,6 @@ def _table(console: Console, document: dict[str, Any]) -> None:
         table.add_row(schedule["id"], a.get("name"), a.get("resource_type"), a.get("cron"),
                       "enabled" if a.get("enabled") else "paused", _minutes(a.get("next_run_at")),
                       _minutes(a.get("last_run_at")), a.get("last_run_outcome") or "–", str(a.get("runs_count") or 0))
-    console.print(table)
-
-
-def _details(console: Console, schedule: dict[str, Any]) -> None:
-    attributes = schedule["attributes"]
-    table = Table.grid(padding=(0, 2))
-    table.add_row("id", schedule["id"])
-    names = [name for name in SHOWN_FIRST if name in attributes]
-    names += sorted(name for name in attributes if name not in SHOWN_FIRST)
-    for name in names:
-        value = attributes[name]
-        shown = json.dumps(value) if isinstance(value, dict | list) else str(value)
-        table.add_row(name, "–" if value is None else shown)
     console.print(table)
 
 
