@@ -35,17 +35,6 @@ class CredentialsError(CliError):
     """No usable token and no client credentials to get one."""
 
 
-class PreviewFailedError(CliError):
-    """A preview counted by the worker ended `failed`: its errors say why."""
-
-    def __init__(self, preview_id: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"preview {preview_id} failed")
-        self.errors = errors
-
-    def lines(self) -> list[str]:
-        return [str(self), *(error_line(422, error) for error in self.errors if isinstance(error, dict))]
-
-
 def error_line(status: int, error: dict[str, Any]) -> str:
     """`<title>: <detail> (<where>)`: one line per JSON:API error object, the parts it has."""
     title = str(error.get("title") or f"HTTP {error.get('status', status)}")

@@ -1,14 +1,12 @@
-"""The cleanup calls the commands make, each one request on `ApiClient` (a preview: one per poll, or two)."""
+"""The cleanup calls the commands make, each one request (the preview's fallback two) on `ApiClient`."""
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from cleanups_cli.client import ApiClient
-from cleanups_cli.errors import ApiError, PreviewFailedError
+from cleanups_cli.errors import ApiError
 from cleanups_cli.filters import as_query
 
 SAMPLE_SIZE = 10
@@ -29,10 +27,8 @@ class Preview:
     notes: list[str] = field(default_factory=list)
 
 
-def preview(client: ApiClient, resource_type: str, filters: dict[str, Any],
-            sleep: Callable[[float], None] = time.sleep, interval: float = 1.0) -> Preview:
-    """`POST /api/cleanup_previews`, then `GET` it every `interval` seconds while it is `pending`
-    (one too large to count at once); where the server has no such route, the list route's count and first records."""
+def preview(client: ApiClient, resource_type: str, filters: dict[str, Any]) -> Preview:
+    """`POST /api/cleanup_previews`; where the server has no such route, the list route's count and first records."""
     try:
         document = client.request("POST", "/api/cleanup_previews", {"data": {
             "type": "cleanup_previews", "attributes": {"resource_type": resource_type, "filters": filters}}})
@@ -40,12 +36,7 @@ def preview(client: ApiClient, resource_type: str, filters: dict[str, Any],
         if exc.status not in (404, 405):
             raise
         return _preview_from_list(client, resource_type, filters)
-    while document["data"]["attributes"].get("status") == "pending":
-        sleep(interval)
-        document = client.request("GET", f"/api/cleanup_previews/{quote(document['data']['id'], safe='')}")
     attributes = document["data"]["attributes"]
-    if attributes.get("status") == "failed":
-        raise PreviewFailedError(document["data"]["id"], attributes.get("errors") or [])
     return Preview(resource_type, filters, int(attributes["records_count"]), list(attributes.get("sample") or []),
                    associated_counts=attributes.get("associated_counts"), items_count=attributes.get("items_count"),
                    estimated_seconds=attributes.get("estimated_seconds"))

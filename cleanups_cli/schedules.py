@@ -78,7 +78,7 @@ def create(
     except CronError as exc:
         raise typer.BadParameter(str(exc), param_hint="--cron") from None
     resolved = resolve(chosen, now)
-    found = resources.preview(session.api, resource_type, resolved, sleep=session.sleep)
+    found = resources.preview(session.api, resource_type, resolved)
     session.out.print(f"A run now would select (relative values resolved to {_time(now)}):")
     render.preview(session.out, found)
     if max_records_per_run is not None and found.records_count > max_records_per_run:

@@ -37,9 +37,7 @@ class FakeCleanupsApi:
     requests: list[httpx.Request] = field(default_factory=list)
     snapshots: list[dict[str, Any]] = field(default_factory=lambda: [cleanup_attributes("completed")])
     overrides: dict[tuple[str, str], list[httpx.Response]] = field(default_factory=dict)
-    preview_pending_polls: int = 0  # how many GETs of a preview answer `pending` before it is `completed`
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attributes
-    previewed: dict[str, Any] = field(default_factory=dict)  # the last preview's attributes as sent
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -81,8 +79,6 @@ class FakeCleanupsApi:
                               "attributes": {"name": "Dev integration", "kind": "integration"}})
         if (method, path) == ("POST", "/api/cleanup_previews") and self.with_preview_route:
             return self._preview(request)
-        if method == "GET" and path.startswith("/api/cleanup_previews/"):
-            return self._preview_read()
         if path.startswith("/api/cleanup_schedules"):
             return self._schedules(request)
         if (method, path) == ("GET", "/api/skus"):
@@ -101,22 +97,11 @@ class FakeCleanupsApi:
         return error(404, "RECORD_NOT_FOUND", "Record not found", f"{method} {path} does not exist")
 
     def _preview(self, request: httpx.Request) -> httpx.Response:
-        self.previewed = self.body(request)["data"]["attributes"]
-        return _document(self._preview_resource(pending=self.preview_pending_polls > 0), status=201)
-
-    def _preview_read(self) -> httpx.Response:
-        pending = self.preview_pending_polls > 0
-        self.preview_pending_polls -= 1
-        return _document(self._preview_resource(pending))
-
-    def _preview_resource(self, pending: bool) -> dict[str, Any]:
-        counts: dict[str, Any] = {
-            "records_count": 2, "associated_counts": {"prices": 2, "stock_items": 4}, "items_count": 8,
-            "sample": [{"id": "Sku0000001", "code": "TSHIRT-S"}], "estimated_seconds": 3}
-        if pending:
-            counts = dict.fromkeys(counts)
-        return {"id": "Prv0000001", "type": "cleanup_previews", "attributes": {
-            **self.previewed, **counts, "status": "pending" if pending else "completed"}}
+        attributes = self.body(request)["data"]["attributes"]
+        return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {
+            **attributes, "records_count": 2, "associated_counts": {"prices": 2, "stock_items": 4},
+            "items_count": 8, "sample": [{"id": "Sku0000001", "code": "TSHIRT-S"}], "estimated_seconds": 3}},
+            status=201)
 
     def _schedules(self, request: httpx.Request) -> httpx.Response:
         """`/api/cleanup_schedules[/{id}[/cleanups]]`: kept in `schedules`; a run creates a completed cleanup."""

@@ -102,32 +102,6 @@ def test_create_refuses_a_cron_that_is_not_five_valid_fields_before_any_request(
     assert api.requests == []
 
 
-def test_create_waits_for_a_pending_preview(cli, api: FakeCleanupsApi, sleeps: list[float]) -> None:
-    # Given a preview too large to count at once: pending for two reads
-    api.preview_pending_polls = 2
-    # When a schedule is created
-    result = cli("create", "old skus", "-t", "skus", *NIGHTLY, "--yes")
-    # Then the preview is read until completed, and its counts are shown
-    assert result.exit_code == 0, result.output
-    assert len(api.sent("GET", "/api/cleanup_previews/Prv0000001")) == 3 and len(sleeps) == 3
-    assert "2 skus match" in result.stdout
-
-
-def test_create_stops_at_a_failed_preview_with_its_errors(cli, api: FakeCleanupsApi) -> None:
-    # Given a pending preview that the worker could not finish
-    api.preview_pending_polls = 1
-    api.answer_next("GET", "/api/cleanup_previews/Prv0000001", httpx.Response(200, json={"data": {
-        "id": "Prv0000001", "type": "cleanup_previews", "attributes": {"status": "failed", "records_count": None,
-                                                                       "errors": [{"title": "Selection failed",
-                                                                                   "detail": "throttled"}]}}}))
-    # When a schedule is created
-    result = cli("create", "old skus", "-t", "skus", *NIGHTLY, "--yes")
-    # Then the failure is printed as error lines and nothing is created
-    assert result.exit_code == 1
-    assert result.stderr.splitlines() == ["error: preview Prv0000001 failed", "error: Selection failed: throttled"]
-    assert api.sent("POST", "/api/cleanup_schedules") == []
-
-
 def test_create_renders_the_api_refusal_as_error_lines(cli, api: FakeCleanupsApi) -> None:
     api.answer_next("POST", "/api/cleanup_schedules", httpx.Response(422, json={"errors": [
         {"title": "Unprocessable", "detail": "at most 100 schedules", "code": "VALIDATION_ERROR", "status": "422",
