@@ -218,12 +218,14 @@ def cleanup_schedule_runs_linkage(call: ApiRequest, schedule_id: str) -> dict[st
 
 @app.on_sqs_message(queue="cleanups-work", batch_size=1)
 def on_work_message(event: SQSEvent) -> dict[str, Any]:
-    return messages.consume(event.to_dict(), event.context, handlers.message_handlers(bootstrap.ports))
+    handled = handlers.message_handlers(bootstrap.ports, bootstrap.preview_ports)
+    return messages.consume(event.to_dict(), event.context, handled)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> None:
     telemetry.reconciled(cleanups.reconcile(bootstrap.ports()))
+    telemetry.previews_resent(previews.reconcile_previews(bootstrap.preview_ports()))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -5,7 +5,7 @@ Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this pr
 live dev tenant, one seed tag each) and identical ones for the raw and the strict raw baselines
 (a tenant each), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
 the selection row, whose first 10,000-sku tag the interrupt row then uses. The preview row
-seeds its own skus (with five associated records each).
+seeds its own skus (with four associated records each; `bench.preview_latency`).
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
@@ -81,7 +81,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)
         out(row)
-        out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
+        out(preview_latency.run(stack, records, records, _int("BENCH_PREVIEW_ESTIMATE_RECORDS", 2000),
+                                _int("BENCH_PREVIEW_BURNERS", 4)))
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
         out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers, backend, note))
         if backend == "dynamodb-local":

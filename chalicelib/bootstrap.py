@@ -21,7 +21,8 @@ from chalicelib.schedules.adapters.store import DynamoScheduleRepository
 
 def preview_ports() -> previews.Ports:
     return previews.Ports(previews=DynamoPreviewRepository(), records=RecordsPreviewer(records_store()),
-                          clock=SystemClock(), settings=get_settings())
+                          clock=SystemClock(), settings=get_settings(), queue=SqsWorkQueue(),
+                          cleanups=cleanup_repository())
 
 
 def ports() -> Ports:

@@ -53,6 +53,8 @@ class Settings:
     preview_items_per_second: float = 300.0  # a preview's estimate: records and associated records deleted a second
     tenant_max_workers: int = 5  # workers one tenant's cleanup batches may hold at once (0: no limit)
     select_in_request_records: int = 10000  # past this many matches, selection goes on in the worker, page by page
+    preview_page_records: int = 500  # records a preview counts per page (the worker's, and the request's first pages)
+    preview_in_request_seconds: float = 1.5  # a preview request counts pages for this long, then the worker goes on
     interrupt_settle_seconds: float = 20.0  # the longest an interrupt waits for its in-flight sub-batches' counts
 
 
@@ -160,6 +162,9 @@ SETTINGS: dict[str, Setting] = {
     "public_base_url": Setting("PUBLIC_BASE_URL", "", _base_url),
     "select_in_request_records": Setting("SELECT_IN_REQUEST_RECORDS", "10000", _integer(1)),
     "preview_items_per_second": Setting("PREVIEW_ITEMS_PER_SECOND", "300", _number(positive=True)),
+    "preview_page_records": Setting("PREVIEW_PAGE_RECORDS", "500", _integer(1)),
+    # A request's counting budget: well under API Gateway's 29 s when loaded (docs/DESIGN.md#previews-at-every-size).
+    "preview_in_request_seconds": Setting("PREVIEW_IN_REQUEST_SECONDS", "1.5", _number(positive=False)),
     # Half the worker's MaximumConcurrency (10): one tenant never holds more than half the workers.
     "tenant_max_workers": Setting("TENANT_MAX_WORKERS", "5", _integer(0)),
     # Under API Gateway's 29 s: a sub-batch takes about a second; one uncounted after this had its worker die.

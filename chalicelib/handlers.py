@@ -1,18 +1,18 @@
 """The SQS work queue's handlers by message kind: parse the body, call one use case with fresh ports.
 
-app.py passes `chalicelib.bootstrap.ports` in (`message_handlers(bootstrap.ports)`).
+app.py passes `chalicelib.bootstrap`'s builders in (`message_handlers(bootstrap.ports, bootstrap.preview_ports)`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import cleanups, events, telemetry
+from chalicelib import cleanups, events, previews, telemetry
 from chalicelib.cleanups import Ports
 from chalicelib.messages import Handler, tenant_of
 
 
-def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
+def message_handlers(ports: Callable[[], Ports], preview_ports: Callable[[], previews.Ports]) -> dict[str, Handler]:
     """Each kind's handler; every message builds its own `ports()` (settings are read per message)."""
 
     def cleanup_batch(body: dict[str, Any]) -> None:
@@ -23,6 +23,10 @@ def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
         telemetry.correlate(body["cleanup_id"], selection_page=body["page"])
         cleanups.continue_selection(ports(), tenant_of(body), body["cleanup_id"], int(body["page"]))
 
+    def cleanup_preview(body: dict[str, Any]) -> None:
+        telemetry.correlate(body["preview_id"], preview_page=body["page"])
+        previews.continue_preview(preview_ports(), tenant_of(body), body["preview_id"], int(body["page"]))
+
     def restore_batch(body: dict[str, Any]) -> None:
         cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
 
@@ -30,5 +34,6 @@ def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
         wired = ports()
         events.deliver(body, wired.cleanups.get, wired.settings)
 
-    return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection, "restore_batch": restore_batch,
+    return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection,
+            previews.KIND: cleanup_preview, "restore_batch": restore_batch,
             "webhook_delivery": webhook_delivery}

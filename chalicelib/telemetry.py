@@ -176,6 +176,12 @@ def schedule_ran(schedule: Schedule, outcome: str, cleanup_id: str | None, reaso
     metrics.add_metric(name=SCHEDULE_RUNS[outcome], unit=MetricUnit.Count, value=1)
 
 
+def previews_resent(pages: dict[str, int]) -> None:
+    """The reconciler's stalled previews: the page each was sent again."""
+    for preview_id, page in pages.items():
+        logger.info("Preview page sent again", extra={"preview_id": preview_id, "page": page})
+
+
 def webhook_failed(webhook_id: str, event_id: str, response_code: str | None, attempt: int) -> None:
     logger.warning("Webhook delivery failed", extra={"webhook_id": webhook_id, "event_id": event_id,
                                                      "response_code": response_code, "attempt": attempt})

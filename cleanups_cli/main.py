@@ -18,6 +18,7 @@ from cleanups_cli import render, resources, schedules
 from cleanups_cli.client import ApiClient, Credentials
 from cleanups_cli.errors import CliError
 from cleanups_cli.filters import FilterSyntaxError, parse_filters
+from cleanups_cli.preview_wait import wait_for_preview
 from cleanups_cli.tokens import TokenCache
 from cleanups_cli.watch import watch as follow
 
@@ -104,10 +105,12 @@ def login(ctx: typer.Context) -> None:
 
 
 @app.command()
-def preview(ctx: typer.Context, resource_type: ResourceType, where: Where = None, filters: FiltersJson = None) -> None:
-    """Show what a cleanup with these filters would delete, without creating it."""
+def preview(ctx: typer.Context, resource_type: ResourceType, where: Where = None, filters: FiltersJson = None,
+            interval: Interval = 1.0) -> None:
+    """Show what a cleanup with these filters would delete, without creating it (waiting while it is counted)."""
     session: Session = ctx.obj
-    render.preview(session.out, resources.preview(session.api, resource_type, _filters(where, filters)))
+    render.preview(session.out, resources.preview(session.api, resource_type, _filters(where, filters),
+                                                  _waiting(session, interval)))
 
 
 @app.command()
@@ -118,7 +121,7 @@ def create(ctx: typer.Context, resource_type: ResourceType, where: Where = None,
     """Preview, confirm, create a cleanup and follow it until it ends."""
     session: Session = ctx.obj
     chosen = _filters(where, filters)
-    found = resources.preview(session.api, resource_type, chosen)
+    found = resources.preview(session.api, resource_type, chosen, _waiting(session, interval))
     render.preview(session.out, found)
     if not yes:
         typer.confirm(f"Delete these {found.records_count:,} {resource_type}?", abort=True)
@@ -195,6 +198,11 @@ def _filters(where: list[str] | None, filters_json: str | None) -> dict[str, Any
         return parse_filters(where or [], filters_json)
     except FilterSyntaxError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _waiting(session: Session, interval: float) -> resources.Waiting:
+    """Wait for a pending preview with a progress line, polling every `interval` seconds."""
+    return lambda resource: wait_for_preview(session.api, resource, session.out, interval, session.sleep)
 
 
 def _exit_with(attributes: dict[str, Any]) -> None:

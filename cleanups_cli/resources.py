@@ -1,6 +1,7 @@
-"""The cleanup calls the commands make, each one request (the preview's fallback two) on `ApiClient`."""
+"""The cleanup calls the commands make, each one request (the preview's fallback two, a pending one its polls)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -27,8 +28,13 @@ class Preview:
     notes: list[str] = field(default_factory=list)
 
 
-def preview(client: ApiClient, resource_type: str, filters: dict[str, Any]) -> Preview:
-    """`POST /api/cleanup_previews`; where the server has no such route, the list route's count and first records."""
+Waiting = Callable[[dict[str, Any]], dict[str, Any]]  # a preview resource -> its attributes once counted
+
+
+def preview(client: ApiClient, resource_type: str, filters: dict[str, Any],
+            waiting: Waiting = lambda resource: dict(resource["attributes"])) -> Preview:
+    """`POST /api/cleanup_previews`, then `waiting` for it to be counted (the GETs of a pending one); where the
+    server has no such route, the list route's count and first records."""
     try:
         document = client.request("POST", "/api/cleanup_previews", {"data": {
             "type": "cleanup_previews", "attributes": {"resource_type": resource_type, "filters": filters}}})
@@ -36,7 +42,7 @@ def preview(client: ApiClient, resource_type: str, filters: dict[str, Any]) -> P
         if exc.status not in (404, 405):
             raise
         return _preview_from_list(client, resource_type, filters)
-    attributes = document["data"]["attributes"]
+    attributes = waiting(document["data"])
     return Preview(resource_type, filters, int(attributes["records_count"]), list(attributes.get("sample") or []),
                    associated_counts=attributes.get("associated_counts"), items_count=attributes.get("items_count"),
                    estimated_seconds=attributes.get("estimated_seconds"))

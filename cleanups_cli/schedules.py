@@ -1,8 +1,9 @@
 """`cleanups schedules ...`: cleanups created on a cron (retention policies), through `/api/cleanup_schedules`.
 
-`create` previews what a run now would select (relative values resolved to now) and the next five run
-times, and asks before creating unless `--yes`. The commands share the root's session (`ctx.obj`);
-errors leave as `CliError`, printed by the root group like every other command's.
+`create` previews what a run now would select (relative values resolved to now; a large preview waited
+for while the worker counts it) and the next five run times, and asks before creating unless `--yes`.
+The commands share the root's session (`ctx.obj`); errors leave as `CliError`, printed by the root
+group like every other command's.
 Why the preview and the run times are computed here: docs/DESIGN.md#schedules-from-the-command-line-and-the-dashboard
 """
 from __future__ import annotations
@@ -19,10 +20,12 @@ from rich.table import Column, Table
 from cleanups_cli import render, resources
 from cleanups_cli.client import ApiClient
 from cleanups_cli.filters import FilterSyntaxError, parse_filters
+from cleanups_cli.preview_wait import wait_for_preview
 from cleanups_cli.timing import CronError, next_runs, resolve
 
 ROUTE = "/api/cleanup_schedules"
 RUNS_SHOWN = 10
+PREVIEW_POLL_SECONDS = 1.0  # while a large preview is counted by the worker
 SHOWN_FIRST = ("name", "resource_type", "filters", "cron", "enabled", "next_run_at", "last_run_at",
                "last_run_outcome", "runs_count", "max_records_per_run", "max_records_per_second", "created_at")
 
@@ -78,7 +81,8 @@ def create(
     except CronError as exc:
         raise typer.BadParameter(str(exc), param_hint="--cron") from None
     resolved = resolve(chosen, now)
-    found = resources.preview(session.api, resource_type, resolved)
+    found = resources.preview(session.api, resource_type, resolved, lambda resource: wait_for_preview(
+        session.api, resource, session.out, PREVIEW_POLL_SECONDS, session.sleep))
     session.out.print(f"A run now would select (relative values resolved to {_time(now)}):")
     render.preview(session.out, found)
     if max_records_per_run is not None and found.records_count > max_records_per_run:

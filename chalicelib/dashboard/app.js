@@ -368,7 +368,29 @@
 
   async function serverPreview(attributes) {
     const document_ = await call("POST", "/api/cleanup_previews", { data: { type: "cleanup_previews", attributes } });
-    return document_.data.attributes;
+    return waitForPreview(document_.data);
+  }
+
+  // A preview too large to count within the request is pending while the worker counts it: poll it,
+  // showing the records counted so far, until it is completed (or failed, with its errors).
+  async function waitForPreview(resource) {
+    let found = resource.attributes;
+    while (found.status === "pending") {
+      $("preview").replaceChildren(countingView(found));
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      found = (await call("GET", `/api/cleanup_previews/${encodeURIComponent(resource.id)}`)).data.attributes;
+    }
+    if (found.status === "failed") {
+      throw new Error(Object.values(found.errors || {}).flat().join("; ") || "the preview could not be counted");
+    }
+    return found;
+  }
+
+  function countingView(found) {
+    return element("div", { class: "panel-inner" },
+      element("p", { id: "preview-progress", role: "status",
+        text: `Counting: ${Number(found.counted_count || 0).toLocaleString("en")} records counted so far` }),
+      element("progress", { "aria-label": "Counting the preview" }));
   }
 
   async function listPreview(attributes) {

@@ -1,12 +1,20 @@
-"""Cleanup previews: the dry run of a cleanup create, kept for a day.
+"""Cleanup previews: the dry run of a cleanup create, kept for a day; large ones counted by the worker.
 
 Use cases take a `Ports` first (`chalicelib.bootstrap.preview_ports()` builds the real one).
 """
-from chalicelib.previews.model import KEPT_FOR, SAMPLE_SIZE, TYPE, Preview
-from chalicelib.previews.ports import Ports, PreviewRepository, RecordsPreviewer, Selection
-from chalicelib.previews.service import create_preview, get_preview
+from chalicelib.previews.model import COMPLETED, FAILED, KEPT_FOR, PENDING, SAMPLE_SIZE, TYPE, Preview
+from chalicelib.previews.ports import Page, Ports, PreviewRepository, RecentCleanups, RecordsPreviewer, Selection
+from chalicelib.previews.service import (
+    KIND,
+    continue_preview,
+    create_preview,
+    get_preview,
+    preview_message,
+    reconcile_previews,
+)
 
 __all__ = [
-    "KEPT_FOR", "SAMPLE_SIZE", "TYPE", "Ports", "Preview", "PreviewRepository", "RecordsPreviewer", "Selection",
-    "create_preview", "get_preview",
+    "COMPLETED", "FAILED", "KEPT_FOR", "KIND", "PENDING", "SAMPLE_SIZE", "TYPE", "Page", "Ports", "Preview",
+    "PreviewRepository", "RecentCleanups", "RecordsPreviewer", "Selection", "continue_preview", "create_preview",
+    "get_preview", "preview_message", "reconcile_previews",
 ]

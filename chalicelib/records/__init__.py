@@ -9,7 +9,7 @@ from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, 
 from chalicelib.records.batch import BatchOutcome, delete_batch
 from chalicelib.records.matching import SelectionStats
 from chalicelib.records.model import Record
-from chalicelib.records.preview import SelectionPreview, count_associated, preview
+from chalicelib.records.preview import SelectionPreview, count_associated, preview, preview_page
 from chalicelib.records.restore import RestoreOutcome, restore_batch
 from chalicelib.records.service import (
     create_record,
@@ -25,6 +25,6 @@ from chalicelib.records.service import (
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
     "SelectionPreview", "SelectionStats", "archive_key", "count_associated", "create_record", "delete_batch",
-    "delete_record", "existing_ids", "get_record", "list_records", "preview", "restore_batch", "select_ids",
-    "select_page", "update_record",
+    "delete_record", "existing_ids", "get_record", "list_records", "preview", "preview_page", "restore_batch",
+    "select_ids", "select_page", "update_record",
 ]

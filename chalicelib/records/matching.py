@@ -64,7 +64,15 @@ def read_matching(store: RecordsStore, tenant: Tenant, rtype: ResourceType, cond
 
 def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
               size: int) -> tuple[list[str], bool]:
-    """The `size` smallest matching ids, and whether more match past them.
+    """The `size` smallest matching ids, and whether more match past them (`read_page_items`, ids only)."""
+    items, more = read_page_items(store, tenant, rtype, conditions, size)
+    return [i["sk"]["S"] for i in items], more
+
+
+def read_page_items(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditions: Sequence[Condition],
+                    size: int, attributes: Iterable[str] = ()) -> tuple[list[Item], bool]:
+    """The `size` matching items of smallest id (`sk` and `attributes` projected), in id order, and whether more
+    match past them.
 
     Each query reads in id order (the table and the `rel<N>` indexes sort on `sk`; the `code` and
     `reference` indexes are left out) and stops past `size` matches: what it leaves unread is above
@@ -75,21 +83,21 @@ def read_page(store: RecordsStore, tenant: Tenant, rtype: ResourceType, conditio
         return [], False
     if selected.ids is not None:
         items = _get(store, tenant, rtype, selected.ids, conditions, None, SelectionStats())
-        found = sorted(i["sk"]["S"] for i in items)
+        found = sorted(items, key=lambda i: str(i["sk"]["S"]))
         return found[:size], len(found) > size
     expression, residual = compile_conditions(conditions, prefix="f")
-    ids: set[str] = set()
+    by_id: dict[str, Item] = {}
     for query in selected.queries:
-        read, request = 0, _request(query, expression, {a for c in residual for a in c.attributes})
+        read, request = 0, _request(query, expression, {*attributes, *(a for c in residual for a in c.attributes)})
         if expression is None and not residual:
             request["Limit"] = size + 1  # every item read matches: read no more than a page
         for page in store.query(**request):
-            kept = [i["sk"]["S"] for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
-            ids.update(kept)
+            kept = [i for i in page.get("Items", []) if not residual or matches(residual, item_values(i))]
+            by_id.update((i["sk"]["S"], i) for i in kept)
             read += len(kept)
             if read > size:
                 break
-    found = sorted(ids)
+    found = [by_id[i] for i in sorted(by_id)]
     return found[:size], len(found) > size
 
 

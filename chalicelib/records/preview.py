@@ -27,7 +27,7 @@ from chalicelib.records.items import (
     parse_child_ref,
     record_key,
 )
-from chalicelib.records.matching import SelectionStats, read_matching
+from chalicelib.records.matching import SelectionStats, read_matching, read_page_items
 from chalicelib.records.transact import chunked
 from chalicelib.tenancy import Tenant
 
@@ -58,10 +58,28 @@ def preview(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, 
     ids = [i["sk"]["S"] for i in items]
     if len(items) > limit:
         return SelectionPreview(ids=ids)
+    return _counted(store, tenant, type_name, items, sample_size, stats)
+
+
+def preview_page(tenant: Tenant, type_name: str, conditions: Sequence[Condition], *, after: str | None, size: int,
+                 sample_size: int, store: RecordsStore) -> tuple[SelectionPreview, bool]:
+    """Up to `size` matches above `after` (None: from the first) in id order, counted as `preview` counts, and
+    whether more follow: a large cleanup's selection page (`select_page`) with its associated records."""
+    rtype = get_type(type_name)
+    shown = [name for name in SHOWN if name in rtype.attributes]
+    past = [Condition("id_gt", ("id",), "gt", after)] if after is not None else []
+    items, more = read_page_items(store, tenant, rtype, [*conditions, *past], size, attributes=[CHILDREN, *shown])
+    return _counted(store, tenant, type_name, items, sample_size, None), more
+
+
+def _counted(store: RecordsStore, tenant: Tenant, type_name: str, items: list[Item], sample_size: int,
+             stats: SelectionStats | None) -> SelectionPreview:
+    """`items` (in id order) with a sample of them and their associated records counted."""
+    shown = [name for name in SHOWN if name in get_type(type_name).attributes]
     sample = [{"id": i["sk"]["S"], **{name: _value(i, name) for name in shown}} for i in items[:sample_size]]
     counted = count_associated(store, tenant, items, stats)
     associated = {name: counted.pop(name, 0) for name in associated_types(type_name)}
-    return SelectionPreview(ids=ids, sample=sample, associated={**associated, **counted})
+    return SelectionPreview(ids=[i["sk"]["S"] for i in items], sample=sample, associated={**associated, **counted})
 
 
 def count_associated(store: RecordsStore, tenant: Tenant, roots: Iterable[Item],

@@ -14,7 +14,10 @@ HERE = Path(__file__).resolve().parent
 # The session stack's extra environment: the reconciler every few seconds, so e2e tests need not wait minutes;
 # a request budget far above the default, since the tests poll in tight loops with one application
 # (test_guard_e2e.py runs a stack with a small budget; `make bench` runs the CLI under the default).
-STACK_ENV = {"WORKERS": "2", "SCHEDULE_RECONCILE_SECONDS": "2", "RATE_LIMIT_REQUESTS": "1000000"}
+# Previews past 500 records are counted by the worker after the request's first page, so the CLI and the dashboard
+# wait for a pending one (the default budget counts about 10,000 skus in the request).
+STACK_ENV = {"WORKERS": "2", "SCHEDULE_RECONCILE_SECONDS": "2", "RATE_LIMIT_REQUESTS": "1000000",
+             "PREVIEW_PAGE_RECORDS": "500", "PREVIEW_IN_REQUEST_SECONDS": "0"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

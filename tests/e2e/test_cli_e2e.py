@@ -70,6 +70,24 @@ def test_cli_create_yes_follows_2000_skus_to_100_percent_in_a_terminal(local_sta
     assert (attributes["status"], attributes["processed_count"]) == ("completed", 2000)
 
 
+def test_cli_preview_waits_in_a_terminal_for_a_preview_the_worker_counts(local_stack: RunningStack,
+                                                                          tmp_path: Path) -> None:
+    # Given 1,500 skus with their associated records: three pages of 500, the stack's request counting one
+    prefix = seed_skus(local_stack, 1500, associated=True)
+    transcript = io.StringIO()
+    # When `cleanups preview` runs in a terminal
+    child = in_terminal(["preview", "-t", "skus", "-w", f"code_start={prefix}", "--interval", "0.2"],
+                        cli_env(local_stack, tmp_path), transcript)
+    # Then it shows the records counted so far while the worker counts, then the exact counts, and exits 0
+    child.expect(r"counting: [\d,]+ records counted so far")
+    child.expect(pexpect.EOF, timeout=120)
+    child.close()
+    screen = ESCAPES.sub("", transcript.getvalue())
+    assert child.exitstatus == 0, screen[-2000:]
+    assert "1,500 skus match" in screen and "1,500 prices" in screen and "1,500 stock_items" in screen
+    assert "items deleted in all: 7,500" in screen
+
+
 def test_cli_watch_of_an_interrupted_cleanup_exits_non_zero(local_stack: RunningStack, tmp_path: Path) -> None:
     # Given a cleanup created by the command without following it, then interrupted by the command
     env = cli_env(local_stack, tmp_path)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from chalicelib.config import get_settings
 from chalicelib.records.adapters.store import RecordsStore
@@ -24,6 +25,7 @@ from tools.seed import seed
 DEV_TENANT = Tenant("DemoOrg001", "test")  # what dev-integration-test's tokens name
 WATCHED_SKUS = 1000
 INTERRUPTED_SKUS = 5000  # enough sub-batches that a person has time to press Interrupt
+ASYNC_SKUS = 1500  # past the e2e stack's in-request preview (one page of 500): counted by the worker
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +102,36 @@ def test_dashboard_previews_creates_watches_interrupts_and_restores(local_stack:
     listed = api.get("/api/skus", **{"filter[q][reference_eq]": watched, "page[size]": "1"})
     assert listed["meta"]["record_count"] == WATCHED_SKUS
     # And the page kept to its own origin: no policy violation, no script error
+    assert page.console_errors() == []
+
+
+def test_dashboard_waits_for_a_preview_the_worker_counts_showing_its_progress(local_stack: RunningStack,
+                                                                              browser: webdriver.Chrome) -> None:
+    # Given 1,500 seeded skus (three pages of 500: the stack's request counts one, the worker the rest)
+    reference = seeded(local_stack, ASYNC_SKUS)
+    page = Dashboard(browser, f"{local_stack.api_url}/dashboard")
+    page.login(DEV_CLIENT_ID, DEV_SECRET)
+
+    # When they are previewed
+    Select(page.find("#resource-type")).select_by_value("skus")
+    row = browser.find_elements(By.CSS_SELECTOR, "#filter-rows li")[-1]
+    row.find_element(By.CSS_SELECTOR, ".filter-key").send_keys("reference_eq")
+    row.find_element(By.CSS_SELECTOR, ".filter-value").send_keys(reference)
+    page.find("#preview-button").click()
+
+    # Then the form shows the records counted so far while the worker counts, and nothing to create yet
+    progress = until(lambda: browser.find_elements(By.ID, "preview-progress"), bool, 30, "the counting progress")
+    assert progress[0].text.startswith("Counting: ") and "records counted so far" in progress[0].text
+    assert not page.find("#create-button").is_enabled()
+    # And once counted, the exact counts, and a create that may go ahead
+    until(lambda: browser.find_elements(By.ID, "preview-title") or page.message(), bool, 120, "the preview")
+    assert page.find("#preview-records").text == str(ASYNC_SKUS), page.message()
+    associated = {dd.get_attribute("data-type"): int(dd.text)
+                  for dd in browser.find_elements(By.CSS_SELECTOR, "#preview dd[data-type]")}
+    assert {name: n for name, n in associated.items() if n} == {
+        "prices": ASYNC_SKUS, "price_volume_tiers": ASYNC_SKUS, "stock_items": ASYNC_SKUS,
+        "sku_list_items": ASYNC_SKUS}, associated
+    assert page.find("#create-button").is_enabled()
     assert page.console_errors() == []
 
 

@@ -5,10 +5,13 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from chalice.test import Client
 
+from chalicelib import bootstrap, handlers, messages
 from chalicelib.tenancy import Tenant, parse_iso
 from tests.factories import headers, resource_body
+from tests.integration.cleanup_helpers import lambda_event, receive_all
 from tests.integration.conftest import RecordFactory
 from tests.integration.test_http_api import bearer, error
 
@@ -87,3 +90,46 @@ def test_preview_repeated_with_its_idempotency_key_replays_the_same_preview(clie
     assert len(previews) == 1
     # And another body under the same key is a 422 on the header
     assert other.status_code == 422 and error(other)["source"] == {"header": "Idempotency-Key"}
+
+
+def deliver_work(order: Any = lambda bodies: bodies) -> int:
+    """Run the app's own message handlers over what the work queue holds, until it is empty; messages delivered."""
+    delivered = 0
+    while bodies := [m["Body"] for m in receive_all()]:
+        for body in order(bodies):
+            messages.consume(lambda_event([body]), None, handlers.message_handlers(bootstrap.ports,
+                                                                                  bootstrap.preview_ports))
+        delivered += len(bodies)
+    return delivered
+
+
+def test_large_preview_answers_pending_at_once_and_the_worker_completes_it_exactly(
+        client: Client, tables: dict[str, str], work_queue: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given five skus with four associated records each, pages of 2 and a request budget of one page
+    monkeypatch.setenv("PREVIEW_PAGE_RECORDS", "2")
+    monkeypatch.setenv("PREVIEW_IN_REQUEST_SECONDS", "0")
+    factory = RecordFactory(Tenant(ORG, "test"))
+    for n in range(5):
+        factory.full_sku(f"DEL{n}")
+    # When they are previewed with an idempotency key
+    keyed = headers(bearer(org=ORG), **{"Idempotency-Key": "preview-1"})
+    body = resource_body("cleanup_previews", {"resource_type": "skus", "filters": {"code_start": "DEL"}})
+    response = client.http.post("/api/cleanup_previews", headers=keyed, body=body)
+    # Then it is a 201 pending preview, one page counted, its counts null
+    assert response.status_code == 201
+    data = json.loads(response.body)["data"]
+    attributes = data["attributes"]
+    assert (attributes["status"], attributes["counted_count"], attributes["records_count"],
+            attributes["items_count"]) == ("pending", 2, None, None)
+    # And once the worker has its pages, every message delivered twice, it reads completed with exact counts
+    assert deliver_work(order=lambda bodies: bodies + bodies) >= 2
+    shown = client.http.get(f"/api/cleanup_previews/{data['id']}", headers=headers(bearer(org=ORG)))
+    completed = json.loads(shown.body)["data"]["attributes"]
+    assert (completed["status"], completed["records_count"], completed["counted_count"], completed["items_count"]) == (
+        "completed", 5, 5, 25)
+    assert completed["associated_counts"]["prices"] == 5 and completed["errors"] == {}
+    # And the same key and body replay the same preview, as it is now
+    replayed = client.http.post("/api/cleanup_previews", headers=keyed, body=body)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert json.loads(replayed.body)["data"]["id"] == data["id"]
+    assert json.loads(replayed.body)["data"]["attributes"]["status"] == "completed"

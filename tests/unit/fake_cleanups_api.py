@@ -29,6 +29,16 @@ def cleanup_attributes(status: str = "pending", records: int = 0, processed: int
             "started_at": "2026-01-01T12:00:01.000Z" if status != "pending" else None, **more}
 
 
+COUNTED = {"status": "completed", "records_count": 2, "counted_count": 2,
+           "associated_counts": {"prices": 2, "stock_items": 4}, "items_count": 8,
+           "sample": [{"id": "Sku0000001", "code": "TSHIRT-S"}], "estimated_seconds": 3, "errors": {}}
+
+
+def pending_preview(counted: int) -> dict[str, Any]:
+    return {"status": "pending", "counted_count": counted, "records_count": None, "associated_counts": None,
+            "items_count": None, "estimated_seconds": None}
+
+
 @dataclass
 class FakeCleanupsApi:
     with_preview_route: bool = True
@@ -38,6 +48,8 @@ class FakeCleanupsApi:
     snapshots: list[dict[str, Any]] = field(default_factory=lambda: [cleanup_attributes("completed")])
     overrides: dict[tuple[str, str], list[httpx.Response]] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attributes
+    # A pending preview: what the POST answers and each GET after it (the last one repeats); empty: counted at once.
+    preview_states: list[dict[str, Any]] = field(default_factory=list)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -81,6 +93,9 @@ class FakeCleanupsApi:
             return self._preview(request)
         if path.startswith("/api/cleanup_schedules"):
             return self._schedules(request)
+        if (method, path) == ("GET", "/api/cleanup_previews/Prv0000001") and self.preview_states:
+            state = self.preview_states.pop(0) if len(self.preview_states) > 1 else self.preview_states[0]
+            return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {**COUNTED, **state}})
         if (method, path) == ("GET", "/api/skus"):
             return _document([_sku("Sku0000001", "TSHIRT-S"), _sku("Sku0000002", "TSHIRT-M")], record_count=2)
         if (method, path) == ("POST", "/api/cleanups"):
@@ -98,10 +113,9 @@ class FakeCleanupsApi:
 
     def _preview(self, request: httpx.Request) -> httpx.Response:
         attributes = self.body(request)["data"]["attributes"]
+        state = self.preview_states.pop(0) if self.preview_states else {}
         return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {
-            **attributes, "records_count": 2, "associated_counts": {"prices": 2, "stock_items": 4},
-            "items_count": 8, "sample": [{"id": "Sku0000001", "code": "TSHIRT-S"}], "estimated_seconds": 3}},
-            status=201)
+            **attributes, **COUNTED, **state}}, status=201)
 
     def _schedules(self, request: httpx.Request) -> httpx.Response:
         """`/api/cleanup_schedules[/{id}[/cleanups]]`: kept in `schedules`; a run creates a completed cleanup."""

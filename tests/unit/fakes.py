@@ -38,8 +38,10 @@ from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.filters import Condition, matches
 from chalicelib.idempotency import Claim, IdempotencyKeyTakenError, StoredClaim
 from chalicelib.messages import tenant_of
+from chalicelib.previews import KIND as PREVIEW_KIND
+from chalicelib.previews import PENDING as PREVIEW_PENDING
+from chalicelib.previews import Page, Preview, Selection, continue_preview
 from chalicelib.previews import Ports as PreviewPorts
-from chalicelib.previews import Preview, Selection
 from chalicelib.records.model import TAKEN
 from chalicelib.records.preview import associated_types
 from chalicelib.tenancy import Tenant, iso
@@ -401,6 +403,7 @@ class InMemoryRecords:
     after_restore: Callable[[], None] | None = None
     restore_calls: list[int] = field(default_factory=list)
     pages_read: int = 0  # selection pages read (select_page calls)
+    after_preview_page: Callable[[list[str]], None] = lambda ids: None  # called with each preview page's ids
 
     def add(self, tenant: Tenant, type_name: str, record_id: str, updated_at: datetime, **attributes: Any) -> None:
         self.records[(tenant.key, type_name, record_id)] = {"id": record_id, "updated_at": iso(updated_at),
@@ -482,6 +485,17 @@ class InMemoryRecords:
         ids = self.select_ids(tenant, resource_type, conditions, limit)
         if len(ids) > limit:
             return Selection(ids=ids)
+        return self._counted(tenant, resource_type, ids, sample_size)
+
+    def preview_page(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *,
+                     after: str | None, size: int, sample_size: int) -> Page:
+        """Implements `RecordsPreviewer`: `select_page`'s page, counted as `preview` counts."""
+        ids, more = self.select_page(tenant, resource_type, conditions, after, size)
+        self.after_preview_page(ids)
+        counted = self._counted(tenant, resource_type, ids, sample_size)
+        return Page(ids=counted.ids, sample=counted.sample, associated=counted.associated, more=more)
+
+    def _counted(self, tenant: Tenant, resource_type: str, ids: list[str], sample_size: int) -> Selection:
         sample = [{"id": i, **{name: self.records[(tenant.key, resource_type, i)].get(name)
                                for name in ("code", "name")}} for i in ids[:sample_size]]
         counts: dict[str, int] = {}
@@ -500,10 +514,14 @@ class InMemoryRecords:
 
 @dataclass
 class InMemoryPreviews:
-    """Implements `PreviewRepository`: previews by (tenant, id); nothing ever expires on its own."""
+    """Implements `PreviewRepository` with the adapter's conditions: previews by (tenant, id), a page lease and a
+    reconcile count each; nothing ever expires on its own. `faults`: `checkpoint_preview:before|after`."""
 
     previews: dict[tuple[str, str], Preview] = field(default_factory=dict)
     claims: InMemoryClaims = field(default_factory=InMemoryClaims)
+    leases: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    reconciles: dict[tuple[str, str], int] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
 
     def save_new(self, preview: Preview, claim: Claim | None = None) -> None:
         assert (preview.tenant.key, preview.id) not in self.previews
@@ -517,6 +535,51 @@ class InMemoryPreviews:
             return replace(self.previews[(tenant.key, preview_id)])
         except KeyError:
             raise RecordNotFoundError(f"No cleanup preview {preview_id}") from None
+
+    def _pending_at(self, preview: Preview) -> Preview | None:
+        stored = self.previews.get((preview.tenant.key, preview.id))
+        return stored if stored is not None and stored.status == PREVIEW_PENDING and stored.pages == preview.pages \
+            else None
+
+    def lease_page(self, preview: Preview, token: str, now: float, until: float) -> bool:
+        key = (preview.tenant.key, preview.id)
+        if self._pending_at(preview) is None or self.leases.get(key, ("", 0.0))[1] >= now:
+            return False
+        self.leases[key] = (token, until)
+        return True
+
+    def checkpoint(self, before: Preview, after: Preview, token: str) -> bool:
+        key = (before.tenant.key, before.id)
+        self.faults.check("checkpoint_preview:before")
+        if self._pending_at(before) is None or self.leases.get(key, ("", 0.0))[0] != token:
+            return False
+        self.previews[key] = replace(after)
+        self.reconciles[key] = 0
+        del self.leases[key]
+        self.faults.check("checkpoint_preview:after")
+        return True
+
+    def stale(self, before: str) -> Iterator[Preview]:
+        found = [p for p in self.previews.values()
+                 if p.status == PREVIEW_PENDING and p.updated_at is not None and p.updated_at < before]
+        return iter([replace(p) for p in sorted(found, key=lambda p: p.updated_at or "")])
+
+    def mark_reconciled(self, preview: Preview, updated_at: str) -> int:
+        key = (preview.tenant.key, preview.id)
+        stored = self.previews.get(key)
+        if stored is None or stored.status != PREVIEW_PENDING:
+            return 0
+        self.reconciles[key] = self.reconciles.get(key, 0) + 1
+        self.previews[key] = replace(stored, updated_at=updated_at)
+        return self.reconciles[key]
+
+    def fail(self, before: Preview, after: Preview) -> bool:
+        stored = self._pending_at(before)
+        if stored is None:
+            return False
+        self.previews[(before.tenant.key, before.id)] = replace(stored, status=after.status, errors=after.errors,
+                                                                updated_at=after.updated_at)
+        return True
 
 
 class MemoryArchive:
@@ -631,7 +694,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.events  # one table: the repository commits what the log holds
-        self.events.faults = self.queue.faults = self.faults
+        self.events.faults = self.queue.faults = self.previews.faults = self.faults
 
     @property
     def ports(self) -> Ports:
@@ -641,7 +704,8 @@ class World:
 
     @property
     def preview_ports(self) -> PreviewPorts:
-        return PreviewPorts(previews=self.previews, records=self.records, clock=self.clock, settings=self.settings)
+        return PreviewPorts(previews=self.previews, records=self.records, clock=self.clock, settings=self.settings,
+                            queue=self.queue, cleanups=self.cleanups)
 
     def deliver(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run the worker on each `cleanup_batch` or `restore_batch` body, as the consumer would; the failed ones."""
@@ -651,7 +715,9 @@ class World:
                 self.deliveries.append(body)
                 continue
             try:
-                if body["kind"] == "cleanup_selection":
+                if body["kind"] == PREVIEW_KIND:
+                    continue_preview(self.preview_ports, tenant_of(body), body["preview_id"], int(body["page"]))
+                elif body["kind"] == "cleanup_selection":
                     continue_selection(self.ports, tenant_of(body), body["cleanup_id"], int(body["page"]))
                 elif body["kind"] == "restore_batch":
                     restore_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cleanups_cli import EXIT_INTERRUPTED, Session, app, run
 from cleanups_cli.tokens import CachedToken, TokenCache
-from tests.unit.fake_cleanups_api import FakeCleanupsApi, cleanup_attributes, error
+from tests.unit.fake_cleanups_api import FakeCleanupsApi, cleanup_attributes, error, pending_preview
 
 URL = "http://api.test"
 CREDENTIALS = ["--url", URL, "--client-id", "dev-integration-test", "--client-secret", "dev-secret"]
@@ -168,6 +168,40 @@ def test_preview_shows_records_and_associated_counts(cli, api: FakeCleanupsApi) 
         "resource_type": "skus", "filters": {"reference_eq": "x", "code_start": "TSHIRT"}}
     assert "2 skus match" in result.stdout and "2 prices, 4 stock_items" in result.stdout
     assert "items deleted in all: 8" in result.stdout
+
+
+def test_preview_pending_is_waited_for_with_the_records_counted_so_far(cli, api: FakeCleanupsApi,
+                                                                      sleeps: list[float]) -> None:
+    # Given a preview the server counts in the worker: pending with 1,000 then 2,000 records counted, then completed
+    api.preview_states = [pending_preview(1000), pending_preview(2000), {}]
+    # When it is asked for
+    result = cli("preview", "-t", "skus", "-w", "code_start=TSHIRT", "--interval", "0.5")
+    # Then the command polled it every half second, printed its progress, and showed the counts once completed
+    assert result.exit_code == 0, result.output
+    assert len(api.sent("GET", "/api/cleanup_previews/Prv0000001")) == 2 and sleeps == [0.5, 0.5]
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["counting: 1,000 records counted so far", "counting: 2,000 records counted so far"]
+    assert "2 skus match" in result.stdout and "items deleted in all: 8" in result.stdout
+
+
+def test_preview_that_fails_while_counted_is_an_error_line_and_exit_1(cli, api: FakeCleanupsApi) -> None:
+    # Given a preview that fails in the worker
+    api.preview_states = [pending_preview(0), {"status": "failed", "records_count": None,
+                                               "errors": {"base": ["selects more than 10 records"]}}]
+    # When it is asked for, Then the error is on stderr, and the command exits 1
+    result = cli("preview", "-t", "skus")
+    assert result.exit_code == 1
+    assert "error: preview Prv0000001 failed: selects more than 10 records" in result.stderr
+
+
+def test_create_waits_for_a_pending_preview_then_sends_its_count(cli, api: FakeCleanupsApi) -> None:
+    # Given a preview counted in the worker
+    api.preview_states = [pending_preview(1), {}]
+    # When a cleanup is created with --yes
+    result = cli("create", "-t", "skus", "--yes", "--no-watch")
+    # Then the cleanup carries the completed preview's count
+    assert result.exit_code == 0, result.output
+    assert api.body(api.sent("POST", "/api/cleanups")[0])["data"]["attributes"]["expected_records_count"] == 2
 
 
 def test_preview_without_the_preview_route_counts_through_the_list_route(cli, api: FakeCleanupsApi) -> None:

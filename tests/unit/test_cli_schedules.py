@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cleanups_cli import Session, app
 from cleanups_cli.timing import CronError, next_runs, resolve
 from cleanups_cli.tokens import TokenCache
-from tests.unit.fake_cleanups_api import FakeCleanupsApi, cleanup_attributes
+from tests.unit.fake_cleanups_api import FakeCleanupsApi, cleanup_attributes, pending_preview
 
 URL = "http://api.test"
 CREDENTIALS = ["--url", URL, "--client-id", "dev-integration-test", "--client-secret", "dev-secret"]
@@ -100,6 +100,29 @@ def test_create_refuses_a_cron_that_is_not_five_valid_fields_before_any_request(
     assert result.exit_code == 2
     assert "--cron" in result.output
     assert api.requests == []
+
+
+def test_create_waits_for_a_pending_preview(cli, api: FakeCleanupsApi, sleeps: list[float]) -> None:
+    # Given a preview too large to count at once: pending, then 1 record counted, then completed
+    api.preview_states = [pending_preview(0), pending_preview(1), {}]
+    # When a schedule is created
+    result = cli("create", "old skus", "-t", "skus", *NIGHTLY, "--yes")
+    # Then the preview is read until completed, its progress and then its counts are shown, and the schedule made
+    assert result.exit_code == 0, result.output
+    assert len(api.sent("GET", "/api/cleanup_previews/Prv0000001")) == 2 and sleeps == [1.0, 1.0]
+    assert "counting: 1 records counted so far" in result.stdout and "2 skus match" in result.stdout
+    assert len(api.sent("POST", "/api/cleanup_schedules")) == 1
+
+
+def test_create_stops_at_a_failed_preview_and_creates_nothing(cli, api: FakeCleanupsApi) -> None:
+    # Given a preview that fails in the worker
+    api.preview_states = [pending_preview(0), {"status": "failed", "records_count": None,
+                                               "errors": {"base": ["selects more than 10 records"]}}]
+    # When a schedule is created, Then the failure is the error line and nothing is created
+    result = cli("create", "old skus", "-t", "skus", *NIGHTLY, "--yes")
+    assert result.exit_code == 1
+    assert "error: preview Prv0000001 failed: selects more than 10 records" in result.stderr
+    assert api.sent("POST", "/api/cleanup_schedules") == []
 
 
 def test_create_renders_the_api_refusal_as_error_lines(cli, api: FakeCleanupsApi) -> None:

@@ -11,7 +11,7 @@ from chalicelib.cleanups import Actor
 from chalicelib.cleanups.exceptions import RecordsCountChangedError, TooManyRecordsError
 from chalicelib.exceptions import RecordNotFoundError, ValidationError
 from chalicelib.filters import UnknownFilterError
-from chalicelib.previews.model import estimate_seconds
+from chalicelib.previews.estimate import estimate_seconds
 from chalicelib.tenancy import Tenant
 from tests.unit.fakes import START, World, settings
 
@@ -144,8 +144,8 @@ def test_get_preview_of_another_tenant_is_404() -> None:
             previews.get_preview(world.preview_ports, tenant, found.id)
 
 
-def test_estimate_rounds_up_to_whole_seconds() -> None:
-    assert [estimate_seconds(n, 300.0) for n in (0, 1, 300, 301)] == [0, 1, 1, 2]
+def test_estimate_without_a_learned_rate_rounds_the_configured_rate_up_to_whole_seconds() -> None:
+    assert [estimate_seconds(1, n, None, 300.0) for n in (0, 1, 300, 301)] == [0, 1, 1, 2]
 
 
 # --- expected_records_count on a cleanup create ---------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from chalicelib import records
 from chalicelib.filters import Condition
-from chalicelib.previews.ports import Selection
+from chalicelib.previews.ports import Page, Selection
 from chalicelib.tenancy import Tenant
 
 
@@ -20,3 +20,9 @@ class RecordsPreviewer:
         found = records.preview(tenant, resource_type, conditions, limit=limit, sample_size=sample_size,
                                 store=self.store)
         return Selection(ids=found.ids, sample=found.sample, associated=found.associated)
+
+    def preview_page(self, tenant: Tenant, resource_type: str, conditions: Sequence[Condition], *,
+                     after: str | None, size: int, sample_size: int) -> Page:
+        found, more = records.preview_page(tenant, resource_type, conditions, after=after, size=size,
+                                           sample_size=sample_size, store=self.store)
+        return Page(ids=found.ids, sample=found.sample, associated=found.associated, more=more)
