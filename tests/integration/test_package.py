@@ -178,7 +178,7 @@ def test_cleanups_table_expires_items_by_ttl(packaged: dict[str, Any]) -> None:
 def test_every_function_gets_table_settings_beside_chalice_ones(packaged: dict[str, Any]) -> None:
     # Given every Lambda function of the template
     functions = _resources(packaged["template"], "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "OnWorkMessage", "Reconcile"}
+    assert set(functions) == {"APIHandler", "OnWorkMessage", "Reconcile", "RunSchedules"}
     for function in functions.values():
         # When its environment is read
         variables = function["Properties"]["Environment"]["Variables"]
@@ -330,19 +330,23 @@ def test_every_function_has_a_log_group_with_retention_named_as_lambda_names_it(
         group = named[f"/aws/lambda/${{{function}}}"]
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
-    assert len(groups) == 3
+    assert len(groups) == 4
 
 
-def test_alarms_watch_the_dlq_the_worker_the_api_and_the_reconciler(packaged: dict[str, Any]) -> None:
+def test_alarms_watch_the_dlq_the_worker_the_api_the_reconciler_and_the_schedules(packaged: dict[str, Any]) -> None:
     # Given the packaged alarms
     alarms = _resources(packaged["template"], "AWS::CloudWatch::Alarm")
     # When their metrics and dimensions are read
-    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"] for a in alarms.values()}
-    # Then a dead letter, a worker error, API 5xx and the reconciler giving up each fire one, on this stack's resources
+    watched = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"] for a in alarms.values()
+               if a["Properties"]["Namespace"] != "AWS/Lambda"}
+    # Then a dead letter, a worker or scheduler error, API 5xx, the reconciler giving up and a failed schedule run
+    # each fire one, on this stack's resources
     dlq = watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}}]
-    worker = watched[("AWS/Lambda", "Errors")]
-    assert worker["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "OnWorkMessage"}}]
+    functions = [a["Properties"]["Dimensions"] for a in alarms.values() if a["Properties"]["Namespace"] == "AWS/Lambda"]
+    assert sorted(dimension["Value"]["Ref"] for (dimension,) in functions) == ["OnWorkMessage", "RunSchedules"]
+    failed_runs = watched[(telemetry.NAMESPACE, telemetry.SCHEDULE_RUNS["failed"])]
+    assert failed_runs["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
     api = watched[("AWS/ApiGateway", "5XXError")]
     assert {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}"}} in api["Dimensions"]
     assert packaged["template"]["Resources"]["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}"}
@@ -350,7 +354,7 @@ def test_alarms_watch_the_dlq_the_worker_the_api_and_the_reconciler(packaged: di
     gave_up = watched[(telemetry.NAMESPACE, telemetry.CLEANUPS_GIVEN_UP)]
     assert gave_up["Dimensions"] == [{"Name": "service", "Value": telemetry.SERVICE}]
     assert CONFIG["environment_variables"]["POWERTOOLS_SERVICE_NAME"] == telemetry.SERVICE
-    for alarm in watched.values():
+    for alarm in (a["Properties"] for a in alarms.values()):
         assert alarm["Threshold"] >= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmAction"
 

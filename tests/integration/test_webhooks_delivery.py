@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap, cleanups, events
+from chalicelib import bootstrap, cleanups, events, schedules
 from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
 from chalicelib.events.model import MAX_ATTEMPTS
@@ -239,3 +239,21 @@ def test_deliver_keeps_only_a_short_excerpt_of_the_answer(tenant, receiver):
     # Then the stored message is bounded
     (callback,) = events.last_event_callbacks(tenant, hook.id)
     assert callback.response_code == "200" and len(callback.response_message) == 256
+
+
+def test_deliver_posts_a_schedules_run_with_its_outcome_and_the_cleanup_it_created(tenant, receiver):
+    # Given a webhook on cleanup_schedules.run, and a schedule run now
+    create_webhook(tenant, {"topic": "cleanup_schedules.run", "callback_url": receiver.url}, get_settings())
+    schedule = schedules.create_schedule(bootstrap.schedule_ports(), tenant,
+                                         {"name": "Nightly", "resource_type": "skus", "cron": "0 3 * * *"})
+    run = schedules.update_schedule(bootstrap.schedule_ports(), tenant, schedule.id, {"_run": True}, APP_ACTOR)
+    (message,) = [body for body, _ in queued() if body["topic"] == "cleanup_schedules.run"]
+    # When the delivery is handled
+    deliver(message, GET_CLEANUP, get_settings())
+    # Then the receiver got the schedule as the run left it, linked to the cleanup that run created
+    document = json.loads(receiver.requests[0].body)
+    assert (document["data"]["type"], document["data"]["id"]) == ("cleanup_schedules", schedule.id)
+    assert document["data"]["attributes"]["last_run_outcome"] == "created"
+    assert document["data"]["attributes"]["runs_count"] == run.runs_count == 1
+    assert document["data"]["relationships"]["cleanups"]["data"] == [{"type": "cleanups", "id": run.last_cleanup_id}]
+    assert receiver.requests[0].headers["x-commercelayer-topic"] == "cleanup_schedules.run"

@@ -44,6 +44,9 @@ from chalicelib.previews import Page, Preview, Selection, continue_preview
 from chalicelib.previews import Ports as PreviewPorts
 from chalicelib.records.model import TAKEN
 from chalicelib.records.preview import associated_types
+from chalicelib.schedules import Ports as SchedulePorts
+from chalicelib.schedules import Schedule
+from chalicelib.schedules.exceptions import ScheduleLimitError
 from chalicelib.tenancy import Tenant, iso
 
 MODIFIED = "has been modified after the cleanup was created"
@@ -582,6 +585,58 @@ class InMemoryPreviews:
         return True
 
 
+class InMemorySchedules:
+    """Implements `ScheduleRepository` like `DynamoScheduleRepository`: whole writes under the version read,
+    the tenant's count moved with a create or a delete, the outbox events committed with `replace`;
+    `schedule:before` / `schedule:after` faults kill the process around a `replace`."""
+
+    def __init__(self, log: InMemoryEventLog | None = None, claims: InMemoryClaims | None = None) -> None:
+        self.schedules: dict[tuple[str, str], Schedule] = {}
+        self.counts: dict[str, int] = {}
+        self.log = log or InMemoryEventLog()
+        self.claims = claims or InMemoryClaims()
+
+    def save_new(self, schedule: Schedule, limit: int, claim: Claim | None = None) -> None:
+        if claim is not None:
+            self.claims.check_free(claim)
+        if self.counts.get(schedule.tenant.key, 0) >= limit:
+            raise ScheduleLimitError(limit)
+        self.schedules[schedule.tenant.key, schedule.id] = replace(schedule)
+        self.counts[schedule.tenant.key] = self.counts.get(schedule.tenant.key, 0) + 1
+        if claim is not None:
+            self.claims.take(claim, schedule.id)
+
+    def get(self, tenant: Tenant, schedule_id: str) -> Schedule:
+        stored = self.schedules.get((tenant.key, schedule_id))
+        if stored is None:
+            raise RecordNotFoundError(f"No cleanup schedule {schedule_id}")
+        return replace(stored)
+
+    def list_for(self, tenant: Tenant) -> list[Schedule]:
+        return [replace(s) for (key, _), s in sorted(self.schedules.items()) if key == tenant.key]
+
+    def replace(self, before: Schedule, after: Schedule, outbox: Sequence[Outgoing] = ()) -> bool:
+        self.log.faults.check("schedule:before")
+        stored = self.schedules.get((before.tenant.key, before.id))
+        if stored is None or stored.version != before.version:
+            return False
+        self.schedules[after.tenant.key, after.id] = replace(after)
+        self.log.events += [sent.event for sent in outbox]
+        self.log.outbox.update({sent.event.id: sent for sent in outbox})
+        self.log.faults.check("schedule:after")
+        return True
+
+    def delete(self, schedule: Schedule) -> bool:
+        if self.schedules.pop((schedule.tenant.key, schedule.id), None) is None:
+            return False
+        self.counts[schedule.tenant.key] -= 1
+        return True
+
+    def due(self, moment: str) -> Iterator[Schedule]:
+        found = [s for s in self.schedules.values() if s.next_run_at is not None and s.next_run_at <= moment]
+        yield from (replace(s) for s in sorted(found, key=lambda s: str(s.next_run_at)))
+
+
 class MemoryArchive:
     """Implements `Archive` (S3Archive's semantics) in a dict: bytes by key; `create` keeps the first body."""
 
@@ -691,16 +746,25 @@ class World:
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries the worker took
     previews: InMemoryPreviews = field(default_factory=InMemoryPreviews)
     leases: InMemoryLeases = field(default_factory=InMemoryLeases)
+    schedules: InMemorySchedules = field(default_factory=InMemorySchedules)
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.events  # one table: the repository commits what the log holds
         self.events.faults = self.queue.faults = self.previews.faults = self.faults
+        self.cleanups.log = self.schedules.log = self.events  # one table: the repositories commit what the log holds
+        self.schedules.claims = self.cleanups.claims
+        self.events.faults = self.queue.faults = self.faults
 
     @property
     def ports(self) -> Ports:
         return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
                      events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
                      settings=self.settings, leases=self.leases)
+
+    @property
+    def schedule_ports(self) -> SchedulePorts:
+        return SchedulePorts(schedules=self.schedules, cleanups=self.ports, claims=self.cleanups.claims,
+                             outbox=CleanupEventsRecorder(self.events, self.queue, self.clock))
 
     @property
     def preview_ports(self) -> PreviewPorts:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import cleanups, telemetry
+from chalicelib import cleanups, schedules, telemetry
 from tests.telemetry_capture import Captured, capture
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_reconciler import STALE
@@ -129,3 +129,24 @@ def test_flush_prints_nothing_when_no_metric_was_recorded(captured: Captured) ->
         telemetry.flush()
     # Then no EMF blob and no "no metrics" warning is printed
     assert captured.metrics() == {} and warned == []
+
+
+def test_each_schedule_run_is_one_line_and_one_metric_by_outcome(captured: Captured) -> None:
+    # Given three due schedules of one tenant allowed one active cleanup: the first creates and takes the slot,
+    # the second selects over its limit, the third is refused by the active limit
+    world = World(settings=settings(max_active_cleanups=1))
+    skus(world, 3)
+    nightly = {"name": "n", "resource_type": "skus", "cron": "0 3 * * *"}
+    for attributes in ({}, {"max_records_per_run": 2}, {"filters": {"code_eq": "DEL001"}}):
+        schedules.create_schedule(world.schedule_ports, TENANT, {**nightly, **attributes})
+    world.clock.advance(24 * 3600)
+    # When the scheduler runs them
+    ran = schedules.run_due(world.schedule_ports)
+    # Then each run has one line with its outcome (a failure as an error), and one metric by outcome
+    assert [run.outcome.outcome for run in ran] == ["created", "skipped_over_limit", "failed"]
+    assert [line["outcome"] for line in captured.lines("Schedule ran")] == ["created", "skipped_over_limit"]
+    (failed,) = captured.lines("Schedule run failed")
+    assert failed["level"] == "ERROR" and "active cleanups" in failed["reason"]
+    metrics = captured.metrics()
+    assert (metrics["ScheduleRunsCreated"], metrics["ScheduleRunsSkipped"], metrics["ScheduleRunsFailed"]) == (
+        [1], [1], [1])

@@ -26,6 +26,7 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?")
 MAX_DURATION_NUMBER = 100_000  # any larger amount is a typo, and would overflow a datetime
 CRON_FIELDS = 5
+MAX_CRON_CHARS = 255
 
 
 class CronError(ValueError):
@@ -39,6 +40,8 @@ def check_cron(expression: str) -> str:
         raise CronError(f"cron must have {CRON_FIELDS} fields (minute hour day-of-month month day-of-week), "
                         f"got {len(fields)}")
     normal = " ".join(fields)
+    if len(normal) > MAX_CRON_CHARS:
+        raise CronError(f"cron must be at most {MAX_CRON_CHARS} characters")
     try:
         croniter(normal, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
     except (CroniterBadCronError, CroniterBadDateError, ValueError, KeyError) as error:
@@ -88,20 +91,24 @@ def resolve(fields: Mapping[str, str], filters: Mapping[str, Any], moment: datet
         if not any(is_relative(item) for item in values):
             resolved[key] = value
             continue
-        _check_relative_key(fields, key)
+        if not _relative_allowed(fields, key):
+            resolved[key] = value  # not a filter at all: the filters' own validation names the key
+            continue
         moments = [_moment(key, item, moment) if is_relative(item) else item for item in values]
         resolved[key] = moments if isinstance(value, list) else moments[0]
     return resolved
 
 
-def _check_relative_key(fields: Mapping[str, str], key: str) -> None:
+def _relative_allowed(fields: Mapping[str, str], key: str) -> bool:
+    """True for an order predicate on datetime attributes; False for an unknown key; refused otherwise."""
     try:
         predicate, attributes = split_key(fields, key)
     except FilterError:
-        return  # not a filter at all: validation names the key
+        return False
     if predicate.test not in ORDER_TESTS or predicate.flag or any(fields[a] != "datetime" for a in attributes):
         raise FilterValueError(key, "a relative value (now-P30D) applies only to lt, lteq, gt and gteq "
                                     "on a datetime attribute", in_body=True)
+    return True
 
 
 def _moment(key: str, value: str, moment: datetime) -> str:
