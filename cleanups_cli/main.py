@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from cleanups_cli import render, resources
+from cleanups_cli import render, resources, schedules
 from cleanups_cli.client import ApiClient, Credentials
 from cleanups_cli.errors import CliError
 from cleanups_cli.filters import FilterSyntaxError, parse_filters
@@ -57,6 +57,8 @@ class Session:
 
 app = typer.Typer(cls=ReportingGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Create, preview and follow cleanups of the cleanups API (Commerce Layer compatible).")
+
+app.add_typer(schedules.app, name="schedules")
 
 Where = Annotated[list[str] | None, typer.Option("--where", "-w", help="A filter key=value (repeatable), "
                                                   "e.g. -w code_start=TSHIRT -w created_at_lt=2026-01-01")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -53,16 +54,24 @@ def cleanups_table(console: Console, document: dict[str, Any]) -> None:
 
 def cleanup(console: Console, resource: dict[str, Any]) -> None:
     attributes = resource["attributes"]
-    table = Table.grid(padding=(0, 2))
-    table.add_row("id", resource["id"])
-    names = [name for name in SHOWN_FIRST if name in attributes]
-    names += sorted(name for name in attributes if name not in SHOWN_FIRST and not name.endswith("errors_log"))
-    for name in names:
-        table.add_row(name, _value(attributes[name]))
+    table = attributes_grid(resource, SHOWN_FIRST, hidden=lambda name: name.endswith("errors_log"))
     logged = len(attributes.get("errors_log") or {})
     if logged:
         table.add_row("errors_log", f"{logged} records (cleanups errors {resource['id']})")
     console.print(table)
+
+
+def attributes_grid(resource: dict[str, Any], first: tuple[str, ...],
+                    hidden: Callable[[str], bool] = lambda name: False) -> Table:
+    """`id`, the attributes named `first`, then any other the server renders (new ones appear without a release)."""
+    attributes = resource["attributes"]
+    table = Table.grid(padding=(0, 2))
+    table.add_row("id", resource["id"])
+    names = [name for name in first if name in attributes]
+    names += sorted(name for name in attributes if name not in first and not hidden(name))
+    for name in names:
+        table.add_row(name, _value(attributes[name]))
+    return table
 
 
 def errors(resource: dict[str, Any], output_format: str) -> str:

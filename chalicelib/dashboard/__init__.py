@@ -18,7 +18,8 @@ from chalicelib.jsonapi import error_response
 HERE = Path(__file__).parent
 PAGE = "index.html"
 # asset name -> media type; only these files are served
-ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8",
+          "schedules.js": "text/javascript; charset=utf-8"}
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = {

@@ -100,6 +100,8 @@
       await loadTypes();
       await refresh();
       pollTimer = setInterval(refresh, POLL_MS);
+      // schedules.js (and any panel of its own file) calls the API through `call`: the token stays here.
+      document.dispatchEvent(new CustomEvent("cleanups:login", { detail: { call, element, say, keepFocus } }));
       $("resource-type").focus();
     } catch (error) {
       say(`Login failed: ${error.message}`);
@@ -116,6 +118,7 @@
     for (const id of ["who", "logout", "app", "details"]) $(id).hidden = true;
     $("login").hidden = false;
     $("cleanup-list").replaceChildren();
+    document.dispatchEvent(new CustomEvent("cleanups:logout"));
     say(reason);
     $("client-id").focus();
   }

@@ -47,6 +47,7 @@ class FakeCleanupsApi:
     requests: list[httpx.Request] = field(default_factory=list)
     snapshots: list[dict[str, Any]] = field(default_factory=lambda: [cleanup_attributes("completed")])
     overrides: dict[tuple[str, str], list[httpx.Response]] = field(default_factory=dict)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attributes
     # A pending preview: what the POST answers and each GET after it (the last one repeats); empty: counted at once.
     preview_states: list[dict[str, Any]] = field(default_factory=list)
 
@@ -90,6 +91,8 @@ class FakeCleanupsApi:
                               "attributes": {"name": "Dev integration", "kind": "integration"}})
         if (method, path) == ("POST", "/api/cleanup_previews") and self.with_preview_route:
             return self._preview(request)
+        if path.startswith("/api/cleanup_schedules"):
+            return self._schedules(request)
         if (method, path) == ("GET", "/api/cleanup_previews/Prv0000001") and self.preview_states:
             state = self.preview_states.pop(0) if len(self.preview_states) > 1 else self.preview_states[0]
             return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {**COUNTED, **state}})
@@ -113,6 +116,39 @@ class FakeCleanupsApi:
         state = self.preview_states.pop(0) if self.preview_states else {}
         return _document({"id": "Prv0000001", "type": "cleanup_previews", "attributes": {
             **attributes, **COUNTED, **state}}, status=201)
+
+    def _schedules(self, request: httpx.Request) -> httpx.Response:
+        """`/api/cleanup_schedules[/{id}[/cleanups]]`: kept in `schedules`; a run creates a completed cleanup."""
+        method, parts = request.method, request.url.path.split("/")[3:]
+        if parts == [] and method == "GET":
+            found = [self._schedule(key) for key in reversed(self.schedules)]
+            return _document(found, record_count=len(found))
+        if parts == [] and method == "POST":
+            key = f"Sch{len(self.schedules) + 1:07d}"
+            self.schedules[key] = {"enabled": True, "max_records_per_run": 10000, "max_records_per_second": None,
+                                   **self.body(request)["data"]["attributes"], "next_run_at": "2026-01-02T03:00:00Z",
+                                   "last_run_at": None, "last_run_outcome": None, "runs_count": 0}
+            return _document(self._schedule(key), status=201)
+        if not parts or parts[0] not in self.schedules:
+            return error(404, "RECORD_NOT_FOUND", "Record not found", f"{method} {request.url.path} does not exist")
+        key, attributes = parts[0], self.schedules[parts[0]]
+        if parts[1:] == ["cleanups"] and method == "GET":
+            runs = [self._cleanup(snapshot) for snapshot in self.snapshots[-1:]][:attributes["runs_count"]]
+            return _document(runs, record_count=len(runs))
+        if method == "GET":
+            return _document(self._schedule(key))
+        if method == "DELETE":
+            del self.schedules[key]
+            return httpx.Response(204)
+        changes = dict(self.body(request)["data"]["attributes"])
+        if changes.pop("_run", False):
+            changes.update(last_run_at="2026-01-01T12:30:00Z", last_run_outcome="created",
+                           runs_count=attributes["runs_count"] + 1)
+        attributes.update(changes)
+        return _document(self._schedule(key))
+
+    def _schedule(self, key: str) -> dict[str, Any]:
+        return {"id": key, "type": "cleanup_schedules", "attributes": self.schedules[key]}
 
     def _cleanup(self, attributes: dict[str, Any]) -> dict[str, Any]:
         return {"id": "Cln0000001", "type": "cleanups", "attributes": attributes}

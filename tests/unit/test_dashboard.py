@@ -38,7 +38,8 @@ def test_dashboard_page_is_html_with_a_same_origin_policy(client: Client) -> Non
     assert '<link rel="stylesheet" href="dashboard/app.css">' in page
 
 
-@pytest.mark.parametrize(("name", "media_type"), [("app.js", "text/javascript"), ("app.css", "text/css")])
+@pytest.mark.parametrize(("name", "media_type"), [("app.js", "text/javascript"), ("app.css", "text/css"),
+                                                  ("schedules.js", "text/javascript")])
 def test_dashboard_asset_is_served_with_its_media_type(client: Client, name: str, media_type: str) -> None:
     # When one of the page's files is asked for
     response = client.http.get(f"/dashboard/{name}")
@@ -81,6 +82,21 @@ def test_dashboard_keeps_the_token_out_of_storage_and_urls() -> None:
     # Then no browser storage or cookie is used: the token lives in a variable only
     for kept in ("localStorage", "sessionStorage", "document.cookie", "indexedDB"):
         assert kept not in script
+
+
+def test_dashboard_schedules_panel_calls_the_api_only_through_the_pages_call(client: Client) -> None:
+    # Given the page and the schedules panel's script
+    page = client.http.get("/dashboard").body.decode()
+    script = (FILES / "schedules.js").read_text()
+
+    # Then the page loads it, and it makes no request of its own nor keeps anything in storage:
+    # it gets app.js's `call` (which holds the token) on login and drops it on logout
+    assert '<script src="dashboard/schedules.js" defer></script>' in page
+    assert "fetch(" not in script and "XMLHttpRequest" not in script and not re.search(r"https?://", script)
+    for kept in ("localStorage", "sessionStorage", "document.cookie", "indexedDB"):
+        assert kept not in script
+    assert 'addEventListener("cleanups:login"' in script and 'addEventListener("cleanups:logout"' in script
+    assert 'new CustomEvent("cleanups:login", { detail: { call,' in (FILES / "app.js").read_text()
 
 
 def test_dashboard_files_are_small_enough_to_ship_in_the_lambda_bundle() -> None:
