@@ -206,15 +206,16 @@ def delete_cleanup_schedule(call: ApiRequest, schedule_id: str) -> None:
 
 @api.route("/api/cleanup_schedules/{schedule_id}/cleanups", methods=["GET"])
 def list_cleanup_schedule_runs(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
-    found = schedules.cleanups_of(bootstrap.schedule_ports(), call.tenant, schedule_id)
-    return cleanup_views.render_held(call, found, f"/api/cleanup_schedules/{schedule_id}/cleanups",
-                                     event_views.cleanup_included)
+    ports = bootstrap.schedule_ports()
+    return cleanup_views.render_runs(
+        call, lambda offset, limit, newest: schedules.runs_page(ports, call.tenant, schedule_id, offset, limit, newest),
+        f"/api/cleanup_schedules/{schedule_id}/cleanups", event_views.cleanup_included)
 
 
 @api.route("/api/cleanup_schedules/{schedule_id}/relationships/cleanups", methods=["GET"])
 def cleanup_schedule_runs_linkage(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
-    found = schedules.cleanups_of(bootstrap.schedule_ports(), call.tenant, schedule_id)
-    return schedule_views.render_linkage(schedule_id, [c.id for c in found], call)
+    found = schedules.run_ids(bootstrap.schedule_ports(), call.tenant, schedule_id)
+    return schedule_views.render_linkage(schedule_id, found, call)
 
 
 # --- the worker and the schedules ----------------------------------------------------------------

@@ -82,6 +82,15 @@ class CleanupRepository(Protocol[Committed]):
         """One page of the tenant's cleanups as `listing` asks, and how many match in all, reading about
         `listing.offset + listing.limit` cleanups whatever the tenant's history."""
 
+    def runs_page(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None,
+                  descending: bool) -> tuple[list[Cleanup], int]:
+        """The tenant's cleanups that name `schedule_id` (its runs'), `offset` to `offset + limit` (None: to the
+        end) by `created_at` (newest first if `descending`, equal ones in id order), and how many in all;
+        read consistently, about the page whatever else the tenant keeps. A deleted cleanup is in neither."""
+
+    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
+        """The ids of every cleanup that names `schedule_id`, newest first (ties in id order), reading only those."""
+
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         """The cleanup and the ids of its snapshot batch `number` ([] if none), in one consistent read;
         `RecordNotFoundError` if the cleanup is gone."""

@@ -7,17 +7,18 @@ from chalicelib.schedules.domain.model import OUTCOMES, RELATIONSHIPS, TYPE, Sch
 from chalicelib.schedules.ports import EventOutbox, Ports, ScheduleRepository
 from chalicelib.schedules.service_layer.runner import Run, run_due, run_now
 from chalicelib.schedules.service_layer.services import (
-    cleanups_of,
     create_schedule,
     delete_schedule,
     get_schedule,
     list_schedules,
     page_schedules,
+    run_ids,
+    runs_page,
     update_schedule,
 )
 
 __all__ = [
     "OUTCOMES", "RELATIONSHIPS", "TYPE", "EventOutbox", "Ports", "Run", "Schedule", "ScheduleRepository",
-    "cleanups_of", "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "page_schedules",
-    "run_due", "run_now", "update_schedule",
+    "create_schedule", "delete_schedule", "get_schedule", "list_schedules", "page_schedules", "run_due",
+    "run_ids", "run_now", "runs_page", "update_schedule",
 ]

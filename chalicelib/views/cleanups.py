@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.catalog import service_type
@@ -19,6 +20,8 @@ SCHEDULES = "cleanup_schedules"
 IncludedOf = Callable[[Cleanup, Sequence[str]], tuple[dict[str, Any], list[Resource]]]
 ByKey = Callable[[Listing], tuple[list[Cleanup], int]]  # `chalicelib.cleanups.list_cleanups` with a listing
 Everything = Callable[[], list[Cleanup]]  # `chalicelib.cleanups.list_cleanups`
+# `chalicelib.schedules.runs_page` of one schedule: offset, limit (None: all), newest first
+ByCreated = Callable[[int, int | None, bool], tuple[list[Cleanup], int]]
 KEYED_FILTERS = ("status", "reference")  # `<name>_eq` alone is answered by key
 _ID_ORDER: tuple[list[tuple[str, bool]], ...] = ([], [("id", False)], [("id", True)])  # the default sort is by id
 
@@ -123,12 +126,20 @@ def render_retry_linkage(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
             "links": {"self": f"{base}/relationships/retry_of", "related": f"{base}/retry_of"}}
 
 
-def render_held(call: ApiRequest, cleanups: Sequence[Cleanup], path: str, included_of: IncludedOf) -> dict[str, Any]:
-    """A page of `cleanups` already read (a schedule's runs), filtered, sorted and included as a list asks."""
+def render_runs(call: ApiRequest, by_created: ByCreated, path: str, included_of: IncludedOf) -> dict[str, Any]:
+    """A page of a schedule's runs (`path`): newest first unless `sort=created_at`, read about the page; any other
+    sort or filter over every run of the schedule (`by_created(0, None, True)`), newest first unless sorted."""
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS, fieldsets=fieldsets())
+    newest_first = _newest_first(query.sort) if query.sort else True
+    if newest_first is not None and not query.filters:
+        cleanups, total = by_created((query.page_number - 1) * query.page_size, query.page_size, newest_first)
+        page = [resource(c) for c in cleanups]
+    else:
+        cleanups, _ = by_created(0, None, True)
+        ordered = replace(query, sort=query.sort or [(CREATED_AT, True)])
+        page, total = select([resource(c) for c in cleanups], ordered, spec.filterable())
     by_id = {c.id: c for c in cleanups}
-    page, total = select([resource(c) for c in cleanups], query, spec.filterable())
     included: list[Resource] = []
     for main in page:
         if query.include:

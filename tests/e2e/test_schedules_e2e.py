@@ -70,6 +70,12 @@ def test_run_now_creates_one_cleanup_at_once(api: Api, local_stack: RunningStack
     (cleanup,) = runs(api, created["id"])
     assert cleanup["attributes"]["records_count"] == 2
     assert api.wait_for(cleanup["id"])["status"] == "completed" and api.count("skus", code_start=prefix) == 0
+    # And a second run (nothing left to match) is listed first: pages of one, newest first unless sorted otherwise
+    assert patch(api, created["id"], {"_run": True}).json()["data"]["attributes"]["runs_count"] == 2
+    path = f"/api/{TYPE}/{created['id']}/cleanups"
+    newest, oldest = (api.get(path, **{"page[size]": "1", **sort}) for sort in ({}, {"sort": "created_at"}))
+    assert newest["data"][0]["id"] != cleanup["id"] and oldest["data"][0]["id"] == cleanup["id"]
+    assert newest["meta"] == oldest["meta"] == {"record_count": 2, "page_count": 2}
 
 
 def test_another_tenant_can_neither_see_nor_run_a_schedule(api: Api, local_stack: RunningStack) -> None:

@@ -224,6 +224,15 @@ class InMemoryCleanupRepository:
             ordered = kept[::-1] if listing.descending else kept
         return ordered[listing.offset:listing.offset + listing.limit], len(kept)
 
+    def runs_page(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None,
+                  descending: bool) -> tuple[list[Cleanup], int]:
+        runs = [c for c in self.list_for(tenant) if c.schedule_id == schedule_id]
+        ordered = sorted(runs, key=lambda c: c.created_at, reverse=descending)  # stable: ties in id order
+        return ordered[offset:None if limit is None else offset + limit], len(runs)
+
+    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
+        return [c.id for c in self.runs_page(tenant, schedule_id, 0, None, descending=True)[0]]
+
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         return self.get(tenant, cleanup_id), self.batch_ids(tenant, cleanup_id, number)
 

@@ -10,8 +10,8 @@ the events store, injected as `recorded_items`), and the tenant's slot count: AD
 under `active_count < limit` when a cleanup is created active, ADD -1 when a transition
 leaves the active states. The count never passes the limit and never drifts. The same
 transactions keep the tenant's list counts (`count_store`) and stamp `expires_at` (DynamoDB
-TTL, `retention`) on what a finished cleanup leaves; list pages are read by key (`page`), newest or
-oldest first from the `created_at` index (`dynamo.created_page`).
+TTL, `retention`) on what a finished cleanup leaves, and a schedule's run links (`run_store`); list pages
+are read by key (`page`), newest or oldest first from the `created_at` index (`dynamo.created_page`).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import dynamo
-from chalicelib.cleanups.adapters import count_store, filters_store
+from chalicelib.cleanups.adapters import count_store, filters_store, run_store
 from chalicelib.cleanups.domain.model import ACTIVE, PENDING, RESTORE_ACTIVE, TERMINAL, Cleanup
 from chalicelib.cleanups.domain.pacing import Pace
 from chalicelib.cleanups.domain.retention import expires_at, written_expiry
@@ -313,6 +313,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         if cleanup.active:
             _take_slot(transaction, cleanup.tenant, limit)
         count_store.add(transaction, cleanup, 1)
+        run_store.add(transaction, cleanup, _retention())
         if claim is not None:
             add_claim(transaction, claim, cleanup.id)
         self.recorded_items(transaction, recorded)
@@ -384,6 +385,18 @@ class DynamoCleanupRepository(Generic[Recorded]):
                                        page_size=-(-wanted * everyone // total))
         return _to_domains(page), total
 
+    def runs_page(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None,
+                  descending: bool) -> tuple[list[Cleanup], int]:
+        """The page's links (`run_store`), then its cleanups in one consistent BatchGetItem."""
+        ids = run_store.page(tenant, schedule_id, offset, limit, descending)
+        model = _cleanups()
+        found = {item.sk: item for item in model.batch_get([(_partition(tenant), i) for i in ids],
+                                                            consistent_read=True)}
+        return [_to_domain(found[i]) for i in ids if i in found], run_store.live_total(tenant, schedule_id)
+
+    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
+        return run_store.page(tenant, schedule_id, 0, None, descending=True)
+
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         cleanup, batch = dynamo.get_items([(_cleanups(), _partition(tenant), cleanup_id),
                                            (_batches(), _snapshot_partition(tenant, cleanup_id), _batch_key(number))])
@@ -418,6 +431,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         if before.active and not after.active:
             _give_slot_back(transaction, before.tenant)
         count_store.move(transaction, before, after)
+        run_store.move(transaction, before, after, _retention())
         self.recorded_items(transaction, recorded)
         if transaction.commit():
             return False
@@ -541,6 +555,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         transaction.delete(model(_partition(cleanup.tenant), cleanup.id),
                            condition=model.status.is_in(*sorted(TERMINAL)), name="cleanup")
         count_store.add(transaction, cleanup, -1)
+        run_store.remove(transaction, cleanup, _retention())
         self.recorded_items(transaction, recorded)
         return not transaction.commit()
 

@@ -73,6 +73,7 @@ def update_schedule(ports: Ports, tenant: Tenant, schedule_id: str, attributes: 
         return schedule
     run = run_now(ports, schedule, actor)
     if run is None:
+        ports.schedules.get(tenant, schedule_id)  # deleted while it ran: not found, as any missing schedule
         raise ScheduleBusyError()
     return run.schedule
 
@@ -111,8 +112,16 @@ def delete_schedule(ports: Ports, tenant: Tenant, schedule_id: str) -> None:
         raise RecordNotFoundError(f"No cleanup schedule {schedule_id}")
 
 
-def cleanups_of(ports: Ports, tenant: Tenant, schedule_id: str) -> list[Cleanup]:
-    """The cleanups the schedule's runs created (those not deleted since), in id order."""
+def runs_page(ports: Ports, tenant: Tenant, schedule_id: str, offset: int, limit: int | None,
+              newest_first: bool) -> tuple[list[Cleanup], int]:
+    """The cleanups the schedule's runs created (those not deleted since), `offset` to `offset + limit` (None: all)
+    by `created_at`, and how many in all, read about the page (`RecordNotFoundError` with no such schedule)."""
     ports.schedules.get(tenant, schedule_id)
-    return [c for c in ports.cleanups.cleanups.list_for(tenant) if c.schedule_id == schedule_id]
+    return ports.cleanups.cleanups.runs_page(tenant, schedule_id, offset, limit, newest_first)
+
+
+def run_ids(ports: Ports, tenant: Tenant, schedule_id: str) -> list[str]:
+    """The ids of the cleanups the schedule's runs created, newest first."""
+    ports.schedules.get(tenant, schedule_id)
+    return ports.cleanups.cleanups.run_ids(tenant, schedule_id)
 
