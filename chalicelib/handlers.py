@@ -23,6 +23,10 @@ def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
         telemetry.correlate(body["cleanup_id"], selection_page=body["page"])
         cleanups.continue_selection(ports(), tenant_of(body), body["cleanup_id"], int(body["page"]))
 
+    def cleanup_report(body: dict[str, Any]) -> None:
+        telemetry.correlate(body["cleanup_id"])
+        cleanups.finish_report(ports(), tenant_of(body), body["cleanup_id"])
+
     def restore_batch(body: dict[str, Any]) -> None:
         cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
 
@@ -31,4 +35,4 @@ def message_handlers(ports: Callable[[], Ports]) -> dict[str, Handler]:
         events.deliver(body, wired.cleanups.get, wired.settings)
 
     return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection, "restore_batch": restore_batch,
-            "webhook_delivery": webhook_delivery}
+            "webhook_delivery": webhook_delivery, "cleanup_report": cleanup_report}

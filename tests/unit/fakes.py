@@ -24,6 +24,7 @@ from chalicelib.cleanups import (
     Ports,
     Restoration,
     continue_selection,
+    finish_report,
     process_batch,
     restore_batch,
 )
@@ -273,6 +274,11 @@ class InMemoryCleanupRepository:
         self.reconciles[key] = 0
         return self._put(after)
 
+    def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
+        stored = self.cleanups.get(self._key(tenant, cleanup_id))
+        if stored is not None:
+            self._put(replace(stored, report_written_at=written_at))
+
     def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
         if stored is None or not stored.active or stored.interrupt_request is not None:
@@ -449,6 +455,10 @@ class InMemoryRecords:
             self.after_delete()
         return outcome
 
+    def deleted_with(self, tenant: Tenant, cleanup_id: str, number: int) -> dict[str, dict[str, int]]:
+        """The fake deletes no associated records: each archived root took none with it."""
+        return {key[2]: {} for key in self.archive.get((tenant.key, cleanup_id, number), {})}
+
     def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
         """Each archived record back unless its id exists (changed) or its code is taken by another record."""
         self.restore_calls.append(number)
@@ -536,6 +546,34 @@ class MemoryArchive:
 
     def get(self, key: str) -> bytes | None:
         return self.objects.get(key)
+
+
+class MemoryReports:
+    """Implements `ReportStore` (S3ReportStore's semantics) in dicts; `dead_parts`: the next part writes that
+    crash (the worker dies before its part lands, in its `finally` too)."""
+
+    def __init__(self) -> None:
+        self.parts_by_first: dict[tuple[str, str, int], bytes] = {}
+        self.files: dict[tuple[str, str], bytes] = {}
+        self.dead_parts = 0
+        self.part_writes = 0
+
+    def put_part(self, tenant: Tenant, cleanup_id: str, first: int, body: bytes) -> None:
+        if self.dead_parts > 0:
+            self.dead_parts -= 1
+            raise Crash("report part")
+        self.part_writes += 1
+        self.parts_by_first[(tenant.key, cleanup_id, first)] = body
+
+    def parts(self, tenant: Tenant, cleanup_id: str) -> list[bytes]:
+        return [body for (key, cid, _), body in sorted(self.parts_by_first.items())
+                if (key, cid) == (tenant.key, cleanup_id)]
+
+    def put_report(self, tenant: Tenant, cleanup_id: str, body: bytes) -> None:
+        self.files[(tenant.key, cleanup_id)] = body
+
+    def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
+        return f"memory://reports/{tenant.key}/{cleanup_id}/report.csv.gz?expires={seconds}"
 
 
 @dataclass
@@ -628,6 +666,7 @@ class World:
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # webhook deliveries the worker took
     previews: InMemoryPreviews = field(default_factory=InMemoryPreviews)
     leases: InMemoryLeases = field(default_factory=InMemoryLeases)
+    reports: MemoryReports = field(default_factory=MemoryReports)
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.events  # one table: the repository commits what the log holds
@@ -637,7 +676,7 @@ class World:
     def ports(self) -> Ports:
         return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
                      events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
-                     settings=self.settings, leases=self.leases)
+                     settings=self.settings, leases=self.leases, reports=self.reports)
 
     @property
     def preview_ports(self) -> PreviewPorts:
@@ -653,6 +692,8 @@ class World:
             try:
                 if body["kind"] == "cleanup_selection":
                     continue_selection(self.ports, tenant_of(body), body["cleanup_id"], int(body["page"]))
+                elif body["kind"] == "cleanup_report":
+                    finish_report(self.ports, tenant_of(body), body["cleanup_id"])
                 elif body["kind"] == "restore_batch":
                     restore_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
                 else:

@@ -112,6 +112,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     interrupted_at = UnicodeAttribute(null=True)
     restore_window_days = NumberAttribute(null=True)
     retry_of = UnicodeAttribute(null=True)
+    report_written_at = UnicodeAttribute(null=True)
     # the reconciler's work list, the list indexes' keys, the retention's TTL
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
@@ -415,6 +416,11 @@ class DynamoCleanupRepository(Generic[Recorded]):
         if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
+
+    def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
+        model = _cleanups()
+        item = model(_partition(tenant), cleanup_id)
+        written(lambda: item.update(actions=[model.report_written_at.set(written_at)], condition=model.sk.exists()))
 
     def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         model = _cleanups()

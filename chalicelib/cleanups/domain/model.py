@@ -17,7 +17,8 @@ ACTIVE = frozenset({PENDING, IN_PROGRESS})
 TERMINAL = frozenset({INTERRUPTED, COMPLETED})
 RELATIONSHIPS = ("events", "versions")
 # What the counts and the clock derive: never a change of their own in a version.
-DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at", "counts_settled"})
+DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at", "counts_settled",
+                     "report_url"})
 RESTORE_ACTIVE = frozenset({PENDING, IN_PROGRESS})  # restore_status values while a restore runs
 DEFAULT_RESTORE_WINDOW_DAYS = 30  # cleanups stored before the window was kept on each one
 
@@ -65,6 +66,9 @@ class Cleanup:
     selection_cursor: str | None = None  # the last id selected so far: the next page starts after it
     selection_pages: int = 0  # pages in the snapshot: the checkpoint each page's write is conditional on
     expected_records_count: int | None = None  # what the create expected, checked once selection is done
+    report_written_at: str | None = None  # when its report file was composed (`service_layer.report`)
+    # Never stored: signed on each read (`service_layer.report.with_link`).
+    report_url: str | None = field(default=None, metadata={"stored": False})
 
     @property
     def active(self) -> bool:
@@ -135,6 +139,7 @@ class Cleanup:
             "restore_errors_log": self.restore_errors_log, "max_records_per_second": self.max_records_per_second,
             "progress_percent": self.progress_percent, "records_per_second": self.records_per_second,
             "estimated_completion_at": self.estimated_completion_at, "counts_settled": self.counts_settled,
+            "report_url": self.report_url,
         }
 
 

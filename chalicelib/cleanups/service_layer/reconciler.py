@@ -20,6 +20,7 @@ from datetime import timedelta
 from chalicelib.cleanups.domain.model import Cleanup, batch_of_sub_batch, sub_batches_of
 from chalicelib.cleanups.ports import Ports
 from chalicelib.cleanups.restore.reconciler import reconcile_restores
+from chalicelib.cleanups.service_layer.report import Pending, error_rows, write_part
 from chalicelib.cleanups.service_layer.selection import give_up, selection_message
 from chalicelib.cleanups.service_layer.services import batch_messages
 from chalicelib.cleanups.service_layer.transitions import conclude_interrupt
@@ -49,11 +50,16 @@ def _uncounted_batches(cleanup: Cleanup) -> list[int]:
 
 
 def _give_up(ports: Ports, cleanup: Cleanup) -> None:
-    for batch in _uncounted_batches(cleanup):
-        ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch)
-        for number, sub_ids in sub_batches_of(batch, ids, cleanup.batch_size, cleanup.sub_batch_size):
-            if number not in cleanup.counted:
-                cleanup = count(ports, cleanup, number, 0, {i: UNPROCESSABLE for i in sub_ids}) or cleanup
+    pending = Pending()
+    try:
+        for batch in _uncounted_batches(cleanup):
+            ids = ports.cleanups.batch_ids(cleanup.tenant, cleanup.id, batch)
+            for number, sub_ids in sub_batches_of(batch, ids, cleanup.batch_size, cleanup.sub_batch_size):
+                if number not in cleanup.counted:
+                    errors = {i: UNPROCESSABLE for i in sub_ids}
+                    cleanup = count(ports, cleanup, number, 0, errors, None, pending, error_rows(errors)) or cleanup
+    finally:
+        write_part(ports, cleanup, pending)
 
 
 def _conclude_interrupt(ports: Ports, cleanup: Cleanup, report: ReconcileReport) -> None:

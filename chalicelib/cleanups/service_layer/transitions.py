@@ -1,7 +1,8 @@
 """One status transition with what it reports: committed together, dispatched after.
 
 Every transition of every use case (the API's interrupt, the worker's start, complete
-and interrupt, the reconciler's settling) goes through `commit_transition`.
+and interrupt, the reconciler's settling) goes through `commit_transition`; one that ends
+the cleanup with its counts final asks for its report (`service_layer.report`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from chalicelib import telemetry
 from chalicelib.cleanups.domain.model import WORKER, Actor, Cleanup, interrupt, requester
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.service_layer import report
 
 Commit = Callable[[Ports, Cleanup, Cleanup, Actor], bool]
 
@@ -22,6 +24,8 @@ def commit_transition(ports: Ports, before: Cleanup, after: Cleanup, actor: Acto
         return False
     ports.events.dispatch(recorded)
     telemetry.transitioned(before, after)
+    if report.due(after) and before.active:
+        report.request(ports, after)
     return True
 
 
