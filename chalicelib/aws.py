@@ -13,21 +13,23 @@ import boto3
 from botocore.config import Config
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str, str], Any] = {}
+_clients: dict[tuple[str, str, str, str], Any] = {}
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=50)
 
 
-def client(service: str) -> Any:
-    """The process's client for `service`, created on first use."""
+def client(service: str, signature_version: str | None = None) -> Any:
+    """The process's client for `service` (signing with `signature_version`, e.g. `s3v4` for presigned
+    links: SigV4 with an `X-Amz-Expires`), created on first use."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL", "")
-    key = (service, region, endpoint)
+    key = (service, region, endpoint, signature_version or "")
     with _lock:
         found = _clients.get(key)
     if found is not None:
         return found
-    made = boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+    config = _CONFIG if signature_version is None else _CONFIG.merge(Config(signature_version=signature_version))
+    made = boto3.session.Session().client(service, region_name=region, config=config)
     with _lock:
         return _clients.setdefault(key, made)
 

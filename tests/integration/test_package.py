@@ -286,6 +286,27 @@ def test_archive_policy_reaches_the_stacks_bucket_and_nothing_else(packaged: dic
     assert {role["Ref"] for role in grant["Roles"]} == roles
 
 
+def test_report_calls_are_granted_to_the_functions_that_make_them(packaged: dict[str, Any]) -> None:
+    # Given the template's archive grant, with the bucket's ARN as it resolves in an account
+    resources = packaged["template"]["Resources"]
+    grant = resources["ArchiveAccessPolicy"]["Properties"]
+    bucket = "arn:aws:s3:::cleanups-prod-archive-123456789012-us-east-1"
+    statements = json.loads(json.dumps(grant["PolicyDocument"]["Statement"])
+                            .replace('{"Fn::Sub": "${ArchiveBucket.Arn}/*"}', json.dumps(bucket + "/*"))
+                            .replace('{"Fn::GetAtt": ["ArchiveBucket", "Arn"]}', json.dumps(bucket)))
+    roles = {role["Ref"] for role in grant["Roles"]}
+    # When the report's calls are checked (chalicelib/cleanups/adapters/report_store.py)
+    part = f"{bucket}/reports/Org/test/Cln/parts/000000.json.gz"
+    report = f"{bucket}/reports/Org/test/Cln/report.csv.gz"
+    # Then the worker and the reconciler write parts and the file, list and read parts; the API's role, which
+    # signs report_url, may read the file (a presigned link carries its signer's permissions)
+    assert {"OnWorkMessageRole", "ReconcileRole", "ApiHandlerRole"} <= roles
+    assert _allowed(statements, "s3:PutObject", part) and _allowed(statements, "s3:PutObject", report)
+    assert _allowed(statements, "s3:ListBucket", bucket) and _allowed(statements, "s3:GetObject", part)
+    assert _allowed(statements, "s3:GetObject", report)
+    assert not _allowed(statements, "s3:DeleteObject", report)
+
+
 def test_archive_bucket_refuses_plain_http_unless_the_stage_is_an_emulator(packaged: dict[str, Any]) -> None:
     # Given the archive bucket's policy and the parameter it depends on
     template = packaged["template"]

@@ -573,7 +573,7 @@ class MemoryReports:
         self.files[(tenant.key, cleanup_id)] = body
 
     def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
-        return f"memory://reports/{tenant.key}/{cleanup_id}/report.csv.gz?expires={seconds}"
+        return f"memory://reports/{tenant.organization_id}/{tenant.mode}/{cleanup_id}/report.csv.gz?expires={seconds}"
 
 
 @dataclass

@@ -23,7 +23,7 @@ class S3ReportStore:
     """Implements `chalicelib.cleanups.ReportStore` on `bucket` through the S3 `client` (default: the process's)."""
 
     def __init__(self, bucket: str, client: Any = None) -> None:
-        self.client = client if client is not None else aws.client("s3")
+        self.client = client if client is not None else aws.client("s3", signature_version="s3v4")
         self.bucket = bucket
 
     def put_part(self, tenant: Tenant, cleanup_id: str, first: int, body: bytes) -> None:
