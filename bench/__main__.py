@@ -5,7 +5,7 @@ Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this pr
 live dev tenant, one seed tag each) and identical ones for the raw and the strict raw baselines
 (a tenant each), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
 the selection row, whose first 10,000-sku tag the interrupt row then uses. The preview row
-seeds its own skus (with five associated records each).
+seeds its own skus (with five associated records each), the report row two sets of BENCH_RECORDS.
 Progress goes to stderr.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
@@ -33,6 +33,7 @@ from bench import (
     api_latency,
     backend_costs,
     capacity,
+    cleanup_report,
     cleanup_throughput,
     interrupt_latency,
     large_cleanup,
@@ -42,6 +43,7 @@ from bench import (
     tenant_fairness,
     throttle_accuracy,
 )
+from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
 
@@ -81,6 +83,9 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         row, _ = interrupt_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0],
                                        interrupt_records, workers, backend, note)
         out(row)
+        [report_set] = seed_sets([(tenant_of(DEV_TEST_CLIENT), 2 * records)], chunk=records, processes=2)
+        out(cleanup_report.run(Api(stack.api_url, DEV_TEST_CLIENT), report_set.tenant, report_set.tags[:2], records,
+                               backend, note))
         out(preview_latency.run(Api(stack.api_url, DEV_TEST_CLIENT), records, backend, note))
         out(list_cleanups_cost.run(Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, backend, note))
         out(throttle_accuracy.run(Api(stack.api_url, DEV_LIVE_CLIENT), live, workers, backend, note))
@@ -100,6 +105,7 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    cleanup_report.install()  # before any botocore session: it counts the report's calls
     rows = rows_stream()
 
     def emit(row: dict[str, Any]) -> None:
