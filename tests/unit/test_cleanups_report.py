@@ -34,6 +34,14 @@ def assert_rows_match_counts(world: World, cleanup: Cleanup) -> tuple[Cleanup, l
     return after, rows
 
 
+def interrupt_at(world: World, cleanup: Cleanup, delete: int) -> None:
+    """The client interrupts `cleanup` while its `delete`-th sub-batch is deleted."""
+    def interrupt() -> None:
+        if len(world.records.calls) == delete:
+            cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    world.records.after_delete = interrupt
+
+
 def test_report_of_a_cleanup_with_errors_lists_every_record_even_past_the_errors_log_cap() -> None:
     # Given nine skus, three changed after the cleanup was created, and an errors log kept to one entry
     world = World(settings=settings(errors_log_cap=1, error_budget_ratio=0.5))
@@ -58,12 +66,7 @@ def test_report_of_a_cleanup_interrupted_half_way_lists_what_it_left_not_process
     world = World()
     doomed = skus(world, 12)
     cleanup = create(world)
-
-    def interrupt_at_the_third() -> None:
-        if len(world.records.calls) == 3:
-            cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
-
-    world.records.after_delete = interrupt_at_the_third
+    interrupt_at(world, cleanup, 3)
     # When every message is delivered
     world.drain()
     # Then the report lists the six deleted and the six left, these as not processed and still there
@@ -135,12 +138,7 @@ def test_report_is_composed_when_the_last_count_lands_after_the_interrupt() -> N
     world = World()
     skus(world, 8)
     cleanup = create(world)
-
-    def interrupt_once() -> None:
-        if len(world.records.calls) == 1:
-            cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
-
-    world.records.after_delete = interrupt_once
+    interrupt_at(world, cleanup, 1)
     # When every message is delivered
     world.drain()
     # Then a report was written once the counts were final: two deleted, six not processed
@@ -190,3 +188,17 @@ def test_rows_csv_and_parts_round_trip() -> None:
     assert rows == [{"id": "a", "outcome": "deleted", "errors": "", "prices": "2"},
                     {"id": "b", "outcome": "error", "errors": "code: taken; code: blank", "prices": "0"},
                     {"id": "c", "outcome": "not_processed", "errors": "", "prices": "0"}]
+
+
+def test_report_is_asked_for_again_when_the_worker_that_ended_the_cleanup_died_before_asking() -> None:
+    # Given a cleanup of four skus (one message) whose worker dies as it sends the report's message
+    world = World()
+    skus(world, 4)
+    cleanup = create(world)
+    world.faults.arm("send:cleanup_report")
+    # When every message is delivered, the failed one again
+    assert world.drain() == 1
+    # Then the redelivered batch asked for the report, which was written once the cleanup had completed
+    after, rows = assert_rows_match_counts(world, cleanup)
+    assert world.faults.fired == ["send:cleanup_report"]
+    assert (after.status, after.report_written_at is not None, len(rows)) == ("completed", True, 4)
