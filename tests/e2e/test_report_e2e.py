@@ -3,15 +3,20 @@ the embedded S3) and checked row by row against the records, for a cleanup with 
 half-way."""
 from __future__ import annotations
 
+import csv
+import io
+import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from chalicelib.cleanups.domain.report import read_csv
-from tests.e2e import RunningStack
+from tests.e2e import ROOT, RunningStack
 from tests.e2e.api import Api
+from tests.e2e.test_cli_e2e import CLI, cli_env
 from tests.e2e.test_interrupt_finality_e2e import seed
 
 SKUS = 120
@@ -62,8 +67,8 @@ def assert_row_by_row(api: Api, attributes: dict[str, Any], rows: list[dict[str,
     return outcomes
 
 
-def test_report_of_a_cleanup_with_errors_lists_every_sku_with_its_outcome(local_stack: RunningStack,
-                                                                          api: Api) -> None:
+def test_report_of_a_cleanup_with_errors_lists_every_sku_with_its_outcome(local_stack: RunningStack, api: Api,
+                                                                          tmp_path: Path) -> None:
     # Given 120 seeded skus, a throttled cleanup of them, and three of the last ones changed once it was created
     prefix = seed(local_stack, SKUS)
     cleanup_id = throttled_cleanup(api, prefix, 40)
@@ -80,6 +85,13 @@ def test_report_of_a_cleanup_with_errors_lists_every_sku_with_its_outcome(local_
     assert outcomes == {"deleted": SKUS - 3, "error": 3}
     assert {r["id"]: r["errors"] for r in rows if r["outcome"] == "error"} == {
         sku["id"]: "updated_at: has been modified after the cleanup was created" for sku in last}
+    # And the CLI's `report ID -o FILE` writes the same rows
+    target = tmp_path / "report.csv"
+    done = subprocess.run([*CLI, "report", cleanup_id, "-o", str(target)], env=cli_env(local_stack, tmp_path),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(csv.DictReader(io.StringIO(target.read_text()))) == rows
+    assert f"{SKUS} rows: {SKUS - 3} deleted, 3 error, 0 not_processed" in done.stderr
 
 
 def test_report_of_a_cleanup_interrupted_half_way_lists_what_it_left(local_stack: RunningStack, api: Api) -> None:

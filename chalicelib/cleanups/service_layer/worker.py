@@ -11,6 +11,7 @@ callers rely on (why: docs/DESIGN.md#the-worker):
   no begun sub-batch is uncounted, so a terminal cleanup's counts are final (`settle`).
 - Throttle (`pacing`) and fairness (`fairness`) gate when a sub-batch or a batch may begin;
   a batch that must wait goes back to the queue, delayed.
+- The report rows of the sub-batches a delivery counted become one part (`service_layer.report`).
 """
 from __future__ import annotations
 
@@ -181,14 +182,14 @@ def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
 def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
     """The batch's sub-batches; the report rows of those it counted are written as one part at the end (or
     earlier, before a count that may end the cleanup: `count`)."""
-    rows = Pending()
+    pending = Pending()
     try:
-        _delete_each(ports, cleanup, batch_number, ids, rows)
+        _delete_each(ports, cleanup, batch_number, ids, pending)
     finally:
-        report.write_part(ports, cleanup, rows)
+        report.write_part(ports, cleanup, pending)
 
 
-def _delete_each(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str], rows: Pending) -> None:
+def _delete_each(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str], pending: Pending) -> None:
     received = ports.clock.now().timestamp()
     cleanup = _started(ports, cleanup)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
@@ -212,7 +213,7 @@ def _delete_each(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[st
                                                  number=number)
         counted = count(ports, cleanup, number, len(outcome.deleted), outcome.errors,
                         _following(cleanup, planned[index + 1:]) if may_start else None,
-                        rows, report.rows_of(sub_ids, outcome))
+                        pending, report.rows_of(sub_ids, outcome))
         cleanup = counted or ports.cleanups.get(cleanup.tenant, cleanup.id)
         may_start = may_start and cleanup.may_begin
 
