@@ -30,7 +30,7 @@ def ports() -> Ports:
     deletes = records.RecordsStore(concurrency=settings.delete_concurrency)
     return Ports(cleanups=cleanup_repository(), records=HostedRecords(archive, records_store(), deletes), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
-                 settings=settings, leases=DynamoTenantLeases(), reports=S3ReportStore(settings.archive_bucket))
+                 settings=settings, leases=DynamoTenantLeases(), reports=S3ReportStore(settings.reports_bucket))
 
 
 def records_store() -> records.RecordsStore:

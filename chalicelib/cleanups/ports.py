@@ -245,6 +245,9 @@ class ReportStore(Protocol):
     def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
         """A URL that downloads the report file for `seconds` without credentials."""
 
+    def delete(self, tenant: Tenant, cleanup_id: str) -> None:
+        """Remove the cleanup's parts and file (nothing if it has none)."""
+
 
 class WorkQueue(Protocol):
     """The queue the worker consumes: cleanup batches and webhook deliveries, as JSON objects."""

@@ -575,6 +575,11 @@ class MemoryReports:
     def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
         return f"memory://reports/{tenant.organization_id}/{tenant.mode}/{cleanup_id}/report.csv.gz?expires={seconds}"
 
+    def delete(self, tenant: Tenant, cleanup_id: str) -> None:
+        self.files.pop((tenant.key, cleanup_id), None)
+        for key in [k for k in self.parts_by_first if k[:2] == (tenant.key, cleanup_id)]:
+            del self.parts_by_first[key]
+
 
 @dataclass
 class InMemoryQueue:

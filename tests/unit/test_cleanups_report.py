@@ -11,6 +11,7 @@ import pytest
 from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.domain import report
+from chalicelib.cleanups.service_layer.report import report_expiry
 from tests.unit.fakes import World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
 from tests.unit.test_cleanups_worker import touch
@@ -76,22 +77,28 @@ def test_report_of_a_cleanup_interrupted_half_way_lists_what_it_left_not_process
     assert len(left) == 6 and left <= world.records.ids(TENANT, "skus") and set(doomed) >= left
 
 
-def test_report_url_is_null_while_active_then_a_link_until_the_restore_window_ends() -> None:
-    # Given a cleanup of four skus
-    world = World()
+def test_report_url_is_null_while_active_then_a_link_until_the_cleanup_retention_ends() -> None:
+    # Given a cleanup of four skus, kept 40 days, longer than its 30-day restore window
+    world = World(settings=settings(cleanup_retention_days=40, restore_window_days=30))
     skus(world, 4)
     cleanup = create(world)
-    # When it is read while active, once finished, and after its restore window
+    # When it is read while active, once finished, after its restore window, and after the reports bucket's
+    # lifecycle (40 days, to the next midnight UTC) has expired the file
     active = cleanups.get_cleanup(world.ports, TENANT, cleanup.id)
     world.drain()
     finished = cleanups.get_cleanup(world.ports, TENANT, cleanup.id)
     listed = cleanups.list_cleanups(world.ports, TENANT)
-    world.clock.advance(timedelta(days=finished.restore_window_days, seconds=1).total_seconds())
+    world.clock.advance(timedelta(days=31).total_seconds())
+    past_window = cleanups.get_cleanup(world.ports, TENANT, cleanup.id)
+    assert finished.report_written_at is not None
+    world.clock.advance(report_expiry(world.ports, finished.report_written_at) - world.clock.now().timestamp())
     expired = cleanups.get_cleanup(world.ports, TENANT, cleanup.id)
-    # Then it has no report while active, a link signed for an hour once finished (on every read), none once expired
+    # Then it has no report while active, a link signed for an hour once finished (on every read), still one past
+    # the restore window (the report is kept as long as the cleanup), none once the file expired
     assert active.attributes()["report_url"] is None
     assert finished.report_url is not None and finished.report_url.endswith(f"expires={report.LINK_SECONDS}")
     assert [c.report_url for c in listed] == [finished.report_url]
+    assert past_window.report_url is not None and past_window.restorable_until is not None
     assert expired.report_url is None
 
 
@@ -202,3 +209,20 @@ def test_report_is_asked_for_again_when_the_worker_that_ended_the_cleanup_died_b
     after, rows = assert_rows_match_counts(world, cleanup)
     assert world.faults.fired == ["send:cleanup_report"]
     assert (after.status, after.report_written_at is not None, len(rows)) == ("completed", True, 4)
+
+
+def test_deleting_a_finished_cleanup_removes_its_report_and_keeps_another_cleanups() -> None:
+    # Given two finished cleanups of two skus each, both with their report written
+    world = World(settings=settings(max_active_cleanups=2))
+    skus(world, 2)
+    first = create(world)
+    world.drain()
+    skus(world, 2)
+    second = create(world)
+    world.drain()
+    assert {(TENANT.key, first.id), (TENANT.key, second.id)} <= set(world.reports.files)
+    # When the first is deleted
+    cleanups.delete_cleanup(world.ports, TENANT, first.id, ACTOR)
+    # Then its report file and parts are gone, the other's kept
+    assert (TENANT.key, first.id) not in world.reports.files and world.reports.parts(TENANT, first.id) == []
+    assert (TENANT.key, second.id) in world.reports.files and world.reports.parts(TENANT, second.id) != []

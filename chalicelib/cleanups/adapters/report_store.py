@@ -1,9 +1,10 @@
-"""The `ReportStore` port on S3: a cleanup's report parts and file under `reports/` in the archive bucket.
+"""The `ReportStore` port on S3: a cleanup's report parts and file in the reports bucket (`REPORTS_BUCKET`).
 
-Keys: `reports/<organization>/<mode>/<cleanup id>/parts/<first sub-batch:06d>.json.gz` and
-`reports/<organization>/<mode>/<cleanup id>/report.csv.gz`. The bucket is private and encrypted
-and its lifecycle rule expires every object the restore window after it is written; `link`
-presigns a GetObject (no call is made), which works against AWS, moto and MiniStack alike.
+Keys: `<organization>/<mode>/<cleanup id>/parts/<first sub-batch:06d>.json.gz` and
+`<organization>/<mode>/<cleanup id>/report.csv.gz`. The bucket is private and encrypted and its
+lifecycle rule expires every object CLEANUP_RETENTION_DAYS after it is written, as the cleanup
+(docs/DESIGN.md#the-complete-report); `link` presigns a GetObject (no call is made), which works
+against AWS, moto and MiniStack alike; `delete` removes a deleted cleanup's objects.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ REPORT_TYPE = "application/gzip"
 
 
 def report_prefix(tenant: Tenant, cleanup_id: str) -> str:
-    return f"reports/{tenant.organization_id}/{tenant.mode}/{cleanup_id}/"
+    return f"{tenant.organization_id}/{tenant.mode}/{cleanup_id}/"
 
 
 class S3ReportStore:
@@ -47,3 +48,12 @@ class S3ReportStore:
             "get_object", Params={"Bucket": self.bucket, "Key": f"{report_prefix(tenant, cleanup_id)}report.csv.gz"},
             ExpiresIn=seconds)
         return url
+
+    def delete(self, tenant: Tenant, cleanup_id: str) -> None:
+        """One ListObjectsV2 and one DeleteObjects per 1,000 objects (parts and file)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=report_prefix(tenant, cleanup_id))
+        for page in pages:
+            keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+            if keys:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})

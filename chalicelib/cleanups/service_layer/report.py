@@ -9,7 +9,8 @@ What callers rely on (why: docs/DESIGN.md#the-complete-report):
   worker died between count and part) is rebuilt from the records and the archive, a sub-batch never
   begun is `not_processed`. Rows = `records_count`; `deleted` rows = `processed_count`.
 - `with_link` gives a read cleanup its `report_url`: signed for an hour on each read, null while
-  active, until the file is written, and once the archive's lifecycle has expired it.
+  active, until the file is written, and once the reports bucket's lifecycle has expired it
+  (CLEANUP_RETENTION_DAYS after it was written, as the cleanup).
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from typing import Any
 
 from chalicelib.cleanups.domain import report
 from chalicelib.cleanups.domain.model import Cleanup, batch_of_sub_batch, sub_batches_of
+from chalicelib.cleanups.domain.retention import written_expiry
 from chalicelib.cleanups.ports import Deletion, Ports
 from chalicelib.exceptions import RecordNotFoundError
-from chalicelib.tenancy import Tenant, iso, parse_iso
+from chalicelib.tenancy import Tenant, iso
 
 KIND = "cleanup_report"
 
@@ -99,10 +101,15 @@ def _rebuilt(ports: Ports, cleanup: Cleanup, number: int, ids: Sequence[str]) ->
     return report.rows_of(ids, [i for i in ids if i not in left], errors, associated)
 
 
+def report_expiry(ports: Ports, written_at: str) -> int:
+    """When the reports bucket's lifecycle removes a file written at `written_at` (epoch seconds): S3 expires an
+    object at the first midnight UTC after its creation plus the rule's days, as DynamoDB's TTL does a cleanup."""
+    return written_expiry(written_at, ports.settings.cleanup_retention_days)
+
+
 def with_link(ports: Ports, cleanup: Cleanup) -> Cleanup:
     """`cleanup` with its `report_url` signed now, when it has one to download."""
-    until = cleanup.restorable_until
-    if cleanup.report_written_at is None or not due(cleanup) or until is None \
-            or parse_iso(until) <= ports.clock.now():
+    written = cleanup.report_written_at
+    if written is None or not due(cleanup) or report_expiry(ports, written) <= ports.clock.now().timestamp():
         return cleanup
     return replace(cleanup, report_url=ports.reports.link(cleanup.tenant, cleanup.id, report.LINK_SECONDS))

@@ -187,7 +187,8 @@ def _with_details(cleanup: Cleanup, details: dict[str, Any], moment: str) -> Cle
 
 
 def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> None:
-    """Interrupt it if active (same guarantee as `_interrupt`), then remove it and its snapshot."""
+    """Interrupt it if active (same guarantee as `_interrupt`), then remove it, its snapshot and its report's
+    objects (after the cleanup: a death in between leaves them to the reports bucket's expiry)."""
     cleanup = ports.cleanups.get(tenant, cleanup_id)
     if cleanup.active:
         try:
@@ -197,3 +198,4 @@ def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) 
     recorded = ports.events.recorded_destroy(cleanup, actor)
     if ports.cleanups.delete(cleanup, recorded):
         ports.events.dispatch(recorded)
+        ports.reports.delete(tenant, cleanup_id)
