@@ -114,7 +114,15 @@ class CleanupRepository(Protocol[Committed]):
         no sub-batch begins from then on. The cleanup after; None if refused (finished, asked already, gone)."""
 
     def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
-        """Note the cleanup's report file written at `written_at` (ISO); nothing if the cleanup is gone."""
+        """Note the cleanup's report file written at `written_at` (ISO), which takes it off `unreported`;
+        nothing if the cleanup is gone."""
+
+    def unreported(self, before: str) -> Iterator[Cleanup]:
+        """Finished cleanups of every tenant (created finished, or since their terminal transition) whose report
+        is not noted written and that were last updated before `before` (ISO), a running restore aside."""
+
+    def drop_report_request(self, cleanup: Cleanup) -> None:
+        """Take the cleanup off `unreported` without a report (the reconciler gave up asking for it)."""
 
     def report(self, recorded: Committed) -> None:
         """Commit `recorded` on its own (events no state change carries: progress)."""

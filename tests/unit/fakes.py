@@ -158,6 +158,7 @@ class InMemoryCleanupRepository:
         self.reconciles: dict[tuple[str, str], int] = {}
         self.slots: dict[str, int] = {}
         self.leases: dict[tuple[str, str], tuple[str, float]] = {}  # selection leases: token, until
+        self.report_owed: set[tuple[str, str]] = set()  # finished, report not noted written: `unreported`
         self.log = log or InMemoryEventLog()
         self.claims = claims or InMemoryClaims()
 
@@ -197,6 +198,8 @@ class InMemoryCleanupRepository:
             self._put(replace(cleanup))
             if cleanup.active:
                 self._move_slots(cleanup.tenant, 1)
+            elif cleanup.report_written_at is None:
+                self.report_owed.add(key)
             if claim is not None:
                 self.claims.take(claim, cleanup.id)
         self._commit("save_new", recorded, apply)
@@ -234,6 +237,7 @@ class InMemoryCleanupRepository:
                               interrupted_at=after.interrupted_at or stored.interrupted_at))
             if before.active and not after.active:
                 self._move_slots(before.tenant, -1)
+                self.report_owed.add(self._key(before.tenant, before.id))
         self._commit("transition", recorded, apply)
         return True
 
@@ -277,7 +281,16 @@ class InMemoryCleanupRepository:
     def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
         stored = self.cleanups.get(self._key(tenant, cleanup_id))
         if stored is not None:
+            self.report_owed.discard(self._key(tenant, cleanup_id))
             self._put(replace(stored, report_written_at=written_at))
+
+    def unreported(self, before: str) -> Iterator[Cleanup]:
+        found = [c for key, c in self.cleanups.items()
+                 if key in self.report_owed and not c.restoring and c.updated_at < before]
+        return iter([replace(c) for c in sorted(found, key=lambda c: c.updated_at)])
+
+    def drop_report_request(self, cleanup: Cleanup) -> None:
+        self.report_owed.discard(self._key(cleanup.tenant, cleanup.id))
 
     def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))

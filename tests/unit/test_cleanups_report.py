@@ -12,7 +12,7 @@ from chalicelib import cleanups
 from chalicelib.cleanups import Cleanup
 from chalicelib.cleanups.domain import report
 from chalicelib.cleanups.service_layer.report import report_expiry
-from tests.unit.fakes import World, settings
+from tests.unit.fakes import Crash, World, settings
 from tests.unit.test_cleanups_services import ACTOR, TENANT, create, skus
 from tests.unit.test_cleanups_worker import touch
 
@@ -226,3 +226,71 @@ def test_deleting_a_finished_cleanup_removes_its_report_and_keeps_another_cleanu
     # Then its report file and parts are gone, the other's kept
     assert (TENANT.key, first.id) not in world.reports.files and world.reports.parts(TENANT, first.id) == []
     assert (TENANT.key, second.id) in world.reports.files and world.reports.parts(TENANT, second.id) != []
+
+
+def reconcile_once_stale(world: World) -> cleanups.ReconcileReport:
+    world.clock.advance(timedelta(seconds=world.ports.settings.reconcile_after_seconds + 1).total_seconds())
+    return cleanups.reconcile(world.ports)
+
+
+@pytest.mark.parametrize("crash_point", ["send:cleanup_report", "transition:after"])
+def test_an_api_interrupt_that_dies_before_asking_for_the_report_is_asked_again_by_the_reconciler(
+        crash_point: str) -> None:
+    # Given a cleanup of eight skus interrupted by its client after the first batch, the API process dying right
+    # after the interrupt is committed (before its report message is sent)
+    world = World()
+    skus(world, 8)
+    cleanup = create(world)
+    first, _second = world.queue.take()
+    world.deliver([first])
+    faults = world.queue.faults if crash_point.startswith("send:") else world.cleanups.log.faults
+    faults.arm(crash_point)
+    with pytest.raises(Crash):
+        cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    assert world.cleanups.get(TENANT, cleanup.id).status == "interrupted"
+    world.drain()  # the second batch, never begun: it asks for nothing
+    assert world.cleanups.get(TENANT, cleanup.id).report_written_at is None
+    # When the reconciler runs within the grace period, then once past it, and the queue is drained
+    early = cleanups.reconcile(world.ports)
+    late = reconcile_once_stale(world)
+    world.drain()
+    # Then only the late run asks again, and the report lists the four deleted and the four left
+    assert (early.reports_asked, late.reports_asked) == ([], [cleanup.id])
+    after, rows = assert_rows_match_counts(world, cleanup)
+    assert (after.status, after.processed_count, after.report_written_at is not None) == ("interrupted", 4, True)
+    assert Counter(r["outcome"] for r in rows) == {"deleted": 4, "not_processed": 4}
+    # And a written report takes the cleanup off the reconciler's list: it is never asked again
+    assert list(world.cleanups.unreported("9999")) == []
+    assert reconcile_once_stale(world).reports_asked == []
+
+
+def test_a_report_that_never_gets_written_is_asked_for_a_bounded_number_of_times() -> None:
+    # Given a finished cleanup of two skus whose report messages are all lost
+    world = World()
+    skus(world, 2)
+    cleanup = create(world)
+    world.deliver(world.queue.take())
+    world.queue.take()  # the report message, lost
+    # When the reconciler runs, well spaced, more times than its attempts, every message it sends lost too
+    asked = []
+    for _ in range(world.ports.settings.reconcile_attempts + 3):
+        run = reconcile_once_stale(world)
+        asked += run.reports_asked
+        world.queue.take()
+    # Then it asked as many times as its attempts, then gave up on it once: no report, no link
+    assert asked == [cleanup.id] * world.ports.settings.reconcile_attempts
+    assert list(world.cleanups.unreported("9999")) == []
+    assert cleanups.get_cleanup(world.ports, TENANT, cleanup.id).report_url is None
+
+
+def test_a_cleanup_born_completed_has_an_empty_report() -> None:
+    # Given a cleanup whose filters match nothing (created completed)
+    world = World()
+    cleanup = create(world)
+    assert cleanup.status == "completed"
+    # When its message is delivered and it is read
+    world.drain()
+    read = cleanups.get_cleanup(world.ports, TENANT, cleanup.id)
+    # Then it has a report: the header, no rows
+    assert read.report_url is not None
+    assert report_rows(world, cleanup) == []

@@ -29,6 +29,7 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore.model import validate_restore
 from chalicelib.cleanups.restore.services import interrupt_restore, request_restore
 from chalicelib.cleanups.service_layer import selection
+from chalicelib.cleanups.service_layer.report import request as request_report
 from chalicelib.cleanups.service_layer.report import with_link
 from chalicelib.cleanups.service_layer.retry import retry_selection
 from chalicelib.cleanups.service_layer.transitions import conclude_interrupt
@@ -96,6 +97,8 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         ports.queue.send([selection.selection_message(cleanup, 0)])
     elif batches:
         ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
+    else:
+        request_report(ports, cleanup)  # born completed: its (empty) report is due at once
     return cleanup
 
 
