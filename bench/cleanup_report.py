@@ -2,10 +2,11 @@
 
 Per cleanup: the report, downloaded through `report_url`, has `records_count` rows and its outcomes
 equal the counts (`rows_match`); `report_calls_per_1k` are the AWS calls the report adds (its parts,
-its message, its composition: counted while a report function runs, `_tagged`, plus the report
-message's DeleteMessage), against `cleanup_calls_per_1k`, everything else from the create to the
-report (the bench's own polls and record changes removed); `report_calls_ratio` is their quotient,
-goal <= 0.05. `seconds_to_report` runs from the terminal moment to the first download that answers.
+its composition, in the worker that ends the cleanup or through a message: counted while a report
+function runs, `_tagged`, plus a report message's DeleteMessage), against `cleanup_calls_per_1k`,
+everything else from the create to the report (the bench's own polls and record changes removed);
+`report_calls_ratio` is their quotient, goal <= 0.05. `seconds_to_report` runs from the terminal
+moment to the first download that answers.
 Errors: the last ERRORS_PER_1K per 1,000 skus (by id) are changed just after the create, so the worker
 finds them modified.
 """
@@ -71,13 +72,15 @@ def _tag(function: Callable[..., Any], deletes: bool = False) -> Callable[..., A
 @contextmanager
 def report_tagged() -> Iterator[None]:
     """The report's functions, as the worker, the transitions and the message handler call them, tagged."""
-    originals = (report.write_part, report.request, cleanups_package.finish_report)
+    originals = (report.write_part, report.request, report.compose, cleanups_package.finish_report)
     report.write_part, report.request = _tag(report.write_part), _tag(report.request)
+    report.compose = _tag(report.compose)  # the worker's own composition (the message's goes through it too)
     cleanups_package.finish_report = _tag(cleanups_package.finish_report, deletes=True)  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        report.write_part, report.request, cleanups_package.finish_report = originals  # type: ignore[attr-defined]
+        (report.write_part, report.request, report.compose,
+         cleanups_package.finish_report) = originals  # type: ignore[attr-defined]
 
 
 def _change(tenant: Tenant, ids: list[str]) -> None:

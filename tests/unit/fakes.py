@@ -562,13 +562,14 @@ class MemoryArchive:
 
 
 class MemoryReports:
-    """Implements `ReportStore` (S3ReportStore's semantics) in dicts; `dead_parts`: the next part writes that
-    crash (the worker dies before its part lands, in its `finally` too)."""
+    """Implements `ReportStore` (S3ReportStore's semantics) in dicts; `dead_parts`, `dead_files`: the next part
+    or file writes that crash (the worker dies before it lands, a part's in its `finally` too)."""
 
     def __init__(self) -> None:
         self.parts_by_first: dict[tuple[str, str, int], bytes] = {}
         self.files: dict[tuple[str, str], bytes] = {}
         self.dead_parts = 0
+        self.dead_files = 0
         self.part_writes = 0
 
     def put_part(self, tenant: Tenant, cleanup_id: str, first: int, body: bytes) -> None:
@@ -583,6 +584,9 @@ class MemoryReports:
                 if (key, cid) == (tenant.key, cleanup_id)]
 
     def put_report(self, tenant: Tenant, cleanup_id: str, body: bytes) -> None:
+        if self.dead_files > 0:
+            self.dead_files -= 1
+            raise Crash("report file")
         self.files[(tenant.key, cleanup_id)] = body
 
     def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:

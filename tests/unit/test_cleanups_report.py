@@ -197,17 +197,34 @@ def test_rows_csv_and_parts_round_trip() -> None:
                     {"id": "c", "outcome": "not_processed", "errors": "", "prices": "0"}]
 
 
-def test_report_is_asked_for_again_when_the_worker_that_ended_the_cleanup_died_before_asking() -> None:
-    # Given a cleanup of four skus (one message) whose worker dies as it sends the report's message
+def test_the_worker_that_ends_a_cleanup_composes_its_report_without_a_message() -> None:
+    # Given a cleanup of eight skus (two messages)
+    world = World()
+    skus(world, 8)
+    cleanup = create(world)
+    first, second = world.queue.take()
+    # When the first batch is delivered, then the second, which ends the cleanup
+    world.deliver([first])
+    written_before_the_end = (TENANT.key, cleanup.id) in world.reports.files
+    world.deliver([second])
+    # Then the report is written by that delivery, no message sent for it
+    assert not written_before_the_end
+    assert world.queue.messages == []
+    after, rows = assert_rows_match_counts(world, cleanup)
+    assert (after.status, after.report_written_at is not None, len(rows)) == ("completed", True, 8)
+
+
+def test_report_is_asked_for_again_when_the_worker_that_ended_the_cleanup_died_composing_it() -> None:
+    # Given a cleanup of four skus (one message) whose worker dies as it writes the report's file
     world = World()
     skus(world, 4)
     cleanup = create(world)
-    world.faults.arm("send:cleanup_report")
+    world.reports.dead_files = 1
     # When every message is delivered, the failed one again
     assert world.drain() == 1
     # Then the redelivered batch asked for the report, which was written once the cleanup had completed
     after, rows = assert_rows_match_counts(world, cleanup)
-    assert world.faults.fired == ["send:cleanup_report"]
+    assert world.reports.dead_files == 0
     assert (after.status, after.report_written_at is not None, len(rows)) == ("completed", True, 4)
 
 
@@ -265,12 +282,12 @@ def test_an_api_interrupt_that_dies_before_asking_for_the_report_is_asked_again_
 
 
 def test_a_report_that_never_gets_written_is_asked_for_a_bounded_number_of_times() -> None:
-    # Given a finished cleanup of two skus whose report messages are all lost
+    # Given a finished cleanup of two skus whose worker died composing its report, its message then lost
     world = World()
     skus(world, 2)
     cleanup = create(world)
-    world.deliver(world.queue.take())
-    world.queue.take()  # the report message, lost
+    world.reports.dead_files = 1
+    assert len(world.deliver(world.queue.take())) == 1
     # When the reconciler runs, well spaced, more times than its attempts, every message it sends lost too
     asked = []
     for _ in range(world.ports.settings.reconcile_attempts + 3):

@@ -4,10 +4,10 @@ What callers rely on (why: docs/DESIGN.md#the-complete-report):
 - The worker keeps the rows of each sub-batch whose count it won (`Pending`) and writes them as one
   part per delivery (`write_part`), before any write that may end the cleanup; rows of a sub-batch
   counted twice never exist (only the winning count keeps rows), a part written twice is merged once.
-- Once the cleanup is terminal and no begun sub-batch is uncounted (`due`), one `cleanup_report`
-  message composes the file from the parts (`finish`): a counted sub-batch without a part (its
-  worker died between count and part) is rebuilt from the records and the archive, a sub-batch never
-  begun is `not_processed`. Rows = `records_count`; `deleted` rows = `processed_count`.
+- Once the cleanup is terminal and no begun sub-batch is uncounted (`due`), the file is composed from
+  the parts (`compose`): by the worker delivery that made it due, at its end (`ask`), else through one
+  `cleanup_report` message (`finish`). A counted sub-batch without a part (its worker died between
+  count and part) is rebuilt from the records and the archive, one never begun is `not_processed`.
 - `with_link` gives a read cleanup its `report_url`: signed for an hour on each read, null while
   active, until the file is written, and once the reports bucket's lifecycle has expired it
   (CLEANUP_RETENTION_DAYS after it was written, as the cleanup).
@@ -30,9 +30,12 @@ KIND = "cleanup_report"
 
 @dataclass
 class Pending:
-    """The rows of the sub-batches a delivery counted, not yet in a part."""
+    """The rows of the sub-batches a delivery counted, not yet in a part; with `compose`, the delivery composes
+    the report it makes due itself (`due`, once its work is over) instead of asking for it by a message."""
 
     rows: dict[int, list[report.Row]] = field(default_factory=dict)
+    compose: bool = False
+    due: Cleanup | None = None
 
 
 def rows_of(ids: Sequence[str], deletion: Deletion) -> list[report.Row]:
@@ -67,6 +70,15 @@ def request(ports: Ports, cleanup: Cleanup) -> None:
     ports.queue.send([message(cleanup)])
 
 
+def ask(ports: Ports, cleanup: Cleanup, pending: Pending | None) -> None:
+    """`cleanup` has just become due its report: kept for the delivery to compose (`pending.compose`), else a
+    message (the API's and the reconciler's endings)."""
+    if pending is not None and pending.compose:
+        pending.due = cleanup
+    else:
+        request(ports, cleanup)
+
+
 def finish(ports: Ports, tenant: Tenant, cleanup_id: str) -> bool:
     """Compose the report of a cleanup whose counts are final, and note it written; False if not due (yet) or
     the cleanup is gone."""
@@ -76,6 +88,14 @@ def finish(ports: Ports, tenant: Tenant, cleanup_id: str) -> bool:
         return False
     if not due(cleanup):
         return False
+    compose(ports, cleanup)
+    return True
+
+
+def compose(ports: Ports, cleanup: Cleanup) -> None:
+    """Write the report of `cleanup`, read once it was due (its counts, log and snapshot shape are then final),
+    and note it written."""
+    tenant, cleanup_id = cleanup.tenant, cleanup.id
     rows = report.merge(report.decode_part(body) for body in ports.reports.parts(tenant, cleanup_id))
     missing = set(range(cleanup.sub_batch_count)) - set(rows)
     for batch in sorted({batch_of_sub_batch(n, cleanup.batch_size, cleanup.sub_batch_size) for n in missing}):
@@ -87,7 +107,6 @@ def finish(ports: Ports, tenant: Tenant, cleanup_id: str) -> bool:
     ports.reports.put_report(tenant, cleanup_id, report.render_csv(ordered, report.associated_types(
         cleanup.resource_type)))
     ports.cleanups.mark_report_written(tenant, cleanup_id, iso(ports.clock.now()))
-    return True
 
 
 def _rebuilt(ports: Ports, cleanup: Cleanup, number: int, ids: Sequence[str]) -> list[report.Row]:

@@ -53,19 +53,20 @@ def bounded_log(ports: Ports, errors: dict[str, Any], logged: dict[str, Any]) ->
     return dict(list(errors.items())[:room])
 
 
-def settle(ports: Ports, cleanup: Cleanup) -> Cleanup:
+def settle(ports: Ports, cleanup: Cleanup, pending: Pending | None = None) -> Cleanup:
     """After counting: ask to interrupt past the error budget; once an interrupt is asked for and nothing is in
-    flight, interrupted; once everything is counted, completed. The cleanup as it then is."""
+    flight, interrupted; once everything is counted, completed. The cleanup as it then is (an ending asks for
+    the report through `pending`: `report.ask`)."""
     if not cleanup.active:
         return cleanup
     if cleanup.interrupt_request is None and over_error_budget(cleanup, ports.settings.error_budget_ratio):
         cleanup = ports.cleanups.request_interrupt(cleanup, interrupt_request(WORKER, ports.clock.now())) \
             or ports.cleanups.get(cleanup.tenant, cleanup.id)
     if cleanup.interrupt_request is not None:
-        return conclude_interrupt(ports, cleanup) if not cleanup.in_flight else cleanup
+        return conclude_interrupt(ports, cleanup, pending) if not cleanup.in_flight else cleanup
     if cleanup.fully_counted:
         after = complete(cleanup, ports.clock.now())
-        return after if commit_transition(ports, cleanup, after, WORKER) else cleanup
+        return after if commit_transition(ports, cleanup, after, WORKER, pending) else cleanup
     return cleanup
 
 
@@ -104,8 +105,8 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
         ports.cleanups.report(recorded)
         ports.events.dispatch(recorded)
     if not after.active and report.due(after):  # counted after the interrupt: the last to land makes it due
-        report.request(ports, after)
-    return settle(ports, after)
+        report.ask(ports, after, pending)
+    return settle(ports, after, pending)
 
 
 def _then_start(ports: Ports, counted: Cleanup, following: tuple[int, int] | None, now: float) -> Start | None:
@@ -155,10 +156,13 @@ def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: i
         if lease is None:
             _wait_turn(ports, cleanup, batch_number)
             return
+        pending = Pending(compose=True)
         try:
-            _process(ports, cleanup, batch_number, ids)
+            _process(ports, cleanup, batch_number, ids, pending)
         finally:
             leases.release(ports, lease)
+        if pending.due is not None:  # this delivery ended the cleanup: its report, outside the tenant's lease
+            report.compose(ports, pending.due)
     except RecordNotFoundError:
         return  # deleted, now or mid-batch: nothing left to do
 
@@ -179,10 +183,9 @@ def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
     telemetry.batch_waits_turn(cleanup, batch_number, fairness.GIVE_BACK_SECONDS)
 
 
-def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
+def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str], pending: Pending) -> None:
     """The batch's sub-batches; the report rows of those it counted are written as one part at the end (or
     earlier, before a count that may end the cleanup: `count`)."""
-    pending = Pending()
     try:
         _delete_each(ports, cleanup, batch_number, ids, pending)
     finally:
