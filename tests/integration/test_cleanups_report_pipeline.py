@@ -1,5 +1,5 @@
-"""The complete report on moto: the real worker writes its parts to S3, the report message composes the file,
-and `report_url` downloads it (a presigned link, no credentials)."""
+"""The complete report on moto: the real worker writes its parts to S3, the delivery that ends the cleanup
+composes the file (a message when the API ends it), and `report_url` downloads it (a presigned link)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -39,7 +39,7 @@ def test_report_of_a_cleanup_with_an_error_has_a_row_per_sku_with_what_went_with
     cleanup = create(tenant, events)
     touched = skus[5]["skus"]
     records_api.update_record(tenant, "skus", touched, {"name": "changed"}, {})
-    # When the queue is drained (the batches, then the report) and the report downloaded through report_url
+    # When the queue is drained (the last batch composes the report) and the report downloaded through report_url
     drain(events)
     final, rows = downloaded(cleanup.id, tenant, events)
     # Then every sku has its row, in snapshot order: eleven deleted with one of each associated type, one error
@@ -60,7 +60,7 @@ def test_report_of_a_cleanup_interrupted_in_its_first_sub_batch_lists_the_rest_n
     cleanup = create(tenant, events)
     # When the queue is drained and the report downloaded
     drain_interrupted_in_first_sub_batch(cleanup, events, monkeypatch)
-    drain(events)  # the report message the last count sent
+    drain(events)  # a report message, if the API's interrupt ended it
     final, rows = downloaded(cleanup.id, tenant, events)
     # Then the first sub-batch's two skus are deleted, the other ten not processed and still there
     assert (final.status, final.processed_count) == ("interrupted", 2)
