@@ -5,8 +5,8 @@ Per backend (DynamoDB Local, then moto's DynamoDB) one stack runs inside this pr
 live dev tenant, one seed tag each) and identical ones for the raw and the strict raw baselines
 (a tenant each), one more for the cleanup with the archive off, and a large set (the test dev tenant) for
 the selection row, whose first 10,000-sku tag the interrupt row then uses. The preview row
-seeds its own skus (with four associated records each; `bench.preview_latency`).
-Progress goes to stderr. Rows are isolated (`Rows`): a row that raises writes an error row
+seeds its own skus (with four associated records each; `bench.preview_latency`), the report row two sets of
+BENCH_RECORDS. Progress goes to stderr. Rows are isolated (`Rows`): a row that raises writes an error row
 (`{"row", "backend", "error"}`) and the next rows still run; the exit status is 1 if any failed.
 
 Environment: BENCH_RECORDS (10000), BENCH_SELECTION_RECORDS (100000), BENCH_BACKENDS
@@ -35,6 +35,7 @@ from bench import (
     api_latency,
     backend_costs,
     capacity,
+    cleanup_report,
     cleanup_throughput,
     in_list_latency,
     interrupt_latency,
@@ -45,6 +46,7 @@ from bench import (
     tenant_fairness,
     throttle_accuracy,
 )
+from bench.data import seed_sets
 from bench.stack import DEV_LIVE_CLIENT, DEV_TEST_CLIENT, Api, BenchStack, progress, rows_stream, tenant_of
 from chalicelib.config import get_settings
 
@@ -111,6 +113,8 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         rows.one("interrupt_latency", backend, lambda: interrupt_latency.run(
             Api(stack.api_url, DEV_TEST_CLIENT), large_set.tenant, large_set.tags[0], interrupt_records, workers,
             backend, note)[0])
+        rows.one("cleanup_report", backend, lambda: _report_row(Api(stack.api_url, DEV_TEST_CLIENT), records,
+                                                                 backend, note))
         rows.one("preview_latency", backend,
                  lambda: preview_latency.run(stack, records, records, _int("BENCH_PREVIEW_ESTIMATE_RECORDS", 2000),
                                              _int("BENCH_PREVIEW_BURNERS", 4)))
@@ -131,6 +135,12 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         progress(f"[{backend}] done in {time.monotonic() - started:.0f}s")
 
 
+def _report_row(api: Api, records: int, backend: str, note: str) -> dict[str, Any]:
+    """Row `cleanup_report` on two fresh sets of `records` skus (one cleanup with errors, one interrupted)."""
+    [report_set] = seed_sets([(tenant_of(DEV_TEST_CLIENT), 2 * records)], chunk=records, processes=2)
+    return cleanup_report.run(api, report_set.tenant, report_set.tags[:2], records, backend, note)
+
+
 def _api_latency(stack: BenchStack, completed: Any, backend: str, note: str) -> dict[str, Any]:
     if completed is None:
         raise RuntimeError("no completed cleanup to read: row cleanup_throughput failed")
@@ -143,6 +153,7 @@ def _api_latency(stack: BenchStack, completed: Any, backend: str, note: str) -> 
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    cleanup_report.install()  # before any botocore session: it counts the report's calls
     stream = rows_stream()
     rows = Rows(lambda row: stream.write(json.dumps(row) + "\n"))
     workers = _int("WORKERS", 2)

@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str, str], Any] = {}
+_clients: dict[tuple[str, str, str, str], Any] = {}
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=50)
 
@@ -25,15 +25,17 @@ def location(service: str) -> tuple[str, str]:
     return region, endpoint
 
 
-def client(service: str) -> Any:
-    """The process's client for `service` where it is reached now (`location`), created on first use."""
+def client(service: str, signature_version: str | None = None) -> Any:
+    """The process's client for `service` where it is reached now (`location`), created on first use; signing
+    with `signature_version` (e.g. `s3v4` for presigned links: SigV4 with an `X-Amz-Expires`)."""
     region, endpoint = location(service)
-    key = (service, region, endpoint)
+    key = (service, region, endpoint, signature_version or "")
     with _lock:
         found = _clients.get(key)
     if found is not None:
         return found
-    made = boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+    config = _CONFIG if signature_version is None else _CONFIG.merge(Config(signature_version=signature_version))
+    made = boto3.session.Session().client(service, region_name=region, config=config)
     with _lock:
         return _clients.setdefault(key, made)
 

@@ -10,6 +10,7 @@ from chalicelib.cleanups import Ports
 from chalicelib.cleanups.adapters.clock import SystemClock
 from chalicelib.cleanups.adapters.lease_store import DynamoTenantLeases
 from chalicelib.cleanups.adapters.records import HostedRecords
+from chalicelib.cleanups.adapters.report_store import S3ReportStore
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.config import get_settings
 from chalicelib.idempotency.store import DynamoClaims
@@ -31,7 +32,7 @@ def ports() -> Ports:
     deletes = records.RecordsStore(concurrency=settings.delete_concurrency)
     return Ports(cleanups=cleanup_repository(), records=HostedRecords(archive, records_store(), deletes), queue=queue,
                  events=events.CleanupEventsRecorder(events.DynamoEventLog(), queue, clock), clock=clock,
-                 settings=settings, leases=DynamoTenantLeases())
+                 settings=settings, leases=DynamoTenantLeases(), reports=S3ReportStore(settings.reports_bucket))
 
 
 def schedule_ports() -> schedules.Ports:

@@ -44,6 +44,7 @@ class Settings:
     webhook_max_failures: int
     archive_deletes: bool
     archive_bucket: str
+    reports_bucket: str
     restore_window_days: int
     cleanup_retention_days: int
     rate_limit_requests: int
@@ -151,6 +152,7 @@ SETTINGS: dict[str, Setting] = {
     "webhook_allow_loopback": Setting("WEBHOOK_ALLOW_LOOPBACK", "0", _flag),
     "archive_deletes": Setting("ARCHIVE_DELETES", "1", _flag),
     "archive_bucket": Setting("ARCHIVE_BUCKET", "cleanups-archive", _text),
+    "reports_bucket": Setting("REPORTS_BUCKET", "cleanups-reports", _text),
     "restore_window_days": Setting("RESTORE_WINDOW_DAYS", "30", _integer(1)),
     "cleanup_retention_days": Setting("CLEANUP_RETENTION_DAYS", "400", _integer(1)),
     "webhook_timeout_seconds": Setting("WEBHOOK_TIMEOUT_SECONDS", "5", _number(positive=True)),

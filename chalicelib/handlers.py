@@ -26,6 +26,9 @@ def message_handlers(ports: Callable[[], Ports], preview_ports: Callable[[], pre
     def cleanup_preview(body: dict[str, Any]) -> None:
         telemetry.correlate(body["preview_id"], preview_page=body["page"])
         previews.continue_preview(preview_ports(), tenant_of(body), body["preview_id"], int(body["page"]))
+    def cleanup_report(body: dict[str, Any]) -> None:
+        telemetry.correlate(body["cleanup_id"])
+        cleanups.finish_report(ports(), tenant_of(body), body["cleanup_id"])
 
     def restore_batch(body: dict[str, Any]) -> None:
         cleanups.restore_batch(ports(), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
@@ -36,4 +39,4 @@ def message_handlers(ports: Callable[[], Ports], preview_ports: Callable[[], pre
 
     return {"cleanup_batch": cleanup_batch, "cleanup_selection": cleanup_selection,
             previews.KIND: cleanup_preview, "restore_batch": restore_batch,
-            "webhook_delivery": webhook_delivery}
+            "webhook_delivery": webhook_delivery, "cleanup_report": cleanup_report}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from cleanups_cli import render, resources, schedules
+from cleanups_cli import render, report, resources, schedules
 from cleanups_cli.client import ApiClient, Credentials
 from cleanups_cli.errors import CliError
 from cleanups_cli.filters import FilterSyntaxError, parse_filters
@@ -191,6 +192,19 @@ def errors(ctx: typer.Context, cleanup_id: CleanupId,
     logged = len(attributes.get("errors_log") or {})
     if (attributes.get("errors_count") or 0) > logged:
         typer.echo(f"note: {attributes['errors_count']:,} errors, the log keeps {logged:,} of them", err=True)
+
+
+@app.command("report")
+def report_command(ctx: typer.Context, cleanup_id: CleanupId,
+                   output: Annotated[Path | None, typer.Option("--output", "-o", help="Write it to FILE (kept "
+                                                              "gzip'ed if FILE ends in .gz)")] = None) -> None:
+    """A finished cleanup's complete report: one CSV row per selected record (id,outcome,errors,<types>...)."""
+    session: Session = ctx.obj
+    body = report.download(session.api, cleanup_id, session.transport)
+    text = report.save(body, output)
+    if text is not None:
+        typer.echo(text, nl=False)
+    typer.echo(report.summary(body), err=True)
 
 
 def _filters(where: list[str] | None, filters_json: str | None) -> dict[str, Any]:

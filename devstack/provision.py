@@ -237,9 +237,9 @@ def create_resources(
 
 def create_buckets(s3: Any, template: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Create every bucket of the template, named as the app's settings say (`ArchiveBucket` ->
-    ARCHIVE_BUCKET); logical id -> bucket name. An existing bucket is kept."""
+    ARCHIVE_BUCKET, `ReportsBucket` -> REPORTS_BUCKET); logical id -> bucket name. An existing bucket is kept."""
     template = template if template is not None else load_template()
-    names = {"ArchiveBucket": get_settings().archive_bucket}
+    names = {"ArchiveBucket": get_settings().archive_bucket, "ReportsBucket": get_settings().reports_bucket}
     created = {}
     for logical_id in _resources_of(template, "AWS::S3::Bucket"):
         name = names.get(logical_id) or os.environ.get(env_var_for(logical_id))

@@ -44,6 +44,7 @@ SERVICE_EXTRA = {
         "records_per_second": {**_READ_ONLY, "type": "float", "filterable": False, "sortable": False},
         "estimated_completion_at": {**_READ_ONLY, "type": "datetime", "filterable": False, "sortable": False},
         "counts_settled": {**_READ_ONLY, "type": "boolean", "filterable": False, "sortable": False},
+        "report_url": {**_READ_ONLY, "type": "string", "filterable": False, "sortable": False},
     },
 }
 

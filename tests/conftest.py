@@ -69,6 +69,7 @@ def tables(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         for logical_id, table_name in names.items():
             monkeypatch.setenv(env_var_for(logical_id), table_name)
         monkeypatch.setenv("ARCHIVE_BUCKET", "test-archive")
+        monkeypatch.setenv("REPORTS_BUCKET", "test-reports")
         monkeypatch.setenv("DELETE_CONCURRENCY", "1")  # moto's in-process transactions are not thread-safe
         moto_world.fresh(lambda: _create_world(names))
         yield {env_var_for(logical_id): table_name for logical_id, table_name in names.items()}

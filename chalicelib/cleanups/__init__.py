@@ -12,12 +12,14 @@ from chalicelib.cleanups.ports import (
     Listing,
     Ports,
     RecordStore,
+    ReportStore,
     Restoration,
     TenantLeases,
     WorkQueue,
 )
 from chalicelib.cleanups.restore.worker import restore_batch
 from chalicelib.cleanups.service_layer.reconciler import ReconcileReport, reconcile
+from chalicelib.cleanups.service_layer.report import finish as finish_report
 from chalicelib.cleanups.service_layer.retry import retried_cleanup
 from chalicelib.cleanups.service_layer.selection import continue_selection
 from chalicelib.cleanups.service_layer.services import (
@@ -32,7 +34,7 @@ from chalicelib.cleanups.service_layer.worker import process_batch
 
 __all__ = [
     "CREATED_AT", "WORKER", "Actor", "Cleanup", "CleanupEvents", "CleanupRepository", "Clock", "Deletion", "Listing",
-    "Ports", "ReconcileReport", "RecordStore", "Restoration", "TenantLeases", "WorkQueue", "continue_selection",
-    "create_cleanup", "delete_cleanup", "get_cleanup", "interrupt_cleanup", "list_cleanups", "process_batch",
-    "reconcile", "restore_batch", "retried_cleanup", "update_cleanup",
+    "Ports", "ReconcileReport", "RecordStore", "ReportStore", "Restoration", "TenantLeases", "WorkQueue",
+    "continue_selection", "create_cleanup", "delete_cleanup", "finish_report", "get_cleanup", "interrupt_cleanup",
+    "list_cleanups", "process_batch", "reconcile", "restore_batch", "retried_cleanup", "update_cleanup",
 ]

@@ -129,6 +129,17 @@ class CleanupRepository(Protocol[Committed]):
         """Keep `request` (`model.interrupt_request`) on the cleanup, only while it is active and none is kept:
         no sub-batch begins from then on. The cleanup after; None if refused (finished, asked already, gone)."""
 
+    def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
+        """Note the cleanup's report file written at `written_at` (ISO), which takes it off `unreported`;
+        nothing if the cleanup is gone."""
+
+    def unreported(self, before: str) -> Iterator[Cleanup]:
+        """Finished cleanups of every tenant (created finished, or since their terminal transition) whose report
+        is not noted written and that were last updated before `before` (ISO), a running restore aside."""
+
+    def drop_report_request(self, cleanup: Cleanup) -> None:
+        """Take the cleanup off `unreported` without a report (the reconciler gave up asking for it)."""
+
     def report(self, recorded: Committed) -> None:
         """Commit `recorded` on its own (events no state change carries: progress)."""
 
@@ -180,10 +191,12 @@ class CleanupRepository(Protocol[Committed]):
 
 @dataclass
 class Deletion:
-    """What deleting one sub-batch did: ids deleted (or already gone), and errors by id."""
+    """What deleting one sub-batch did: ids deleted (or already gone), errors by id, and by deleted id how
+    many records of each associated type went with it (for the report)."""
 
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, Any] = field(default_factory=dict)
+    associated: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -221,6 +234,10 @@ class RecordStore(Protocol):
         after a crash finishes the job.
         """
 
+    def deleted_with(self, tenant: Tenant, cleanup_id: str, number: int) -> dict[str, dict[str, int]]:
+        """By root id, how many records of each associated type sub-batch `number` deleted with it, as its
+        archive says ({} without one): read only, for a report part lost with its worker."""
+
     def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
         """Put back what sub-batch `number` of cleanup `cleanup_id` deleted, as it was deleted.
 
@@ -235,6 +252,25 @@ class Start:
 
     number: int
     pace: Pace
+
+
+class ReportStore(Protocol):
+    """Where reports are kept (`chalicelib.cleanups.domain.report`): a cleanup's parts, then its file."""
+
+    def put_part(self, tenant: Tenant, cleanup_id: str, first: int, body: bytes) -> None:
+        """Keep a part whose first sub-batch is `first` (a part of the same first replaces it)."""
+
+    def parts(self, tenant: Tenant, cleanup_id: str) -> list[bytes]:
+        """Every part kept for the cleanup, in the order of their first sub-batch."""
+
+    def put_report(self, tenant: Tenant, cleanup_id: str, body: bytes) -> None:
+        """Keep the cleanup's report file (replacing one written before)."""
+
+    def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
+        """A URL that downloads the report file for `seconds` without credentials."""
+
+    def delete(self, tenant: Tenant, cleanup_id: str) -> None:
+        """Remove the cleanup's parts and file (nothing if it has none)."""
 
 
 class WorkQueue(Protocol):
@@ -298,3 +334,4 @@ class Ports(Generic[Recorded]):
     clock: Clock
     settings: Settings
     leases: TenantLeases
+    reports: ReportStore

@@ -271,6 +271,17 @@
       element("tbody", {}, ...rows));
   }
 
+  // The complete report (report_url): a presigned link, signed again on each read of the cleanup.
+  function reportLink(a) {
+    if (!a.report_url) {
+      const ended = a.status === "completed" || a.status === "interrupted";
+      const why = ended ? "being written, or expired with the restore window" : "written once the cleanup ends";
+      return element("p", { class: "muted", id: "details-report", text: `Report: ${why}.` });
+    }
+    return element("p", { id: "details-report" }, "Report: ",
+      element("a", { href: a.report_url, download: "", rel: "noopener", text: "download the CSV (every record)" }));
+  }
+
   async function showDetails(id, focus) {
     const document_ = await call("GET", `/api/cleanups/${encodeURIComponent(id)}`);
     const a = document_.data.attributes;
@@ -288,7 +299,8 @@
     if ($("details-progress").textContent !== text) $("details-progress").textContent = text;
     const restoreErrors = Object.keys(a.restore_errors_log || {}).length
       ? [errorsTable(a.restore_errors_log, "Restore errors log")] : [];
-    $("details-body").replaceChildren(facts, errorsTable(a.errors_log, "Errors log"), ...restoreErrors);
+    $("details-body").replaceChildren(facts, reportLink(a), errorsTable(a.errors_log, "Errors log"),
+      ...restoreErrors);
     $("details").hidden = false;
     if (focus) $("details-title").focus();
   }

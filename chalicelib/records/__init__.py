@@ -5,8 +5,8 @@ Layout in docs/DESIGN.md ("Records table"). Public use cases take a `Tenant`,
 a type name and the adapter as `store=` (a `RecordsStore`, built in `chalicelib.bootstrap`).
 """
 from chalicelib.records.adapters.store import RecordsStore
-from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, archive_key
-from chalicelib.records.batch import BatchOutcome, delete_batch
+from chalicelib.records.archive import Archive, ArchiveMissingError, S3Archive, archive_key, decode
+from chalicelib.records.batch import BatchOutcome, associated_counts, delete_batch
 from chalicelib.records.matching import SelectionStats
 from chalicelib.records.model import Record
 from chalicelib.records.preview import SelectionPreview, count_associated, preview, preview_page
@@ -24,7 +24,7 @@ from chalicelib.records.service import (
 
 __all__ = [
     "Archive", "ArchiveMissingError", "BatchOutcome", "Record", "RecordsStore", "RestoreOutcome", "S3Archive",
-    "SelectionPreview", "SelectionStats", "archive_key", "count_associated", "create_record", "delete_batch",
-    "delete_record", "existing_ids", "get_record", "list_records", "preview", "preview_page", "restore_batch",
-    "select_ids", "select_page", "update_record",
+    "SelectionPreview", "SelectionStats", "archive_key", "associated_counts", "count_associated", "create_record",
+    "decode", "delete_batch", "delete_record", "existing_ids", "get_record", "list_records", "preview", "preview_page",
+    "restore_batch", "select_ids", "select_page", "update_record",
 ]

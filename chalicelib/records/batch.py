@@ -34,6 +34,18 @@ NOT_MODIFIED = "attribute_not_exists(#pk) OR #updated_at <= :cutoff"
 class BatchOutcome:
     deleted: list[str] = field(default_factory=list)
     errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    associated: dict[str, dict[str, int]] = field(default_factory=dict)  # by deleted root: records of each type
+
+
+def associated_counts(groups: Sequence[Group]) -> dict[str, dict[str, int]]:
+    """By root id, how many records of each associated type its group holds (guards are not records)."""
+    counts: dict[str, dict[str, int]] = {}
+    for group in groups:
+        by_type = counts.setdefault(group.id, {})
+        for item in group.records:
+            type_name = str(item["pk"]["S"]).rsplit("#", 1)[1]
+            by_type[type_name] = by_type.get(type_name, 0) + 1
+    return counts
 
 
 def classify(ids: Sequence[str], found: dict[str, Item], not_modified_after: str) -> tuple[list[str], list[str]]:
@@ -67,7 +79,8 @@ def delete_batch(tenant: Tenant, type_name: str, ids: Sequence[str], *, not_modi
         _archive(archive, archive_key, batch.without(failed))
     modified = set(batch.modified) | failed
     return BatchOutcome(deleted=[i for i in ordered if i not in modified],
-                        errors={i: {"updated_at": [MODIFIED]} for i in ordered if i in modified})
+                        errors={i: {"updated_at": [MODIFIED]} for i in ordered if i in modified},
+                        associated=associated_counts([g for g in batch.groups if g.id not in failed]))
 
 
 def _archived(archive: Archive | None, key: str | None, plan: ArchivedBatch) -> ArchivedBatch:

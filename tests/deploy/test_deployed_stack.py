@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from chalicelib.cleanups.domain.report import read_csv
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.deploy import DeployedStack, eventually
@@ -128,6 +129,25 @@ def test_deployed_interrupt_stops_the_cleanup_with_consistent_counts(deployed: D
                                   api.count("skus", code_start=prefix)),
                          lambda seen: seen[0]["processed_count"] + seen[1] == 1000, timeout=60, pause=1)
     assert settled[0]["processed_count"] + settled[1] == settled[0]["records_count"] == 1000
+
+
+def test_deployed_report_url_downloads_one_row_per_sku(deployed: DeployedStack, api: DeployedApi) -> None:
+    # Given a completed cleanup of 300 seeded skus (each with a price, its tier, a stock item and a list item)
+    prefix = seed_skus(deployed, 300)
+    cleanup = create_cleanup(api, prefix)
+    assert api.wait_for(cleanup["id"])["status"] == "completed"
+    # When its report_url (written by the deployed worker, signed by the deployed API) is fetched without a token
+    attributes = eventually(lambda: api.get(f"/api/cleanups/{cleanup['id']}")["data"]["attributes"],
+                            lambda a: bool(a["report_url"]), timeout=60, pause=1)
+    response = requests.get(attributes["report_url"], timeout=60)
+    # Then it is the gzip'ed CSV with one deleted row per sku and what went with each
+    assert response.status_code == 200, response.text[:500]
+    rows = read_csv(response.content)
+    assert len(rows) == len({r["id"] for r in rows}) == attributes["records_count"] == 300
+    assert {r["outcome"] for r in rows} == {"deleted"}
+    assert all((r["prices"], r["price_volume_tiers"], r["stock_items"], r["sku_list_items"]) == ("1",) * 4
+               for r in rows)
+    assert all(api.request("GET", f"/api/skus/{r['id']}").status_code == 404 for r in rows[:10])
 
 
 @pytest.fixture

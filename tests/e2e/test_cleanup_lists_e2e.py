@@ -28,13 +28,13 @@ def own_tenant(local_stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> It
     for name, value in local_stack.env.items():
         monkeypatch.setenv(name, value)
     aws.forget_clients()
-    dynamo.bind.cache_clear()
+    dynamo.forget_models()
     org = f"ListsOrg{secrets.token_hex(3)}"
     application, secret = create_application(organization={"id": org, "slug": org.lower(), "name": org},
                                              name="lists-e2e", kind="integration", mode="test")
     yield Api(local_stack.api_url, local_stack.token(application.client_id, secret))
     aws.forget_clients()
-    dynamo.bind.cache_clear()
+    dynamo.forget_models()
 
 
 def pages(api: Api, sort: str) -> list[dict[str, Any]]:

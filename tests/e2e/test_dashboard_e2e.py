@@ -7,12 +7,15 @@ restore the first one. Screenshots go to build/test-output/.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from chalicelib.cleanups.domain.report import read_csv
 from chalicelib.config import get_settings
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
@@ -74,6 +77,12 @@ def test_dashboard_previews_creates_watches_interrupts_and_restores(local_stack:
     # (the open details refresh on their own poll, a moment after the list's)
     until(lambda: page.find("#details-progress").text, lambda t: t.startswith("completed: 100.0 %"), 20,
           "the details of the created cleanup")
+    # And its details link the complete report, which downloads one row per sku
+    link = until(lambda: browser.find_elements(By.CSS_SELECTOR, "#details-report a"), bool, 30, "the report link")
+    href = link[0].get_attribute("href")
+    assert urlsplit(href).path == urlsplit(api.get(f"/api/cleanups/{created}")["data"]["attributes"]["report_url"]).path
+    rows = read_csv(requests.get(href, timeout=10).content)
+    assert len(rows) == WATCHED_SKUS and {r["outcome"] for r in rows} == {"deleted"}
 
     # When another cleanup runs, the dashboard shows its progress; it is interrupted from its card
     response = api.request("POST", "/api/cleanups", {"data": {"type": "cleanups", "attributes": {

@@ -83,7 +83,10 @@ def handlers(events: RecordingEvents) -> dict[str, messages.Handler]:
         cleanups.restore_batch(ports(events), tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
     def selection(body: dict[str, Any]) -> None:
         cleanups.continue_selection(ports(events), tenant_of(body), body["cleanup_id"], int(body["page"]))
-    return {"cleanup_batch": batch, "cleanup_selection": selection, "restore_batch": restore}
+
+    def report(body: dict[str, Any]) -> None:
+        cleanups.finish_report(ports(events), tenant_of(body), body["cleanup_id"])
+    return {"cleanup_batch": batch, "cleanup_selection": selection, "restore_batch": restore, "cleanup_report": report}
 
 
 def deliver(bodies: list[str], events: RecordingEvents) -> dict[str, Any]:

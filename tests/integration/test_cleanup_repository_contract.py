@@ -7,6 +7,7 @@ committed with its events, versions and slot count, or nothing at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pytest
 
@@ -257,3 +258,32 @@ def test_repository_finds_stale_active_cleanups_oldest_first(adapters: Adapters)
     repository.count_sub_batch(TENANT, old.id, 0, 1, 0, {}, "2025-01-01T12:00:01.000Z")
     assert repository.reconcile_count(old) == 0
     assert repository.slots_taken(TENANT) == 2
+
+
+def test_repository_lists_finished_cleanups_whose_report_is_unwritten_until_it_is(adapters: Adapters) -> None:
+    # Given an active cleanup, one it ended (interrupted), one born completed, and one finished then given up on
+    repository = adapters.repository
+    running = pending("cln0000001", updated_at="2025-01-01T10:00:00.000Z")
+    ended = pending("cln0000002", updated_at="2025-01-01T10:00:00.000Z")
+    born = complete(pending("cln0000003"), START - timedelta(hours=1))
+    dropped = pending("cln0000004", updated_at="2025-01-01T10:00:00.000Z")
+    for cleanup in (running, ended, born, dropped):
+        save(repository, cleanup)
+    stopped = interrupt(ended, START)
+    assert repository.transition(ended, stopped, changed(ended, stopped))
+    done = complete(dropped, START)
+    assert repository.transition(dropped, done, changed(dropped, done))
+    repository.drop_report_request(repository.get(TENANT, dropped.id))
+    # When the finished ones not updated since a moment are asked for, before and after their end
+    before_end = [c.id for c in repository.unreported(iso(START))]
+    after_end = [c.id for c in repository.unreported(LATER)]
+    # Then the born one comes (it ended at its creation), then both, oldest first; never the active one nor the
+    # one given up on
+    assert before_end == [born.id]
+    assert after_end == [born.id, ended.id]
+    # And a report noted written takes the cleanup off the list, whoever notes it (twice is harmless)
+    repository.mark_report_written(TENANT, ended.id, iso(START))
+    repository.mark_report_written(TENANT, ended.id, iso(START))
+    assert [c.id for c in repository.unreported(LATER)] == [born.id]
+    assert repository.get(TENANT, ended.id).report_written_at == iso(START)
+    assert [c.id for c in repository.stale(LATER)] == [running.id]

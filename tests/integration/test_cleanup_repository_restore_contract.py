@@ -148,3 +148,27 @@ def test_dynamodb_restores_a_cleanup_stored_before_restores_existed(tables: dict
     assert counted is not None
     assert (counted.restored_count, counted.restore_errors_count, counted.restore_errors_log) == (
         1, 1, {"b": {"id": ["x"]}})
+
+
+def test_a_restore_neither_loses_nor_invents_a_report_still_owed(repository: CleanupRepository) -> None:
+    # Given two finished cleanups whose reports are unwritten, each with a restore asked and running
+    owed = completed(repository, "cln0000001")
+    noted = completed(repository, "cln0000002")
+    running = {}
+    for cleanup in (owed, noted):
+        asked = requested(cleanup, START)
+        restore(repository, cleanup, asked)
+        running[cleanup.id] = begun(asked, START)
+        restore(repository, asked, running[cleanup.id])
+    # When the second's report is noted written while it restores, and both restores finish
+    listed_while_restoring = [c.id for c in repository.unreported("9999")]
+    repository.mark_report_written(TENANT, noted.id, LATER)
+    assert repository.get(TENANT, noted.id).restoring
+    for cleanup_id in (owed.id, noted.id):
+        current = repository.get(TENANT, cleanup_id)
+        restore(repository, current, finished(current, START))
+    # Then neither is listed while restoring (its restore's own list holds it), and afterwards only the one whose
+    # report is still owed is
+    assert listed_while_restoring == []
+    assert [c.id for c in repository.unreported("9999")] == [owed.id]
+    assert repository.get(TENANT, noted.id).report_written_at == LATER

@@ -185,8 +185,9 @@ def test_cleanup_lifecycle_over_http_renders_every_attribute(client: Client) -> 
         "errors_count", "processed_count", "errors_log", "created_at", "updated_at", "reference",
         "reference_origin", "metadata", "restorable_until", "restore_status", "restored_count",
         "restore_errors_count", "restore_errors_log", "max_records_per_second", "progress_percent",
-        "records_per_second", "estimated_completion_at", "counts_settled"}
+        "records_per_second", "estimated_completion_at", "counts_settled", "report_url"}
     assert data["attributes"]["records_count"] == 1 and data["attributes"]["errors_log"] == {}
+    assert data["attributes"]["report_url"] is None
     assert data["links"]["self"].endswith(f"/api/cleanups/{data['id']}")
     patched = client.http.patch(f"/api/cleanups/{data['id']}", headers=auth, body=resource_body(
         "cleanups", {"_interrupt": True}, id_=data["id"]))

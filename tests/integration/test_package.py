@@ -34,6 +34,8 @@ TABLE_VARS = {
     "APPLICATIONS_TABLE": "ApplicationsTable",
     "WORK_QUEUE_URL": "WorkQueue",
     "ARCHIVE_BUCKET": "ArchiveBucket",
+    "REPORTS_BUCKET": "ReportsBucket",
+    "CLEANUP_RETENTION_DAYS": "CleanupRetentionDays",
     "RESTORE_WINDOW_DAYS": "RestoreWindowDays",
 }
 ALLOWED_ACTIONS = {
@@ -355,6 +357,51 @@ def test_archive_policy_reaches_the_stacks_bucket_and_nothing_else(packaged: dic
                        ("s3:ListBucket", json.dumps(bucket_arn, sort_keys=True))}
     roles = {name for name, res in resources.items() if res["Type"] == "AWS::IAM::Role"}
     assert {role["Ref"] for role in grant["Roles"]} == roles
+
+
+def test_reports_bucket_is_private_encrypted_and_expires_with_the_cleanup(packaged: dict[str, Any]) -> None:
+    # Given the reports bucket, its TLS policy and the retention parameter the functions also read
+    template = packaged["template"]
+    bucket = template["Resources"]["ReportsBucket"]
+    props = bucket["Properties"]
+    policy = template["Resources"]["ReportsBucketPolicy"]
+    # When its settings are read
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # Then objects are encrypted, never public, refused over plain http, and expire after the cleanup retention
+    # (400 days unless told), the days CLEANUP_RETENTION_DAYS gives the cleanups: a report expires with its cleanup
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(props["PublicAccessBlockConfiguration"][flag] for flag in (
+        "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == {"Ref": "CleanupRetentionDays"}
+    assert template["Parameters"]["CleanupRetentionDays"]["Default"] == 400
+    assert props["BucketName"] != template["Resources"]["ArchiveBucket"]["Properties"]["BucketName"]
+    assert policy["Condition"] == "ArchiveTlsOnly" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_report_calls_are_granted_to_the_functions_that_make_them(packaged: dict[str, Any]) -> None:
+    # Given the template's reports grant, with the bucket's ARN as it resolves in an account
+    resources = packaged["template"]["Resources"]
+    grant = resources["ReportsAccessPolicy"]["Properties"]
+    bucket = "arn:aws:s3:::cleanups-prod-reports-123456789012-us-east-1"
+    statements = json.loads(json.dumps(grant["PolicyDocument"]["Statement"])
+                            .replace('{"Fn::Sub": "${ReportsBucket.Arn}/*"}', json.dumps(bucket + "/*"))
+                            .replace('{"Fn::GetAtt": ["ReportsBucket", "Arn"]}', json.dumps(bucket)))
+    roles = {role["Ref"] for role in grant["Roles"]}
+    # When the report's calls are checked (chalicelib/cleanups/adapters/report_store.py)
+    part = f"{bucket}/Org/test/Cln/parts/000000.json.gz"
+    report = f"{bucket}/Org/test/Cln/report.csv.gz"
+    # Then the worker and the reconciler write parts and the file, list and read parts; the API's role, which
+    # signs report_url, may read the file (a presigned link carries its signer's permissions) and deletes a
+    # deleted cleanup's objects; nothing reaches the archive bucket through this grant
+    assert {"OnWorkMessageRole", "ReconcileRole", "ApiHandlerRole"} <= roles
+    assert _allowed(statements, "s3:PutObject", part) and _allowed(statements, "s3:PutObject", report)
+    assert _allowed(statements, "s3:ListBucket", bucket) and _allowed(statements, "s3:GetObject", part)
+    assert _allowed(statements, "s3:GetObject", report) and _allowed(statements, "s3:DeleteObject", report)
+    archive = "arn:aws:s3:::cleanups-prod-archive-123456789012-us-east-1"
+    assert not _allowed(statements, "s3:DeleteObject", f"{archive}/Org/test/Cln/000000.json.gz")
 
 
 def test_archive_bucket_refuses_plain_http_unless_the_stage_is_an_emulator(packaged: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from chalicelib.cleanups import (
     Ports,
     Restoration,
     continue_selection,
+    finish_report,
     process_batch,
     restore_batch,
 )
@@ -163,6 +164,7 @@ class InMemoryCleanupRepository:
         self.reconciles: dict[tuple[str, str], int] = {}
         self.slots: dict[str, int] = {}
         self.leases: dict[tuple[str, str], tuple[str, float]] = {}  # selection leases: token, until
+        self.report_owed: set[tuple[str, str]] = set()  # finished, report not noted written: `unreported`
         self.log = log or InMemoryEventLog()
         self.claims = claims or InMemoryClaims()
 
@@ -202,6 +204,8 @@ class InMemoryCleanupRepository:
             self._put(replace(cleanup))
             if cleanup.active:
                 self._move_slots(cleanup.tenant, 1)
+            elif cleanup.report_written_at is None:
+                self.report_owed.add(key)
             if claim is not None:
                 self.claims.take(claim, cleanup.id)
         self._commit("save_new", recorded, apply)
@@ -251,6 +255,7 @@ class InMemoryCleanupRepository:
                               interrupted_at=after.interrupted_at or stored.interrupted_at))
             if before.active and not after.active:
                 self._move_slots(before.tenant, -1)
+                self.report_owed.add(self._key(before.tenant, before.id))
         self._commit("transition", recorded, apply)
         return True
 
@@ -290,6 +295,20 @@ class InMemoryCleanupRepository:
             after = _started(after, then_start.number, then_start.pace)
         self.reconciles[key] = 0
         return self._put(after)
+
+    def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
+        stored = self.cleanups.get(self._key(tenant, cleanup_id))
+        if stored is not None:
+            self.report_owed.discard(self._key(tenant, cleanup_id))
+            self._put(replace(stored, report_written_at=written_at))
+
+    def unreported(self, before: str) -> Iterator[Cleanup]:
+        found = [c for key, c in self.cleanups.items()
+                 if key in self.report_owed and not c.restoring and c.updated_at < before]
+        return iter([replace(c) for c in sorted(found, key=lambda c: c.updated_at)])
+
+    def drop_report_request(self, cleanup: Cleanup) -> None:
+        self.report_owed.discard(self._key(cleanup.tenant, cleanup.id))
 
     def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         stored = self.cleanups.get(self._key(cleanup.tenant, cleanup.id))
@@ -468,6 +487,10 @@ class InMemoryRecords:
         if self.after_delete is not None:
             self.after_delete()
         return outcome
+
+    def deleted_with(self, tenant: Tenant, cleanup_id: str, number: int) -> dict[str, dict[str, int]]:
+        """The fake deletes no associated records: each archived root took none with it."""
+        return {key[2]: {} for key in self.archive.get((tenant.key, cleanup_id, number), {})}
 
     def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
         """Each archived record back unless its id exists (changed) or its code is taken by another record."""
@@ -676,6 +699,43 @@ class MemoryArchive:
         return self.objects.get(key)
 
 
+class MemoryReports:
+    """Implements `ReportStore` (S3ReportStore's semantics) in dicts; `dead_parts`, `dead_files`: the next part
+    or file writes that crash (the worker dies before it lands, a part's in its `finally` too)."""
+
+    def __init__(self) -> None:
+        self.parts_by_first: dict[tuple[str, str, int], bytes] = {}
+        self.files: dict[tuple[str, str], bytes] = {}
+        self.dead_parts = 0
+        self.dead_files = 0
+        self.part_writes = 0
+
+    def put_part(self, tenant: Tenant, cleanup_id: str, first: int, body: bytes) -> None:
+        if self.dead_parts > 0:
+            self.dead_parts -= 1
+            raise Crash("report part")
+        self.part_writes += 1
+        self.parts_by_first[(tenant.key, cleanup_id, first)] = body
+
+    def parts(self, tenant: Tenant, cleanup_id: str) -> list[bytes]:
+        return [body for (key, cid, _), body in sorted(self.parts_by_first.items())
+                if (key, cid) == (tenant.key, cleanup_id)]
+
+    def put_report(self, tenant: Tenant, cleanup_id: str, body: bytes) -> None:
+        if self.dead_files > 0:
+            self.dead_files -= 1
+            raise Crash("report file")
+        self.files[(tenant.key, cleanup_id)] = body
+
+    def link(self, tenant: Tenant, cleanup_id: str, seconds: int) -> str:
+        return f"memory://reports/{tenant.organization_id}/{tenant.mode}/{cleanup_id}/report.csv.gz?expires={seconds}"
+
+    def delete(self, tenant: Tenant, cleanup_id: str) -> None:
+        self.files.pop((tenant.key, cleanup_id), None)
+        for key in [k for k in self.parts_by_first if k[:2] == (tenant.key, cleanup_id)]:
+            del self.parts_by_first[key]
+
+
 @dataclass
 class InMemoryQueue:
     """Implements `WorkQueue`: what was sent, in order, until taken; `send:<kind>` faults refuse a send."""
@@ -767,6 +827,7 @@ class World:
     previews: InMemoryPreviews = field(default_factory=InMemoryPreviews)
     leases: InMemoryLeases = field(default_factory=InMemoryLeases)
     schedules: InMemorySchedules = field(default_factory=InMemorySchedules)
+    reports: MemoryReports = field(default_factory=MemoryReports)
 
     def __post_init__(self) -> None:
         self.cleanups.log = self.schedules.log = self.events  # one table: the repositories commit what the log holds
@@ -777,7 +838,7 @@ class World:
     def ports(self) -> Ports:
         return Ports(cleanups=self.cleanups, records=self.records, queue=self.queue,
                      events=CleanupEventsRecorder(self.events, self.queue, self.clock), clock=self.clock,
-                     settings=self.settings, leases=self.leases)
+                     settings=self.settings, leases=self.leases, reports=self.reports)
 
     @property
     def schedule_ports(self) -> SchedulePorts:
@@ -801,6 +862,8 @@ class World:
                     continue_preview(self.preview_ports, tenant_of(body), body["preview_id"], int(body["page"]))
                 elif body["kind"] == "cleanup_selection":
                     continue_selection(self.ports, tenant_of(body), body["cleanup_id"], int(body["page"]))
+                elif body["kind"] == "cleanup_report":
+                    finish_report(self.ports, tenant_of(body), body["cleanup_id"])
                 elif body["kind"] == "restore_batch":
                     restore_batch(self.ports, tenant_of(body), body["cleanup_id"], int(body["sub_batch"]))
                 else:

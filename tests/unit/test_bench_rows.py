@@ -53,6 +53,8 @@ def fake_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench_main.preview_latency, "run", _row("preview_latency"))
     monkeypatch.setattr(bench_main.list_cleanups_cost, "run", _row("list_cleanups_cost"))
     monkeypatch.setattr(bench_main.in_list_latency, "run", _row("in_list_latency"))
+    monkeypatch.setattr(bench_main, "_report_row", _row("cleanup_report"))
+    monkeypatch.setattr(bench_main.cleanup_report, "install", lambda: None)
 
     def throttle(*_: Any) -> dict[str, Any]:
         raise RuntimeError("PATCH {'_interrupt': True}: 422")
@@ -69,8 +71,8 @@ def test_a_failing_row_writes_an_error_row_and_the_rows_after_it_still_run(fake_
     bench_main.run_backend("dynamodb-local", 100, 100, 2, [1], rows)
     # Then the failing row is an error row with its reason, in its place, and the rows after it were written
     names = [row["row"] for row in written]
-    assert names == ["selection", "cleanup_throughput", "backend_costs", "interrupt_latency", "preview_latency",
-                     "list_cleanups_cost", "in_list_latency", "throttle_accuracy", "tenant_fairness", "api_latency"]
+    assert names == ["selection", "cleanup_throughput", "backend_costs", "interrupt_latency", "cleanup_report",
+                     "preview_latency", "list_cleanups_cost", "in_list_latency", "throttle_accuracy", "tenant_fairness", "api_latency"]
     error = written[names.index("throttle_accuracy")]
     assert error == {"row": "throttle_accuracy", "backend": "dynamodb-local",
                      "error": "RuntimeError: PATCH {'_interrupt': True}: 422"}
@@ -93,7 +95,7 @@ def test_a_row_that_needs_a_failed_rows_result_fails_alone_with_the_reason(
                       "throttle_accuracy": "RuntimeError: PATCH {'_interrupt': True}: 422",
                       "api_latency": "RuntimeError: no completed cleanup to read: row cleanup_throughput failed"}
     assert [row["row"] for row in written if "error" not in row] == [
-        "selection", "interrupt_latency", "preview_latency", "list_cleanups_cost"]
+        "selection", "interrupt_latency", "cleanup_report", "preview_latency", "list_cleanups_cost"]
 
 
 def test_the_exit_status_says_a_row_failed_and_every_backend_still_ran(

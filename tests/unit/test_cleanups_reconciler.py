@@ -89,8 +89,8 @@ def test_reconcile_settles_a_fully_counted_cleanup_its_worker_left_unsettled() -
     # When the reconciler runs
     world.clock.advance(STALE)
     report = cleanups.reconcile(world.ports)
-    # Then it completed the cleanup without requeuing anything, reported as the worker
+    # Then it completed the cleanup without requeuing anything but its report, reported as the worker
     assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
-    assert report.requeued == {} and world.queue.messages == []
+    assert report.requeued == {} and [m["kind"] for m in world.queue.messages] == ["cleanup_report"]
     assert world.events.statuses(cleanup.id) == ["in_progress", "completed"]
     assert world.events.whos(cleanup.id) == [WORKER.who, WORKER.who]

@@ -295,6 +295,7 @@ def test_restorable_until_is_null_while_active_then_the_end_plus_the_window() ->
 def test_restore_of_a_cleanup_that_deleted_nothing_completes_at_once() -> None:
     world = World()
     cleanup = create(world)
+    world.queue.take()  # its report's message
     after = restore(world, cleanup)
     assert (after.restore_status, after.restored_count, world.queue.messages) == ("completed", 0, [])
 

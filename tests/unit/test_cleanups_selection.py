@@ -268,7 +268,9 @@ def interrupted_large(world: World, doomed: list[str]) -> Cleanup:
         world.deliver(world.queue.take())
     batches = world.queue.take()
     world.deliver([batches[0], batches[3]])
-    return cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    interrupted = cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
+    world.deliver(world.queue.take())  # its report
+    return interrupted
 
 
 def retry(world: World, original: Cleanup) -> Cleanup:

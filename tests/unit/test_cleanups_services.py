@@ -53,10 +53,10 @@ def test_create_cleanup_with_no_match_is_born_completed_and_takes_no_slot() -> N
     world = World()
     # When a cleanup is created
     cleanup = create(world)
-    # Then it is completed at once, nothing is enqueued and no slot is held
+    # Then it is completed at once, nothing but its (empty) report is asked of the worker and no slot is held
     assert (cleanup.status, cleanup.records_count) == ("completed", 0)
     assert cleanup.completed_at == cleanup.started_at == cleanup.created_at
-    assert world.queue.messages == [] and world.cleanups.slots == {}
+    assert [m["kind"] for m in world.queue.messages] == ["cleanup_report"] and world.cleanups.slots == {}
     assert world.events.names(cleanup.id) == ["cleanups.create", "cleanups.complete"]
 
 

@@ -34,7 +34,11 @@ class HostedRecords:
         with telemetry.sub_batch_timed(cleanup_id, number):
             outcome = records.delete_batch(tenant, resource_type, ids, not_modified_after=not_modified_after,
                                            archive=self.archive, archive_key=key, store=self.deletes)
-        return Deletion(deleted=list(outcome.deleted), errors=dict(outcome.errors))
+        return Deletion(deleted=list(outcome.deleted), errors=dict(outcome.errors), associated=outcome.associated)
+
+    def deleted_with(self, tenant: Tenant, cleanup_id: str, number: int) -> dict[str, dict[str, int]]:
+        body = self.archive.get(records.archive_key(tenant, cleanup_id, number)) if self.archive is not None else None
+        return {} if body is None else records.associated_counts(records.decode(body).groups)
 
     def restore_sub_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> Restoration:
         if self.archive is None:

@@ -91,8 +91,8 @@ class _SelectionState:
 
 
 class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingState, _SelectionState):
-    """A cleanup; only an active cleanup (`1`) or an active restore (`restore`) carries `active`:
-    the reconciler's work lists on the `active` index."""
+    """A cleanup; only an active cleanup (`1`), an active restore (`restore`) or a finished cleanup whose report
+    is not written yet (`report`) carries `active`: the reconciler's work lists on the `active` index."""
 
     status = UnicodeAttribute()
     records_count = NumberAttribute(default=0)
@@ -116,6 +116,7 @@ class CleanupItem(dynamo.ResourceItem, dynamo.Selected, _RestoreState, _PacingSt
     restore_window_days = NumberAttribute(null=True)
     retry_of = UnicodeAttribute(null=True)
     schedule_id = UnicodeAttribute(null=True)
+    report_written_at = UnicodeAttribute(null=True)
     # the reconciler's work list, the list indexes' keys, the retention's TTL
     active = UnicodeAttribute(null=True)
     reconcile_count = NumberAttribute(default=0)
@@ -149,6 +150,18 @@ _slots = functools.partial(dynamo.in_cleanups_table, SlotsItem)
 
 
 RESTORING = "restore"  # `active` of a terminal cleanup whose restore is pending or in progress
+REPORTING = "report"  # `active` of a terminal cleanup whose report is not written yet
+
+
+def _active(cleanup: Cleanup) -> str | None:
+    """The cleanup's work list on the `active` index, its restore aside (`restore_transition`)."""
+    if cleanup.active:
+        return "1"
+    return REPORTING if cleanup.report_written_at is None else None
+
+
+def _set_active(model: type[CleanupItem], value: str | None) -> Action:
+    return model.active.remove() if value is None else model.active.set(value)
 
 
 def _partition(tenant: Tenant) -> str:
@@ -197,7 +210,7 @@ def _to_domains(items: Sequence[CleanupItem]) -> list[Cleanup]:
 def _to_item(cleanup: Cleanup) -> CleanupItem:
     apart = stored_apart(cleanup.filters)
     return to_item(_cleanups(), cleanup, pk=_partition(cleanup.tenant), sk=cleanup.id,
-                   active="1" if cleanup.active else None, by_status=_status_key(cleanup.status, cleanup.id),
+                   active=_active(cleanup), by_status=_status_key(cleanup.status, cleanup.id),
                    by_reference=_reference_key(cleanup.reference, cleanup.id),
                    expires_at=expires_at(cleanup, _retention()),
                    filters={} if apart else cleanup.filters, filters_apart=True if apart else None)
@@ -415,7 +428,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         actions: list[Action] = [
             model.status.set(after.status), model.updated_at.set(after.updated_at),
             model.started_at.set(after.started_at) if after.started_at else model.started_at.remove(),
-            model.active.set("1") if after.active else model.active.remove(),
+            _set_active(model, _active(after)),
             model.by_status.set(_status_key(after.status, after.id)),
         ]
         expiry = expires_at(after, _retention())
@@ -483,6 +496,26 @@ class DynamoCleanupRepository(Generic[Recorded]):
         if not written(lambda: item.update(actions=actions, condition=condition)):
             return None
         return _to_domain(item)
+
+    def mark_report_written(self, tenant: Tenant, cleanup_id: str, written_at: str) -> None:
+        """One write, off the `report` work list with it; a restoring cleanup keeps `restore` (a second write)."""
+        model = _cleanups()
+        item = model(_partition(tenant), cleanup_id)
+        listed = model.sk.exists() & (model.active.does_not_exist() | (model.active == REPORTING))
+        if not written(lambda: item.update(actions=[model.report_written_at.set(written_at), model.active.remove()],
+                                           condition=listed)):
+            written(lambda: item.update(actions=[model.report_written_at.set(written_at)],
+                                        condition=model.sk.exists()))
+
+    def drop_report_request(self, cleanup: Cleanup) -> None:
+        model = _cleanups()
+        item = model(_partition(cleanup.tenant), cleanup.id)
+        written(lambda: item.update(actions=[model.active.remove()], condition=model.active == REPORTING))
+
+    def unreported(self, before: str) -> Iterator[Cleanup]:
+        model = _cleanups()
+        for item in model.active_index.query(REPORTING, model.updated_at < before):
+            yield _to_domain(item)
 
     def request_interrupt(self, cleanup: Cleanup, request: dict[str, Any]) -> Cleanup | None:
         model = _cleanups()
@@ -567,7 +600,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         model = _cleanups()
         actions: list[Action] = [
             model.restore_status.set(after.restore_status), model.updated_at.set(after.updated_at),
-            model.active.set(RESTORING) if after.restoring else model.active.remove(),
+            model.active.set(RESTORING) if after.restoring else _set_active(model, _active(after)),
         ]
         if after.restore_status == PENDING:  # asked: its reconcile attempts start afresh
             actions.append(model.reconcile_count.set(0))

@@ -19,7 +19,8 @@ ACTIVE = frozenset({PENDING, IN_PROGRESS})
 TERMINAL = frozenset({INTERRUPTED, COMPLETED})
 RELATIONSHIPS = ("events", "versions")
 # What the counts and the clock derive: never a change of their own in a version.
-DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at", "counts_settled"})
+DERIVED = frozenset({"progress_percent", "records_per_second", "estimated_completion_at", "counts_settled",
+                     "report_url"})
 RESTORE_ACTIVE = frozenset({PENDING, IN_PROGRESS})  # restore_status values while a restore runs
 DEFAULT_RESTORE_WINDOW_DAYS = 30  # cleanups stored before the window was kept on each one
 
@@ -69,6 +70,9 @@ class Cleanup:
     expected_records_count: int | None = None  # what the create expected, checked once selection is done
     records_limit: int | None = None  # a schedule's run: its max_records_per_run (None: MAX_CLEANUP_RECORDS)
     schedule_id: str | None = None  # the schedule whose run created it (the `schedule` relationship)
+    report_written_at: str | None = None  # when its report file was composed (`service_layer.report`)
+    # Never stored: signed on each read (`service_layer.report.with_link`).
+    report_url: str | None = field(default=None, metadata={"stored": False})
 
     @property
     def active(self) -> bool:
@@ -139,6 +143,7 @@ class Cleanup:
             "restore_errors_log": self.restore_errors_log, "max_records_per_second": self.max_records_per_second,
             "progress_percent": self.progress_percent, "records_per_second": self.records_per_second,
             "estimated_completion_at": self.estimated_completion_at, "counts_settled": self.counts_settled,
+            "report_url": self.report_url,
         }
 
 

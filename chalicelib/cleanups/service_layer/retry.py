@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.cleanups.domain.model import TERMINAL, Cleanup
 from chalicelib.cleanups.exceptions import RetryNotAllowedError
 from chalicelib.cleanups.ports import Ports
+from chalicelib.cleanups.service_layer.report import with_link
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant
 
@@ -80,6 +81,6 @@ def retried_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup | 
     if cleanup.retry_of is None:
         return None
     try:
-        return ports.cleanups.get(tenant, cleanup.retry_of)
+        return with_link(ports, ports.cleanups.get(tenant, cleanup.retry_of))
     except RecordNotFoundError:
         return None

@@ -29,6 +29,8 @@ from chalicelib.cleanups.ports import Listing, Ports
 from chalicelib.cleanups.restore.model import validate_restore
 from chalicelib.cleanups.restore.services import interrupt_restore, request_restore
 from chalicelib.cleanups.service_layer import selection
+from chalicelib.cleanups.service_layer.report import request as request_report
+from chalicelib.cleanups.service_layer.report import with_link
 from chalicelib.cleanups.service_layer.retry import retry_selection
 from chalicelib.cleanups.service_layer.transitions import conclude_interrupt
 from chalicelib.idempotency import Claim
@@ -101,11 +103,14 @@ def create_cleanup(ports: Ports, tenant: Tenant, attributes: dict[str, Any], act
         ports.queue.send([selection.selection_message(cleanup, 0)])
     elif batches:
         ports.queue.send(batch_messages(cleanup, list(range(len(batches)))))
+    else:
+        request_report(ports, cleanup)  # born completed: its (empty) report is due at once
     return cleanup
 
 
 def get_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str) -> Cleanup:
-    return ports.cleanups.get(tenant, cleanup_id)
+    """The cleanup as a client reads it: with its `report_url` signed now (`report.with_link`)."""
+    return with_link(ports, ports.cleanups.get(tenant, cleanup_id))
 
 
 @overload
@@ -118,7 +123,10 @@ def list_cleanups(ports: Ports, tenant: Tenant,
                   listing: Listing | None = None) -> list[Cleanup] | tuple[list[Cleanup], int]:
     """Every cleanup of the tenant; or, given a `listing`, its page and how many match, read by key
     (the cost grows with the page, not with the tenant's history)."""
-    return ports.cleanups.list_for(tenant) if listing is None else ports.cleanups.page(tenant, listing)
+    if listing is None:
+        return [with_link(ports, c) for c in ports.cleanups.list_for(tenant)]
+    page, total = ports.cleanups.page(tenant, listing)
+    return [with_link(ports, c) for c in page], total
 
 
 def interrupt_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> Cleanup:
@@ -157,6 +165,10 @@ def _interrupt_asked(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor
 
 def update_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: dict[str, Any],
                    actor: Actor) -> Cleanup:
+    return with_link(ports, _updated(ports, tenant, cleanup_id, attributes, actor))
+
+
+def _updated(ports: Ports, tenant: Tenant, cleanup_id: str, attributes: dict[str, Any], actor: Actor) -> Cleanup:
     wants_interrupt = validate_update(attributes)
     wants_restore = validate_restore(attributes)
     details: dict[str, Any] = {k: attributes[k] for k in DETAILS if k in attributes}
@@ -184,7 +196,8 @@ def _with_details(cleanup: Cleanup, details: dict[str, Any], moment: str) -> Cle
 
 
 def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) -> None:
-    """Interrupt it if active (same guarantee as `_interrupt`), then remove it and its snapshot."""
+    """Interrupt it if active (same guarantee as `_interrupt`), then remove it, its snapshot and its report's
+    objects (after the cleanup: a death in between leaves them to the reports bucket's expiry)."""
     cleanup = ports.cleanups.get(tenant, cleanup_id)
     if cleanup.active:
         try:
@@ -194,3 +207,4 @@ def delete_cleanup(ports: Ports, tenant: Tenant, cleanup_id: str, actor: Actor) 
     recorded = ports.events.recorded_destroy(cleanup, actor)
     if ports.cleanups.delete(cleanup, recorded):
         ports.events.dispatch(recorded)
+        ports.reports.delete(tenant, cleanup_id)

@@ -11,6 +11,7 @@ callers rely on (why: docs/DESIGN.md#the-worker):
   no begun sub-batch is uncounted, so a terminal cleanup's counts are final (`settle`).
 - Throttle (`pacing`) and fairness (`fairness`) gate when a sub-batch or a batch may begin;
   a batch that must wait goes back to the queue, delayed.
+- The report rows of the sub-batches a delivery counted become one part (`service_layer.report`).
 """
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ from chalicelib.cleanups.domain.model import (
     start,
     sub_batches_of,
 )
+from chalicelib.cleanups.domain.report import Row
 from chalicelib.cleanups.ports import Ports, Start
-from chalicelib.cleanups.service_layer import leases
+from chalicelib.cleanups.service_layer import leases, report
+from chalicelib.cleanups.service_layer.report import Pending
 from chalicelib.cleanups.service_layer.transitions import commit_transition, conclude_interrupt, moved_once
 from chalicelib.exceptions import RecordNotFoundError
 from chalicelib.tenancy import Tenant, iso
@@ -51,29 +54,32 @@ def bounded_log(ports: Ports, errors: dict[str, Any], logged: dict[str, Any]) ->
     return {key: log_entry(key, entry) for key, entry in list(errors.items())[:room]}
 
 
-def settle(ports: Ports, cleanup: Cleanup) -> Cleanup:
+def settle(ports: Ports, cleanup: Cleanup, pending: Pending | None = None) -> Cleanup:
     """After counting: ask to interrupt past the error budget; once an interrupt is asked for and nothing is in
-    flight, interrupted; once everything is counted, completed. The cleanup as it then is."""
+    flight, interrupted; once everything is counted, completed. The cleanup as it then is (an ending asks for
+    the report through `pending`: `report.ask`)."""
     if not cleanup.active:
         return cleanup
     if cleanup.interrupt_request is None and over_error_budget(cleanup, ports.settings.error_budget_ratio):
         cleanup = ports.cleanups.request_interrupt(cleanup, interrupt_request(WORKER, ports.clock.now())) \
             or ports.cleanups.get(cleanup.tenant, cleanup.id)
     if cleanup.interrupt_request is not None:
-        return conclude_interrupt(ports, cleanup) if not cleanup.in_flight else cleanup
+        return conclude_interrupt(ports, cleanup, pending) if not cleanup.in_flight else cleanup
     if cleanup.fully_counted:
         after = complete(cleanup, ports.clock.now())
-        return after if commit_transition(ports, cleanup, after, WORKER) else cleanup
+        return after if commit_transition(ports, cleanup, after, WORKER, pending) else cleanup
     return cleanup
 
 
 def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dict[str, Any],
-          following: tuple[int, int] | None = None) -> Cleanup | None:
+          following: tuple[int, int] | None = None, pending: Pending | None = None,
+          rows: list[Row] | None = None) -> Cleanup | None:
     """Count one sub-batch's outcome (once), fire its progress event, and settle the cleanup; the cleanup after
     it, None when it was counted before.
 
     `following` (number, size): the sub-batch to begin in the same write while the cleanup may begin one and is
-    unthrottled (a throttled one begins each sub-batch in its own slot, `_begin`).
+    unthrottled (a throttled one begins each sub-batch in its own slot, `_begin`). `rows`: the sub-batch's
+    report rows, kept in `pending` once counted and written as a part before a write that may end the cleanup.
     """
     log = bounded_log(ports, errors, cleanup.errors_log)
     added = deleted + len(errors)
@@ -90,11 +96,18 @@ def count(ports: Ports, cleanup: Cleanup, number: int, deleted: int, errors: dic
         if number in cleanup.counted:
             return None
     telemetry.sub_batch_counted(after, number, deleted, len(errors))
+    if pending is not None and rows is not None:
+        pending.rows[number] = rows
+        if after.fully_counted or after.interrupt_request is not None \
+                or over_error_budget(after, ports.settings.error_budget_ratio):
+            report.write_part(ports, after, pending)
     if progress.crossed(after.counted_records - added, added, after.records_count) and not after.fully_counted:
         recorded = ports.events.recorded_progress(after, number)
         ports.cleanups.report(recorded)
         ports.events.dispatch(recorded)
-    return settle(ports, after)
+    if not after.active and report.due(after):  # counted after the interrupt: the last to land makes it due
+        report.ask(ports, after, pending)
+    return settle(ports, after, pending)
 
 
 def _then_start(ports: Ports, counted: Cleanup, following: tuple[int, int] | None, now: float) -> Start | None:
@@ -137,18 +150,32 @@ def _give_back(ports: Ports, cleanup: Cleanup, batch_number: int, size: int) -> 
 def process_batch(ports: Ports, tenant: Tenant, cleanup_id: str, batch_number: int) -> None:
     try:
         cleanup, ids = ports.cleanups.get_with_batch(tenant, cleanup_id, batch_number)
+        _report_unwritten(ports, cleanup, batch_number, ids)
         if cleanup.status == COMPLETED or cleanup.selecting:
             return  # a batch is only enqueued once selection is done (chalicelib.cleanups.service_layer.selection)
         lease = leases.take(ports, tenant)
         if lease is None:
             _wait_turn(ports, cleanup, batch_number)
             return
+        pending = Pending(compose=True)
         try:
-            _process(ports, cleanup, batch_number, ids)
+            _process(ports, cleanup, batch_number, ids, pending)
         finally:
             leases.release(ports, lease)
+        if pending.due is not None:  # this delivery ended the cleanup: its report, outside the tenant's lease
+            report.compose(ports, pending.due)
     except RecordNotFoundError:
         return  # deleted, now or mid-batch: nothing left to do
+
+
+def _report_unwritten(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
+    """A batch that worked delivered again once its cleanup is due a report none wrote: the worker that ended the
+    cleanup may have died before asking for it (a batch never begun does not ask: an interrupt leaves many)."""
+    if not report.due(cleanup) or cleanup.report_written_at is not None:
+        return
+    numbers = [n for n, _ in sub_batches_of(batch_number, ids, cleanup.batch_size, cleanup.sub_batch_size)]
+    if any(n in cleanup.started for n in numbers):
+        report.request(ports, cleanup)
 
 
 def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
@@ -157,7 +184,16 @@ def _wait_turn(ports: Ports, cleanup: Cleanup, batch_number: int) -> None:
     telemetry.batch_waits_turn(cleanup, batch_number, fairness.GIVE_BACK_SECONDS)
 
 
-def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) -> None:
+def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str], pending: Pending) -> None:
+    """The batch's sub-batches; the report rows of those it counted are written as one part at the end (or
+    earlier, before a count that may end the cleanup: `count`)."""
+    try:
+        _delete_each(ports, cleanup, batch_number, ids, pending)
+    finally:
+        report.write_part(ports, cleanup, pending)
+
+
+def _delete_each(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str], pending: Pending) -> None:
     received = ports.clock.now().timestamp()
     cleanup = _started(ports, cleanup)
     telemetry.batch_begun(cleanup, batch_number, len(ids))
@@ -180,7 +216,8 @@ def _process(ports: Ports, cleanup: Cleanup, batch_number: int, ids: list[str]) 
                                                  not_modified_after=cleanup.created_at, cleanup_id=cleanup.id,
                                                  number=number)
         counted = count(ports, cleanup, number, len(outcome.deleted), outcome.errors,
-                        _following(cleanup, planned[index + 1:]) if may_start else None)
+                        _following(cleanup, planned[index + 1:]) if may_start else None,
+                        pending, report.rows_of(sub_ids, outcome))
         cleanup = counted or ports.cleanups.get(cleanup.tenant, cleanup.id)
         may_start = may_start and cleanup.may_begin
 
