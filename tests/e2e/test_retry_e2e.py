@@ -60,6 +60,7 @@ def interrupted_half_way(api: Api, summary: SeedSummary) -> dict[str, Any]:
     # is gone is counted, and stays so for a few seconds (a second worker's sub-batch may begin deleting later).
     def counted_as_gone() -> dict[str, Any] | None:
         attributes = api.get(f"/api/cleanups/{cleanup_id}")["data"]["attributes"]
+        attributes.pop("report_url")  # signed anew on each read
         return attributes if attributes["processed_count"] == SKUS - skus_left(api, summary)["meta"]["record_count"] \
             else None
     while (settled := counted_as_gone()) is None or (time.sleep(3) or counted_as_gone()) != settled:
