@@ -103,14 +103,7 @@ def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, include
     else:
         cleanups = everything()
         page, total = select([resource(c) for c in cleanups], query, spec.filterable())
-    by_id = {c.id: c for c in cleanups}
-    included: list[Resource] = []
-    for main in page:
-        if query.include:
-            linkage, found = included_of(by_id[main.id], query.include)
-            main.linkage.update(linkage)
-            included += found  # events and versions belong to one cleanup: no duplicates
-    return render_list(page, total, call.base_url, f"/api/{TYPE}", query, included)
+    return render_list(page, total, call.base_url, f"/api/{TYPE}", query, _included(page, cleanups, query, included_of))
 
 
 def render_retried(retried: Cleanup | None, call: ApiRequest) -> dict[str, Any]:
@@ -139,14 +132,20 @@ def render_runs(call: ApiRequest, by_created: ByCreated, path: str, included_of:
         cleanups, _ = by_created(0, None, True)
         ordered = replace(query, sort=query.sort or [(CREATED_AT, True)])
         page, total = select([resource(c) for c in cleanups], ordered, spec.filterable())
+    return render_list(page, total, call.base_url, path, query, _included(page, cleanups, query, included_of))
+
+
+def _included(page: list[Resource], cleanups: Sequence[Cleanup], query: ListQuery,
+              included_of: IncludedOf) -> list[Resource]:
+    """What `include` adds to a page of cleanups, each one's linkage set on its resource."""
     by_id = {c.id: c for c in cleanups}
     included: list[Resource] = []
     for main in page:
         if query.include:
             linkage, found = included_of(by_id[main.id], query.include)
             main.linkage.update(linkage)
-            included += found
-    return render_list(page, total, call.base_url, path, query, included)
+            included += found  # events and versions belong to one cleanup: no duplicates
+    return included
 
 
 def render_schedule_linkage(cleanup: Cleanup, call: ApiRequest) -> dict[str, Any]:
