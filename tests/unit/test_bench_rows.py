@@ -72,7 +72,8 @@ def test_a_failing_row_writes_an_error_row_and_the_rows_after_it_still_run(fake_
     # Then the failing row is an error row with its reason, in its place, and the rows after it were written
     names = [row["row"] for row in written]
     assert names == ["selection", "cleanup_throughput", "backend_costs", "interrupt_latency", "cleanup_report",
-                     "preview_latency", "list_cleanups_cost", "in_list_latency", "throttle_accuracy", "tenant_fairness", "api_latency"]
+                     "preview_latency", "list_cleanups_cost", "in_list_latency", "throttle_accuracy",
+                     "tenant_fairness", "api_latency"]
     error = written[names.index("throttle_accuracy")]
     assert error == {"row": "throttle_accuracy", "backend": "dynamodb-local",
                      "error": "RuntimeError: PATCH {'_interrupt': True}: 422"}
