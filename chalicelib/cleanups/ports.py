@@ -99,8 +99,10 @@ class CleanupRepository(Protocol[Committed]):
         """The ids of snapshot batch `number`; [] once the cleanup is deleted."""
 
     def transition(self, before: Cleanup, after: Cleanup, recorded: Committed) -> bool:
-        """In one transaction: `after`'s status and timestamps if the stored status is still `before.status`,
-        `recorded`, and the slot given back when it leaves the active states. False: nothing written."""
+        """In one transaction: `after`'s status and timestamps if the stored status is still `before.status`
+        (and, when `before` had no interrupt asked for, none is asked for now: a transition worked out before a
+        request must be worked out again), `recorded`, and the slot given back when it leaves the active
+        states. False: nothing written."""
 
     def update_details(self, cleanup: Cleanup, changes: dict[str, Any], recorded: Committed) -> Cleanup:
         """Set (None: remove) plain attributes and `cleanup.updated_at` with `recorded`; the stored cleanup after.

@@ -150,6 +150,24 @@ def test_repository_gives_a_slot_back_once_when_a_cleanup_finishes(adapters: Ada
     assert adapters.names(cleanup.id) == ["cleanups.complete", "cleanups.create", "cleanups.start"]
 
 
+def test_repository_refuses_a_transition_worked_out_before_an_interrupt_was_asked_for(adapters: Adapters) -> None:
+    # Given an in-progress cleanup whose worker worked out its completion, then a client asked to interrupt it
+    repository, cleanup = adapters.repository, pending()
+    save(repository, cleanup)
+    running = start(cleanup, START)
+    repository.transition(cleanup, running, changed(cleanup, running))
+    done = complete(running, START)
+    asked = repository.request_interrupt(running, {"at": iso(START)})
+    assert asked is not None
+    # When the completion is written from the cleanup as it was before the request
+    refused = repository.transition(running, done, changed(running, done))
+    # Then nothing is written; the interrupt, worked out from the cleanup as it is now, is
+    stopped = interrupt(asked, START)
+    assert not refused and repository.get(TENANT, cleanup.id).status == "in_progress"
+    assert repository.transition(asked, stopped, changed(asked, stopped))
+    assert repository.get(TENANT, cleanup.id).status == "interrupted" and repository.slots_taken(TENANT) == 0
+
+
 def test_repository_refuses_a_cleanup_past_the_limit_and_writes_nothing_of_it(adapters: Adapters) -> None:
     # Given a limit of one, taken
     repository = adapters.repository

@@ -248,6 +248,8 @@ class InMemoryCleanupRepository:
         stored = self.cleanups.get(self._key(before.tenant, before.id))
         if stored is None or stored.status != before.status:
             return False
+        if before.interrupt_request is None and stored.interrupt_request is not None:
+            return False
 
         def apply() -> None:
             self._put(replace(stored, status=after.status, updated_at=after.updated_at, started_at=after.started_at,

@@ -185,3 +185,24 @@ def test_interrupt_racing_the_last_count_is_refused_once_the_cleanup_completed()
     with pytest.raises(CleanupFinishedError):
         cleanups.interrupt_cleanup(world.ports, TENANT, cleanup.id, ACTOR)
     assert world.cleanups.get(TENANT, cleanup.id).status == "completed"
+
+
+def test_interrupt_asked_between_the_last_count_and_the_completion_ends_the_cleanup_interrupted() -> None:
+    # Given a cleanup whose last count lands, then a client's interrupt is accepted before the worker completes it
+    world = World()
+    skus(world, 2)
+    cleanup = create(world)
+    count = world.cleanups.count_sub_batch
+
+    def then_asked(*args: Any, **kwargs: Any) -> Cleanup | None:
+        after = count(*args, **kwargs)
+        if after is not None and after.fully_counted:
+            assert world.cleanups.request_interrupt(after, interrupt_request(ACTOR, START)) is not None
+        return after
+    world.cleanups.count_sub_batch = then_asked  # type: ignore[method-assign]
+    # When the worker goes on from the count it wrote
+    world.drain()
+    # Then the interrupt the client was told of is what the cleanup ends as, with the final counts
+    final = world.cleanups.get(TENANT, cleanup.id)
+    assert (final.status, final.processed_count, final.counts_settled) == ("interrupted", 2, True)
+    assert world.events.whos(cleanup.id)[-1] == ACTOR.who

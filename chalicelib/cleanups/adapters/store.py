@@ -438,9 +438,11 @@ class DynamoCleanupRepository(Generic[Recorded]):
             actions.append(model.completed_at.set(after.completed_at))
         if after.interrupted_at:
             actions.append(model.interrupted_at.set(after.interrupted_at))
+        condition = model.status == before.status
+        if before.interrupt_request is None:  # an interrupt asked for since: the caller works it out again
+            condition &= model.interrupt_request.does_not_exist()
         transaction = Transaction()
-        transaction.update(model(_partition(before.tenant), before.id), actions,
-                           condition=model.status == before.status, name="cleanup")
+        transaction.update(model(_partition(before.tenant), before.id), actions, condition=condition, name="cleanup")
         if before.active and not after.active:
             _give_slot_back(transaction, before.tenant)
         count_store.move(transaction, before, after)

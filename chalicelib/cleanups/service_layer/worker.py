@@ -67,7 +67,10 @@ def settle(ports: Ports, cleanup: Cleanup, pending: Pending | None = None) -> Cl
         return conclude_interrupt(ports, cleanup, pending) if not cleanup.in_flight else cleanup
     if cleanup.fully_counted:
         after = complete(cleanup, ports.clock.now())
-        return after if commit_transition(ports, cleanup, after, WORKER, pending) else cleanup
+        if commit_transition(ports, cleanup, after, WORKER, pending):
+            return after
+        # Interrupted meanwhile, or an interrupt asked for since this count: settled as that asks
+        return settle(ports, ports.cleanups.get(cleanup.tenant, cleanup.id), pending)
     return cleanup
 
 
