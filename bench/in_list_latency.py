@@ -3,7 +3,8 @@
 Skus are seeded alone (sku and guard items), in sets of BENCH_IN_LIST_MATCHED (1,000): each request
 names one set's skus among 10,000 values, the rest naming nothing. Timed requests, ROUNDS of each
 kind alternating which goes first (medians): `POST /api/cleanup_previews` (one set, after an
-untimed round), `POST /api/cleanups` (the create's selection, a fresh set each; each cleanup is
+untimed round; to its counts, a `pending` one read again until `completed`), `POST /api/cleanups`
+(the create's selection, a fresh set each; each cleanup is
 waited for before the next request, so its deletes do not load it), and AT_ONCE creates of each
 kind at once (the mean of their seconds). Figures: seconds per kind; `ratio` (the create's
 `code_in` over `id_in`, goal <= 1.5), `preview_ratio`, `concurrent_ratio`. Every request must
@@ -62,6 +63,22 @@ def _timed_post(api: Api, path: str, resource: str, filters: dict[str, Any]) -> 
     return seconds, {**attributes, "id": response.json()["data"]["id"]}
 
 
+def _preview(api: Api, filters: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """A preview's seconds from its POST to its counts: a `pending` one is read again until `completed`."""
+    started = time.monotonic()
+    _, preview = _timed_post(api, "/api/cleanup_previews", "cleanup_previews", filters)
+    while preview["status"] == "pending":
+        if time.monotonic() - started > 600:
+            raise RuntimeError(f"preview {preview['id']} still pending after 600 s")
+        time.sleep(0.1)
+        response = api.call("GET", f"/api/cleanup_previews/{preview['id']}")
+        response.raise_for_status()
+        preview = {**response.json()["data"]["attributes"], "id": preview["id"]}
+    if preview["status"] != "completed":
+        raise RuntimeError(f"preview {preview['id']} {preview['status']}: {preview.get('errors')}")
+    return time.monotonic() - started, preview
+
+
 def _create(api: Api, named: dict[str, list[str]], kind: str) -> tuple[float, str]:
     seconds, cleanup = _timed_post(api, "/api/cleanups", "cleanups", {kind: named[kind]})
     if cleanup["records_count"] != len(named["ids"]):
@@ -80,7 +97,7 @@ def run(api: Api, matched: int, backend: str, note: str = "") -> dict[str, Any]:
     timings: dict[str, list[float]] = {}
     for order in [KINDS, *_orders(ROUNDS)]:  # the first round warms up, untimed
         for kind in order:
-            seconds, preview = _timed_post(api, "/api/cleanup_previews", "cleanup_previews", {kind: previewed[kind]})
+            seconds, preview = _preview(api, {kind: previewed[kind]})
             if preview["records_count"] != matched:
                 raise RuntimeError(f"{kind} preview counted {preview['records_count']}, not {matched}")
             timings.setdefault(f"preview_{kind}", []).append(seconds)
