@@ -4,14 +4,16 @@
   names it: a 100-action transaction on a 1,500-item table copied 150,000 items, which made the batch
   tests minutes long. Every copy is of the same state (nothing is written before the backup loop
   ends), so one copy per table and transaction is the same backup.
+- moto lexes each request's condition or filter expression anew (~9 ms for a 100-value IN list, sent by a long
+  `_in` filter once per value's Query). Tokens depend only on the text: each text is lexed once per process.
 - botocore parses its JSON models (endpoints, each service) once per session, and every test makes
   new sessions (moto resets boto3's default session; `chalicelib.aws` makes one per client): over a
   second of CPU per test. One loader for the process is what one session already does for its clients.
-
 `install()` is idempotent.
 """
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import threading
@@ -20,6 +22,7 @@ from typing import Any
 import botocore.session
 from botocore.loaders import create_loader
 from moto.dynamodb import models
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models.table import Table
 
 _local = threading.local()
@@ -44,6 +47,24 @@ class _CopyEachTableOnce:
 def install() -> None:
     _copy_each_table_once_per_transaction()
     _share_one_botocore_loader()
+    _lex_each_expression_once()
+
+
+def _lex_each_expression_once() -> None:
+    parser: Any = ConditionExpressionParser
+    original = parser._lex_condition_expression
+    if getattr(original, "lexes_each_expression_once", False):
+        return
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def _lex_condition_expression(self: Any) -> collections.deque[Any]:
+        text = self.condition_expression
+        if text not in lexed:
+            lexed[text] = tuple(original(self))
+        return collections.deque(lexed[text])
+
+    _lex_condition_expression.lexes_each_expression_once = True  # type: ignore[attr-defined]
+    parser._lex_condition_expression = _lex_condition_expression
 
 
 def _share_one_botocore_loader() -> None:

@@ -13,12 +13,32 @@ import pytest
 from chalice import Chalice
 from chalice.app import SQSEvent
 from moto import mock_aws
+from moto.core.utils import unix_time, unix_time_millis
+from moto.sqs import models as sqs_models
 
 from devstack.lambda_runtime import LambdaContext
 from devstack.sqs_consumer import SqsConsumer, SqsSource, sqs_sources
 
 QUEUE = "local-consumer-work"
 MAX_RECEIVE = 2
+
+
+class MotoSqsClock:
+    """moto's SQS clock (visibility timeouts, delays, long polls) is the wall clock plus what a test `advance`s."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        monkeypatch.setattr(sqs_models, "unix_time", lambda: unix_time() + self.offset)
+        monkeypatch.setattr(sqs_models, "unix_time_millis", lambda: unix_time_millis() + self.offset * 1000)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def moto_sqs_clock(monkeypatch: pytest.MonkeyPatch) -> MotoSqsClock:
+    """Waits for a visibility timeout to pass without the wall time: moto's SQS sees the time move on."""
+    return MotoSqsClock(monkeypatch)
 
 
 @pytest.fixture
@@ -74,7 +94,7 @@ def fail_odd_numbers(event: SQSEvent) -> dict[str, Any]:
     return {"batchItemFailures": failures}
 
 
-def test_consumer_deletes_only_records_not_reported_as_failures(sqs: Any) -> None:
+def test_consumer_deletes_only_records_not_reported_as_failures(sqs: Any, moto_sqs_clock: MotoSqsClock) -> None:
     # Given five messages, of which the handler reports the odd ones as failed
     send(sqs, *({"n": n} for n in range(5)))
     consumer = SqsConsumer(sqs, make_source(fail_odd_numbers), idle_wait_seconds=0)
@@ -85,7 +105,7 @@ def test_consumer_deletes_only_records_not_reported_as_failures(sqs: Any) -> Non
     # Then the even ones are deleted and only the two failures come back after the visibility timeout
     assert handled == 5
     assert counts(sqs) == (0, 2)
-    time.sleep(1.1)
+    moto_sqs_clock.advance(1.1)
     assert body_ids(sqs, QUEUE) == [1, 3]
 
 
@@ -118,7 +138,8 @@ def test_consumer_retries_the_whole_batch_when_failures_name_an_unknown_message(
     assert counts(sqs) == (0, 2)
 
 
-def test_consumer_moves_an_always_failing_message_to_the_dlq_after_max_receive_count(sqs: Any) -> None:
+def test_consumer_moves_an_always_failing_message_to_the_dlq_after_max_receive_count(
+        sqs: Any, moto_sqs_clock: MotoSqsClock) -> None:
     # Given a message whose handling always fails
     send(sqs, {"n": 7})
     consumer = SqsConsumer(sqs, make_source(fail_odd_numbers), idle_wait_seconds=0)
@@ -126,7 +147,7 @@ def test_consumer_moves_an_always_failing_message_to_the_dlq_after_max_receive_c
     # When it has been received maxReceiveCount times and is polled once more
     for _ in range(MAX_RECEIVE):
         assert consumer.poll_once() == 1
-        time.sleep(1.1)
+        moto_sqs_clock.advance(1.1)
     last = consumer.poll_once()
 
     # Then the queue's redrive policy has moved it to the DLQ

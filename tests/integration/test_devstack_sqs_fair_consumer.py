@@ -11,9 +11,9 @@ from chalice import Chalice
 from chalice.app import SQSEvent
 
 from devstack.sqs_consumer import SqsConsumer, SqsSource, sqs_sources
-from tests.integration.test_devstack_sqs_consumer import QUEUE, counts, make_source, sqs
+from tests.integration.test_devstack_sqs_consumer import QUEUE, MotoSqsClock, counts, make_source, moto_sqs_clock, sqs
 
-__all__ = ["sqs"]  # the consumer tests' fixture: moto's queue and DLQ
+__all__ = ["moto_sqs_clock", "sqs"]  # the consumer tests' fixtures: moto's queue and DLQ, and its clock
 
 FAIR_QUEUE = "local-fair-work"
 
@@ -67,7 +67,7 @@ def test_consumer_delivers_a_quiet_groups_message_before_a_busy_groups_backlog(s
     assert counts(sqs, FAIR_QUEUE) == (0, 0)
 
 
-def test_consumer_leaves_a_failed_message_of_a_group_for_redelivery(sqs: Any) -> None:
+def test_consumer_leaves_a_failed_message_of_a_group_for_redelivery(sqs: Any, moto_sqs_clock: MotoSqsClock) -> None:
     # Given messages of two groups and a handler that reports B's as failed the first time only
     handled: list[tuple[str, str]] = []
 
@@ -87,7 +87,7 @@ def test_consumer_leaves_a_failed_message_of_a_group_for_redelivery(sqs: Any) ->
 
     # When polled now, and again after the visibility timeout
     consumer.poll_once()
-    time.sleep(1.1)
+    moto_sqs_clock.advance(1.1)
     consumer.poll_once()
 
     # Then B's message came back once more and was then deleted, A's were handled once
