@@ -50,6 +50,14 @@ def runner_dies(world: World, point: str, skip: int = 0) -> None:
         run_due(world.schedule_ports)
 
 
+def died_at_the_first_due_time(world: World, point: str, skip: int = 0) -> Schedule:
+    """A nightly schedule whose runner, at its first due time, died at `point` (`runner_dies`)."""
+    created = schedule(world)
+    until(world, FIRST_DUE)
+    runner_dies(world, point, skip)
+    return created
+
+
 def run_cleanups(world: World, schedule_id: str) -> list[Any]:
     return [c for c in world.cleanups.list_for(TENANT) if c.schedule_id == schedule_id]
 
@@ -119,9 +127,7 @@ def test_a_runner_holding_the_due_time_keeps_a_racer_out_until_its_lease_ends() 
     # Given a runner that claimed the due schedule and died before creating its cleanup
     world = World()
     old_skus(world, 2)
-    created = schedule(world)
-    until(world, FIRST_DUE)
-    runner_dies(world, "save_new:before")
+    created = died_at_the_first_due_time(world, "save_new:before")
     assert run_cleanups(world, created.id) == []
     # When another invocation comes a minute later, Then it leaves the held schedule alone
     world.clock.advance(60)
@@ -138,9 +144,7 @@ def test_a_runner_that_died_after_its_cleanup_was_committed_is_taken_over_withou
     # Given a runner that created the due time's cleanup and died before counting the run
     world = World()
     old_skus(world, 2)
-    created = schedule(world)
-    until(world, FIRST_DUE)
-    runner_dies(world, "save_new:after")
+    created = died_at_the_first_due_time(world, "save_new:after")
     (orphan,) = run_cleanups(world, created.id)
     assert stored(world, created).runs_count == 0
     # When a runner comes after the lease ended (the selection has grown meanwhile)
@@ -157,9 +161,7 @@ def test_a_runner_that_died_after_its_cleanup_was_committed_is_taken_over_withou
 def test_a_runner_that_died_after_counting_its_run_leaves_nothing_to_run_again() -> None:
     # Given a runner that ended its run and died before dispatching (the claim is the first write, the end the second)
     world = World()
-    created = schedule(world)
-    until(world, FIRST_DUE)
-    runner_dies(world, "schedule:after", skip=1)
+    created = died_at_the_first_due_time(world, "schedule:after", skip=1)
     # When the scheduler runs again after any lease
     world.clock.advance(LEASE_SECONDS + 1)
     # Then nothing is due: one run, one cleanup, its event left in the outbox for the reconciler
@@ -271,9 +273,7 @@ def test_run_now_creates_a_cleanup_at_once_and_keeps_the_next_due_time() -> None
 def test_run_now_is_refused_while_another_run_holds_the_schedule() -> None:
     # Given a due run whose runner is still within its lease (it died a second ago)
     world = World()
-    created = schedule(world)
-    until(world, FIRST_DUE)
-    runner_dies(world, "save_new:before")
+    created = died_at_the_first_due_time(world, "save_new:before")
     # When `_run` is asked, Then it is 409, nothing created
     with pytest.raises(ScheduleBusyError):
         update_schedule(world.schedule_ports, TENANT, created.id, {"_run": True}, ADMIN)
@@ -283,9 +283,7 @@ def test_run_now_is_refused_while_another_run_holds_the_schedule() -> None:
 def test_a_cron_changed_while_a_due_run_is_held_moves_the_next_run_when_that_run_ends() -> None:
     # Given a due run held by a runner that died
     world = World()
-    created = schedule(world)
-    until(world, FIRST_DUE)
-    runner_dies(world, "save_new:before")
+    created = died_at_the_first_due_time(world, "save_new:before")
     # When the cron is changed to 05:30
     changed = update_schedule(world.schedule_ports, TENANT, created.id, {"cron": "30 5 * * *"}, ADMIN)
     # Then the held due time stays due (the run is not lost) ...
