@@ -17,6 +17,7 @@ from chalicelib.events.model import CREATE, DESTROY, PROGRESS
 from chalicelib.messages import tenant_of
 from chalicelib.queue import SqsWorkQueue
 from chalicelib.tenancy import Tenant
+from tests.integration import records_api
 
 APP_ACTOR = Actor(who={"application": {"id": "app", "client_id": "c", "kind": "integration"}})
 
@@ -139,3 +140,19 @@ def drain_interrupted_in_first_sub_batch(cleanup: Cleanup, events: RecordingEven
 
 def body_of(message: dict[str, Any]) -> dict[str, Any]:
     return json.loads(message["Body"])
+
+
+def make_skus(factory: Any, n: int, prefix: str = "DEL") -> list[dict[str, str]]:
+    """`n` full skus (a price and its tier, a stock item, a list item each) coded `<prefix>000`..."""
+    return [factory.full_sku(f"{prefix}{i:03d}") for i in range(n)]
+
+
+def one_changed_after_create(factory: Any, tenant: Tenant, events: RecordingEvents
+                             ) -> tuple[list[dict[str, str]], Cleanup, str]:
+    """Twelve full skus, a cleanup of every sku, then one sku changed after the create (its delete is an error):
+    the skus, the cleanup and the changed sku's id."""
+    skus = make_skus(factory, 12)
+    cleanup = create(tenant, events)
+    touched = skus[5]["skus"]
+    records_api.update_record(tenant, "skus", touched, {"name": "changed"}, {})
+    return skus, cleanup, touched

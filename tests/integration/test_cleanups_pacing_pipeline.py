@@ -15,8 +15,16 @@ from chalicelib.events import add_recorded
 from chalicelib.events.adapters import store
 from chalicelib.events.model import PROGRESS
 from chalicelib.tenancy import Tenant
-from tests.integration.cleanup_helpers import APP_ACTOR, RecordingEvents, deliver, drain, ports, queue_url, receive_all
-from tests.integration.test_cleanups_pipeline import make_skus
+from tests.integration.cleanup_helpers import (
+    APP_ACTOR,
+    RecordingEvents,
+    deliver,
+    drain,
+    make_skus,
+    ports,
+    queue_url,
+    receive_all,
+)
 
 repository = DynamoCleanupRepository(add_recorded)
 

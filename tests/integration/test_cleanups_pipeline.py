@@ -27,6 +27,8 @@ from tests.integration.cleanup_helpers import (
     deliver,
     drain,
     drain_interrupted_in_first_sub_batch,
+    make_skus,
+    one_changed_after_create,
     ports,
     receive_all,
 )
@@ -36,10 +38,6 @@ store = DynamoCleanupRepository(add_recorded)
 
 def remaining(tenant: Tenant, type_name: str) -> set[str]:
     return set(records_api.select_ids(tenant, type_name, []))
-
-
-def make_skus(factory: Any, n: int, prefix: str = "DEL") -> list[dict[str, str]]:
-    return [factory.full_sku(f"{prefix}{i:03d}") for i in range(n)]
 
 
 def assert_exact(cleanup_id: str, tenant: Tenant) -> Any:
@@ -111,10 +109,7 @@ def test_cleanup_finishes_exactly_after_a_worker_dies_half_way_through_a_batch(
 
 def test_record_modified_after_creation_survives_and_is_logged(
         records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
-    skus = make_skus(records, 12)
-    cleanup = create(tenant, events)
-    touched = skus[5]["skus"]
-    records_api.update_record(tenant, "skus", touched, {"name": "changed"}, {})
+    _, cleanup, touched = one_changed_after_create(records, tenant, events)
     drain(events)
     final = assert_exact(cleanup.id, tenant)
     assert (final.status, final.processed_count, final.errors_count) == ("completed", 11, 1)

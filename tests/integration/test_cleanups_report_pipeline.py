@@ -17,9 +17,10 @@ from tests.integration.cleanup_helpers import (
     create,
     drain,
     drain_interrupted_in_first_sub_batch,
+    make_skus,
+    one_changed_after_create,
     ports,
 )
-from tests.integration.test_cleanups_pipeline import make_skus
 
 ASSOCIATED = {"prices": "1", "price_volume_tiers": "1", "stock_items": "1", "sku_list_items": "1"}
 
@@ -35,10 +36,7 @@ def downloaded(cleanup_id: str, tenant: Tenant, events: RecordingEvents) -> tupl
 def test_report_of_a_cleanup_with_an_error_has_a_row_per_sku_with_what_went_with_it(
         records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents) -> None:
     # Given twelve full skus (a price and its tier, a stock item, a list item each), one changed after the create
-    skus = make_skus(records, 12)
-    cleanup = create(tenant, events)
-    touched = skus[5]["skus"]
-    records_api.update_record(tenant, "skus", touched, {"name": "changed"}, {})
+    skus, cleanup, touched = one_changed_after_create(records, tenant, events)
     # When the queue is drained (the last batch composes the report) and the report downloaded through report_url
     drain(events)
     final, rows = downloaded(cleanup.id, tenant, events)

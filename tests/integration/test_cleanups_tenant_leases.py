@@ -15,8 +15,16 @@ from chalicelib.cleanups.domain.fairness import GIVE_BACK_SECONDS, LEASE_SECONDS
 from chalicelib.cleanups.service_layer import leases as leasing
 from chalicelib.events import add_recorded
 from chalicelib.tenancy import Tenant
-from tests.integration.cleanup_helpers import RecordingEvents, body_of, create, deliver, drain, queue_url, receive_all
-from tests.integration.test_cleanups_pipeline import make_skus
+from tests.integration.cleanup_helpers import (
+    RecordingEvents,
+    body_of,
+    create,
+    deliver,
+    drain,
+    make_skus,
+    queue_url,
+    receive_all,
+)
 
 leases = DynamoTenantLeases()
 repository = DynamoCleanupRepository(add_recorded)
