@@ -1,6 +1,7 @@
 """Fixtures shared by every test layer: fake AWS credentials, and moto with the deployment's resources."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,7 +36,28 @@ def _create_world(table_names: dict[str, str]) -> None:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
-    return _FilesAndOnePackaging(config, log) if config.getvalue("dist") == "loadfile" else None
+    if config.getvalue("dist") != "loadfile":
+        return None
+    config.option.loadscopereorder = False  # xdist would hand out the modules with most tests first: see below
+    return _FilesAndOnePackaging(config, log)
+
+
+# The order workers are handed modules in: the slowest tier first, and the milliseconds-long unit tests last, so
+# that both workers finish together. (xdist's own order, most tests first, left one-test modules of a minute or two,
+# the deployed-timings worker loss among them, for one worker alone at the end.)
+TIERS = (*PACKAGING, "tests/e2e/", "tests/integration/", "tests/unit/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules by tier (TIERS), then most tests first; each module's tests stay together and in their order."""
+    modules = [item.nodeid.split("::")[0] for item in items]
+    sizes = Counter(modules)
+
+    def rank(position: int) -> tuple[int, int, str]:
+        module = modules[position]
+        tier = next((n for n, prefix in enumerate(TIERS) if module.startswith(prefix)), len(TIERS))
+        return tier, -sizes[module], module
+    items[:] = [items[position] for position in sorted(range(len(items)), key=rank)]
 
 
 @pytest.fixture
