@@ -39,11 +39,10 @@ from devstack.processes import HOST, ChildProcess, url, wait_for_port
 from devstack.provision import create_buckets, create_resources, default_table_names
 from devstack.scheduler import Scheduler, scheduled_jobs
 from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
-from devstack.stack import DEFAULT_JWT_SECRET
+from devstack.stack import DEFAULT_JWT_SECRET, start_server
 
 DEV_TEST_CLIENT = "dev-integration-test"
 DEV_LIVE_CLIENT = "dev-integration-live"
-_CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
 
 
 class QuietHandler(ChaliceRequestHandler):
@@ -168,11 +167,8 @@ class BenchStack:
         """A `chalice local` child on the same emulators (as the stack runs it), the rate limit off (its
         clients load it on purpose); its base URL."""
         port = free_port()
-        child = ChildProcess("chalice local", [
-            sys.executable, "-c", _CHALICE_CLI, "--project-dir", str(PROJECT_DIR), "local", "--no-autoreload",
-            "--host", HOST, "--port", str(port), "--stage", "dev",
-        ], {**os.environ, "RATE_LIMIT_REQUESTS": "0"}, cwd=PROJECT_DIR,
-            output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
+        child = start_server(PROJECT_DIR, port, "dev", {**os.environ, "RATE_LIMIT_REQUESTS": "0"},
+                             output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
         wait_for_port(port, 60, child.process)
         return child, url(port)
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import boto3
 from chalice.app import Chalice
@@ -64,6 +65,17 @@ class StackConfig:
         return {"PORT": self.port, "AWS_PORT": self.aws_port, "DYNAMODB_PORT": self.dynamodb_port}
 
 
+def start_server(project_dir: Path, port: int, stage: str, environ: Mapping[str, str],
+                 output: IO[Any] | int | None = None) -> ChildProcess:
+    """The API as the stack serves it: `chalice local --no-autoreload` answering unknown routes in JSON:API
+    (`devstack.devserver`), a child running in `project_dir`, which need not hold devstack (PYTHONPATH finds it)."""
+    python_path = os.pathsep.join(filter(None, [environ.get("PYTHONPATH"), str(PROJECT_DIR)]))
+    return ChildProcess("chalice local", [
+        sys.executable, "-m", "devstack.devserver", "--project-dir", str(project_dir),
+        "--host", HOST, "--port", str(port), "--stage", stage,
+    ], {**environ, "PYTHONPATH": python_path}, cwd=project_dir, output=output)
+
+
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -107,14 +119,7 @@ class LocalStack:
         self.mirror.start()
 
     def _start_server(self) -> ChildProcess:
-        config = self.config
-        # `chalice local --no-autoreload`, answering unknown routes in JSON:API (see devserver.py).
-        # It runs in the project's directory, which need not hold devstack: PYTHONPATH finds it.
-        python_path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(PROJECT_DIR)]))
-        server = ChildProcess("chalice local", [
-            sys.executable, "-m", "devstack.devserver", "--project-dir", str(config.project_dir),
-            "--host", HOST, "--port", str(config.port), "--stage", config.stage,
-        ], {**os.environ, "PYTHONPATH": python_path}, cwd=config.project_dir)
+        server = start_server(self.config.project_dir, self.config.port, self.config.stage, os.environ)
         self.children.append(server)
         return server
 
