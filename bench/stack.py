@@ -27,23 +27,19 @@ from bench import calls
 from chalicelib import aws, dynamo, queue
 from chalicelib.tenancy import Tenant
 from devstack.dev_applications import DEV_ORGANIZATION, DEV_SECRET, seed_dev_applications
-from devstack.embedded_aws import REGION, aws_environment, start_emulators
+from devstack.embedded_aws import aws_environment, start_emulators
 from devstack.lambda_runtime import (
     PROJECT_DIR,
     apply_stage_environment,
     chalice_config,
-    context_factory,
     load_app,
 )
 from devstack.processes import HOST, ChildProcess, url, wait_for_port
 from devstack.provision import create_buckets, create_resources, default_table_names
-from devstack.scheduler import Scheduler, scheduled_jobs
-from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
-from devstack.stack import DEFAULT_JWT_SECRET
+from devstack.stack import DEFAULT_JWT_SECRET, Workers, start_server
 
 DEV_TEST_CLIENT = "dev-integration-test"
 DEV_LIVE_CLIENT = "dev-integration-live"
-_CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
 
 
 class QuietHandler(ChaliceRequestHandler):
@@ -100,11 +96,8 @@ class BenchStack:
     workers: int = 2
     children: list[ChildProcess] = field(default_factory=list)
     port: int = 0
-    consumers: list[SqsConsumer] = field(default_factory=list)
-    scheduler: Scheduler | None = None
+    work: Workers | None = None  # the pollers and the schedule runner
     _server: LocalDevServer | None = None
-    _app: Any = None
-    _new_context: Any = None
 
     def start(self) -> BenchStack:
         aws_port, dynamodb_port, self.port = free_port(), free_port(), free_port()
@@ -129,29 +122,22 @@ class BenchStack:
         # The server's own serve_forever prints to stdout, which carries only result rows.
         threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True).start()
         wait_for_port(self.port, 30)
-        new_context = context_factory(PROJECT_DIR, "dev", app.app_name)
-        self._app, self._new_context = app, new_context
-        self.consumers = start_pollers(app, polling_client(self.workers), self.workers, new_context)
-        self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
-        self.scheduler.start()
+        self.work = Workers(app, PROJECT_DIR, "dev", self.workers)
         return self
 
     def resize(self, workers: int) -> None:
         """Run `workers` pollers from now on (each stopped poller finishes the batch it holds first)."""
-        for consumer in self.consumers:
-            consumer.stop()
         self.workers = workers
-        self.consumers = start_pollers(self._app, polling_client(workers), workers, self._new_context)
+        if self.work is not None:
+            self.work.resize(workers)
 
     def child_pid(self, name: str) -> int:
         """The pid of the emulator child started as `name` ("DynamoDB Local")."""
         return next(child.process.pid for child in self.children if child.name == name)
 
     def stop(self) -> None:
-        for consumer in self.consumers:
-            consumer.stop()
-        if self.scheduler is not None:
-            self.scheduler.stop()
+        if self.work is not None:
+            self.work.stop()
         if self._server is not None:
             self._server.server.shutdown()
             self._server.server.server_close()
@@ -168,11 +154,8 @@ class BenchStack:
         """A `chalice local` child on the same emulators (as the stack runs it), the rate limit off (its
         clients load it on purpose); its base URL."""
         port = free_port()
-        child = ChildProcess("chalice local", [
-            sys.executable, "-c", _CHALICE_CLI, "--project-dir", str(PROJECT_DIR), "local", "--no-autoreload",
-            "--host", HOST, "--port", str(port), "--stage", "dev",
-        ], {**os.environ, "RATE_LIMIT_REQUESTS": "0"}, cwd=PROJECT_DIR,
-            output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
+        child = start_server(PROJECT_DIR, port, "dev", {**os.environ, "RATE_LIMIT_REQUESTS": "0"},
+                             output=open(os.devnull, "wb"))  # noqa: SIM115 - the child owns it
         wait_for_port(port, 60, child.process)
         return child, url(port)
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import boto3
 from chalice.app import Chalice
@@ -28,7 +29,7 @@ from devstack.processes import HOST, ChildProcess, StackError, port_is_free, sto
 from devstack.provision import create_buckets, create_resources, default_table_names
 from devstack.s3_mirror import S3Mirror
 from devstack.scheduler import Scheduler, scheduled_jobs
-from devstack.sqs_consumer import SqsConsumer, polling_client, start_pollers
+from devstack.sqs_consumer import polling_client, start_pollers
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +65,45 @@ class StackConfig:
         return {"PORT": self.port, "AWS_PORT": self.aws_port, "DYNAMODB_PORT": self.dynamodb_port}
 
 
+def start_server(project_dir: Path, port: int, stage: str, environ: Mapping[str, str],
+                 output: IO[Any] | int | None = None) -> ChildProcess:
+    """The API as the stack serves it: `chalice local --no-autoreload` answering unknown routes in JSON:API
+    (`devstack.devserver`), a child running in `project_dir`, which need not hold devstack (PYTHONPATH finds it)."""
+    python_path = os.pathsep.join(filter(None, [environ.get("PYTHONPATH"), str(PROJECT_DIR)]))
+    return ChildProcess("chalice local", [
+        sys.executable, "-m", "devstack.devserver", "--project-dir", str(project_dir),
+        "--host", HOST, "--port", str(port), "--stage", stage,
+    ], {**environ, "PYTHONPATH": python_path}, cwd=project_dir, output=output)
+
+
+class Workers:
+    """The stack's work in this process: `count` SQS pollers and the schedule runner, each invocation with a
+    Lambda-like context."""
+
+    def __init__(self, app: Chalice, project_dir: Path, stage: str, count: int) -> None:
+        self._app = app
+        self._new_context = context_factory(project_dir, stage, app.app_name)
+        self.consumers = start_pollers(app, polling_client(count), count, self._new_context)
+        self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=self._new_context)
+        self.scheduler.start()
+
+    def resize(self, count: int) -> None:
+        """Run `count` pollers from now on (each stopped poller finishes the batch it holds first)."""
+        for consumer in self.consumers:
+            consumer.stop()
+        self.consumers = start_pollers(self._app, polling_client(count), count, self._new_context)
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.stop()
+        self.scheduler.stop()
+
+
 class LocalStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[ChildProcess] = []
-        self.consumers: list[SqsConsumer] = []
-        self.scheduler: Scheduler | None = None
+        self.workers: Workers | None = None
         self.mirror: S3Mirror | None = None
         self.client_ids: list[str] = []
 
@@ -83,8 +117,9 @@ class LocalStack:
         self.client_ids = [application.client_id for application in seed_dev_applications()]
         # Only now does anything listen on PORT: no request is answered before the emulators and their data.
         server = self._start_server()
-        self._start_workers(load_app(self.config.project_dir))  # while the server imports its own copy
-        wait_for_port(self.config.port, 60, server.process)
+        config = self.config  # the workers start while the server imports its own copy of the app
+        self.workers = Workers(load_app(config.project_dir), config.project_dir, config.stage, config.workers)
+        wait_for_port(config.port, 60, server.process)
 
     def _check_prerequisites(self) -> None:
         config = self.config
@@ -107,23 +142,9 @@ class LocalStack:
         self.mirror.start()
 
     def _start_server(self) -> ChildProcess:
-        config = self.config
-        # `chalice local --no-autoreload`, answering unknown routes in JSON:API (see devserver.py).
-        # It runs in the project's directory, which need not hold devstack: PYTHONPATH finds it.
-        python_path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(PROJECT_DIR)]))
-        server = ChildProcess("chalice local", [
-            sys.executable, "-m", "devstack.devserver", "--project-dir", str(config.project_dir),
-            "--host", HOST, "--port", str(config.port), "--stage", config.stage,
-        ], {**os.environ, "PYTHONPATH": python_path}, cwd=config.project_dir)
+        server = start_server(self.config.project_dir, self.config.port, self.config.stage, os.environ)
         self.children.append(server)
         return server
-
-    def _start_workers(self, app: Chalice) -> None:
-        config = self.config
-        new_context = context_factory(config.project_dir, config.stage, app.app_name)
-        self.consumers = start_pollers(app, polling_client(config.workers), config.workers, new_context)
-        self.scheduler = Scheduler(scheduled_jobs(app, os.environ), region=REGION, new_context=new_context)
-        self.scheduler.start()
 
     def _set_environment(self) -> None:
         config = self.config
@@ -135,10 +156,8 @@ class LocalStack:
 
     def stop(self) -> None:
         """Finish in-flight work, then stop the children, the server first."""
-        for consumer in self.consumers:
-            consumer.stop()
-        if self.scheduler is not None:
-            self.scheduler.stop()
+        if self.workers is not None:
+            self.workers.stop()
         if self.mirror is not None:
             try:
                 self.mirror.stop()  # the workers are done writing: the last sync misses nothing

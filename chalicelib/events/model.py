@@ -44,24 +44,34 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Version:
+class WrittenOnce:
+    """A resource written once, never updated (a version, an event callback): its `updated_at` is its
+    `created_at`, and it has no reference nor metadata."""
+
     tenant: Tenant
     id: str
+    created_at: str
+
+    def _attributes(self, **own: Any) -> dict[str, Any]:
+        return {**own, "created_at": self.created_at, "updated_at": self.created_at, "reference": None,
+                "reference_origin": None, "metadata": {}}
+
+
+@dataclass(frozen=True)
+class Version(WrittenOnce):
     resource_type: str
     resource_id: str
     event: str  # update | destroy
     changes: dict[str, list[Any]]
     who: dict[str, Any]
-    created_at: str
     ip_address: str | None = None
     user_agent: str | None = None
     uuid: str | None = None
 
     def attributes(self) -> dict[str, Any]:
-        return {"resource_type": self.resource_type, "resource_id": self.resource_id, "event": self.event,
-                "changes": self.changes, "who": self.who, "ip_address": self.ip_address,
-                "user_agent": self.user_agent, "uuid": self.uuid, "created_at": self.created_at,
-                "updated_at": self.created_at, "reference": None, "reference_origin": None, "metadata": {}}
+        return self._attributes(resource_type=self.resource_type, resource_id=self.resource_id, event=self.event,
+                                changes=self.changes, who=self.who, ip_address=self.ip_address,
+                                user_agent=self.user_agent, uuid=self.uuid)
 
 
 @dataclass(frozen=True)
@@ -96,23 +106,19 @@ class Webhook:
 
 
 @dataclass(frozen=True)
-class EventCallback:
-    tenant: Tenant
-    id: str
+class EventCallback(WrittenOnce):
     webhook_id: str
     event_id: str
     callback_url: str
     payload: dict[str, Any]
     signature: str
-    created_at: str
     response_code: str | None = None
     response_message: str | None = None
 
     def attributes(self) -> dict[str, Any]:
-        return {"callback_url": self.callback_url, "payload": self.payload, "response_code": self.response_code,
-                "response_message": self.response_message, "signature": self.signature,
-                "created_at": self.created_at, "updated_at": self.created_at, "reference": None,
-                "reference_origin": None, "metadata": {}}
+        return self._attributes(callback_url=self.callback_url, payload=self.payload,
+                                response_code=self.response_code, response_message=self.response_message,
+                                signature=self.signature)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from bench.data import count_query
 from chalicelib.text import fold
 from devstack.worker import READY_MARKER
 from tests.e2e import ROOT, RunningStack, start_stack
+from tests.integration import cleanup_helpers
 
 # One fault stack per run: under xdist (--dist loadfile) every test of this module goes to the same worker.
 
@@ -201,18 +202,7 @@ def take_messages(stack: FaultStack, cleanup_id: str) -> list[dict[str, Any]]:
     """Take this cleanup's messages off the work queue; others are made visible again at once."""
     sqs = stack.stack.client("sqs")
     url = sqs.get_queue_url(QueueName="cleanups-work")["QueueUrl"]
-    taken: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
-        if not batch:
-            return taken
-        for message in batch:
-            if json.loads(message["Body"]).get("cleanup_id") == cleanup_id:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                taken.append(message)
-            else:
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+    return cleanup_helpers.take_messages(sqs, url, lambda body: body.get("cleanup_id") == cleanup_id)
 
 
 def send(stack: FaultStack, bodies: list[str]) -> None:

@@ -54,16 +54,24 @@ def queue_url() -> str:
 
 def receive_all() -> list[dict[str, Any]]:
     """Every message now in the work queue (taken off it), as SQS returned them."""
-    sqs = boto3.client("sqs")
-    url = queue_url()
+    return take_messages(boto3.client("sqs"), queue_url())
+
+
+def take_messages(sqs: Any, url: str, wanted: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+    """The messages of the queue at `url` whose body is `wanted` (every one by default), taken off it, as SQS
+    returned them; the others are made visible again at once."""
     taken: list[dict[str, Any]] = []
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
         if not batch:
             return taken
         for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        taken.extend(batch)
+            if wanted is None or wanted(json.loads(message["Body"])):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                taken.append(message)
+            else:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=0)
 
 
 def lambda_event(bodies: Iterable[str]) -> dict[str, Any]:
