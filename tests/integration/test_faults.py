@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import aws, cleanups
+from chalicelib import aws, cleanups, dynamo
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.domain.model import TERMINAL
 from chalicelib.events import add_recorded
+from chalicelib.records import RecordsStore
 from chalicelib.tenancy import Tenant
 from tests.integration import records_api
 from tests.integration.cleanup_helpers import (
@@ -230,6 +232,32 @@ def assert_completed_exactly(tenant: Tenant, cleanup_id: str, doomed: list[dict[
     final = assert_settled_exactly(tenant, cleanup_id, doomed)
     assert (final.status, final.processed_count, final.errors_count) == ("completed", len(doomed), 0)
     assert events.statuses(cleanup_id) == ["in_progress", "completed"]
+
+
+class _Waits:
+    """Stands in for the `time` module where a retry backs off: notes each wait instead of sleeping it."""
+
+    def __init__(self) -> None:
+        self.waited: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waited.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def backoffs_take_no_time(monkeypatch: pytest.MonkeyPatch) -> _Waits:
+    """The SDK's, the transactions' and the records store's backoffs between retries are noted, not slept: every
+    retry still happens, in the same order; only the seconds between them go (they were most of these tests' time)."""
+    waits = _Waits()
+    monkeypatch.setattr(botocore.endpoint, "time", waits)
+    monkeypatch.setattr(dynamo, "time", waits)
+    init = RecordsStore.__init__
+
+    def without_sleeping(self: RecordsStore, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.sleep = waits.sleep
+    monkeypatch.setattr(RecordsStore, "__init__", without_sleeping)
+    return waits
 
 
 @pytest.fixture
