@@ -51,18 +51,20 @@ def ids(page: tuple[list[Cleanup], int]) -> list[str]:
     return [cleanup.id for cleanup in page[0]]
 
 
-@pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 25])
 def test_created_at_pages_list_every_cleanup_once_in_the_whole_lists_order_ties_by_id(
-        repository: CleanupRepository, descending: bool, size: int) -> None:
+        repository: CleanupRepository) -> None:
     # Given cleanups created three at a time, their ids out of creation order, and another tenant's
     everything = seeded(repository)
-    # When every page of `size` is read by created_at
-    pages = [repository.page(TENANT, Listing(offset, size, descending=descending, by=CREATED_AT))
-             for offset in range(0, COUNT + size, size)]
-    # Then together they are the whole list sorted by created_at then id, each cleanup once, each page counting all
-    assert [i for page in pages for i in ids(page)] == whole_list(everything, descending)
-    assert {total for _, total in pages} == {COUNT}
+    for size in (1, 2, 3, 5, 25):
+        for descending in (True, False):
+            # When every page of `size` is read by created_at, newest or oldest first
+            pages = [repository.page(TENANT, Listing(offset, size, descending=descending, by=CREATED_AT))
+                     for offset in range(0, COUNT + size, size)]
+            # Then together they are the whole list sorted by created_at then id, each cleanup once, each page
+            # counting all
+            case = f"pages of {size}, {'newest' if descending else 'oldest'} first"
+            assert [i for page in pages for i in ids(page)] == whole_list(everything, descending), case
+            assert {total for _, total in pages} == {COUNT}, case
 
 
 def seeded_in_every_status(repository: CleanupRepository) -> list[Cleanup]:
@@ -82,21 +84,23 @@ def seeded_in_every_status(repository: CleanupRepository) -> list[Cleanup]:
     return everything
 
 
-@pytest.mark.parametrize("keys", [{"status": "completed"}, {"status": "pending"}, {"status": "nope"},
-                                  {"reference": "r1"}, {"reference": "r"}], ids=repr)
 def test_created_at_pages_of_one_status_or_reference_list_each_match_once_in_the_same_order(
-        repository: CleanupRepository, keys: dict[str, str]) -> None:
+        repository: CleanupRepository) -> None:
     # Given cleanups in every status (most completed), created three at a time, some with a reference, another tenant's
     everything = seeded_in_every_status(repository)
-    matching = [c for c in everything if keys.get("status", c.status) == c.status
-                and keys.get("reference", c.reference) == c.reference]
-    for descending in (True, False):
-        # When every page of 3 of one status or reference is read by created_at, newest or oldest first
-        pages = [repository.page(TENANT, Listing(offset, 3, descending=descending, by=CREATED_AT, **keys))
-                 for offset in range(0, COUNT + 3, 3)]
-        # Then they are the matching part of the whole list in that order, each once; each page counts every match
-        assert [i for page in pages for i in ids(page)] == whole_list(matching, descending)
-        assert {total for _, total in pages} == {len(matching)}
+    for keys in ({"status": "completed"}, {"status": "pending"}, {"status": "nope"},
+                 {"reference": "r1"}, {"reference": "r"}):
+        matching = [c for c in everything if keys.get("status", c.status) == c.status
+                    and keys.get("reference", c.reference) == c.reference]
+        for descending in (True, False):
+            # When every page of 3 of one status or reference is read by created_at, newest or oldest first
+            pages = [repository.page(TENANT, Listing(offset, 3, descending=descending, by=CREATED_AT, **keys))
+                     for offset in range(0, COUNT + 3, 3)]
+            # Then they are the matching part of the whole list in that order, each once; each page counts every
+            # match
+            case = f"{keys}, {'newest' if descending else 'oldest'} first"
+            assert [i for page in pages for i in ids(page)] == whole_list(matching, descending), case
+            assert {total for _, total in pages} == {len(matching)}, case
 
 
 @pytest.fixture
@@ -114,28 +118,29 @@ def created_index_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield scanned
 
 
-@pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
 def test_a_created_at_page_reads_about_the_page_from_the_index(
-        tables: dict[str, str], created_index_reads: list[int], descending: bool) -> None:
+        tables: dict[str, str], created_index_reads: list[int]) -> None:
     # Given 60 cleanups of one tenant, created a second apart
     repository = DynamoCleanupRepository(add_recorded)
     for number in range(60):
         moment = iso(NOW - timedelta(hours=1) + timedelta(seconds=number))
         save(repository, new(number, created_at=moment, updated_at=moment))
-    # When the first page of 10, then the third, are read by created_at
-    first, _ = repository.page(TENANT, Listing(0, 10, descending=descending, by=CREATED_AT))
-    first_reads = sum(created_index_reads)
-    third, _ = repository.page(TENANT, Listing(20, 10, descending=descending, by=CREATED_AT))
-    # Then each reads its offset and limit plus the edge's ties (here one), not the tenant's 60
-    assert [c.id for c in first] == [f"cln{n:07d}" for n in (range(59, 49, -1) if descending else range(10))]
-    assert first_reads == 11
-    assert sum(created_index_reads) - first_reads == 31
-    assert len(third) == 10
+    for descending in (True, False):
+        created_index_reads.clear()
+        # When the first page of 10, then the third, are read by created_at, newest or oldest first
+        first, _ = repository.page(TENANT, Listing(0, 10, descending=descending, by=CREATED_AT))
+        first_reads = sum(created_index_reads)
+        third, _ = repository.page(TENANT, Listing(20, 10, descending=descending, by=CREATED_AT))
+        # Then each reads its offset and limit plus the edge's ties (here one), not the tenant's 60
+        case = "newest first" if descending else "oldest first"
+        assert [c.id for c in first] == [f"cln{n:07d}" for n in (range(59, 49, -1) if descending else range(10))], case
+        assert first_reads == 11, case
+        assert sum(created_index_reads) - first_reads == 31, case
+        assert len(third) == 10, case
 
 
-@pytest.mark.parametrize(("status", "most"), [("completed", 20), ("pending", 4)])
 def test_a_created_at_page_of_one_status_reads_about_the_page_or_the_few_of_that_status(
-        tables: dict[str, str], created_index_reads: list[int], status: str, most: int) -> None:
+        tables: dict[str, str], created_index_reads: list[int]) -> None:
     # Given 40 cleanups created a second apart: 36 completed, 4 still pending
     repository = DynamoCleanupRepository(add_recorded)
     for number in range(40):
@@ -145,14 +150,16 @@ def test_a_created_at_page_of_one_status_reads_about_the_page_or_the_few_of_that
         if number % 10:
             running = move(repository, cleanup, start(cleanup, NOW))
             move(repository, running, complete(running, NOW))
-    # When the first page of 10 of one status is read newest first
-    page, total = repository.page(TENANT, Listing(0, 10, descending=True, by=CREATED_AT, status=status))
-    # Then it is right, and read the created_at index filtered by status (the common one: about the page)
-    # or that status's own index whole (the rare one: its few cleanups), whichever reads fewer
-    newest = [f"cln{n:07d}" for n in range(39, -1, -1) if (n % 10 == 0) == (status == "pending")]
-    assert [c.id for c in page] == newest[:10]
-    assert total == (4 if status == "pending" else 36)
-    assert sum(created_index_reads) <= most
+    for status, most in (("completed", 20), ("pending", 4)):
+        created_index_reads.clear()
+        # When the first page of 10 of one status is read newest first
+        page, total = repository.page(TENANT, Listing(0, 10, descending=True, by=CREATED_AT, status=status))
+        # Then it is right, and read the created_at index filtered by status (the common one: about the page)
+        # or that status's own index whole (the rare one: its few cleanups), whichever reads fewer
+        newest = [f"cln{n:07d}" for n in range(39, -1, -1) if (n % 10 == 0) == (status == "pending")]
+        assert [c.id for c in page] == newest[:10], status
+        assert total == (4 if status == "pending" else 36), status
+        assert sum(created_index_reads) <= most, status
 
 
 def test_a_table_without_the_created_at_index_yet_lists_the_same_page_from_the_partition(

@@ -32,6 +32,7 @@ from tests.integration.cleanup_helpers import (
     ports,
     receive_all,
 )
+from tools.seed import seed
 
 store = DynamoCleanupRepository(add_recorded)
 
@@ -234,10 +235,12 @@ def test_reconciler_requeues_lost_messages_then_the_cleanup_completes(
 
 
 def test_reconciler_gives_up_on_a_batch_that_always_fails(
-        records: Any, tenant: Tenant, work_queue: None, events: RecordingEvents,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    make_skus(records, 40)
+        tenant: Tenant, work_queue: None, events: RecordingEvents, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cleanup of 40 skus with their associated records (seeded in bulk), ten batches of 4
+    seed(tenant, skus=40, skus_per_list=40, workers=1)
     cleanup = create(tenant, events)
+    # When every batch but the fourth is delivered, and the reconciler runs twice, allowing one attempt
+    # (the requeued fourth is lost again)
     messages = receive_all()
     poison = [m for m in messages if body_of(m)["batch"] == 3]
     deliver([m["Body"] for m in messages if m not in poison], events)
@@ -246,6 +249,7 @@ def test_reconciler_gives_up_on_a_batch_that_always_fails(
     cleanups.reconcile(ports(events))  # first attempt: requeued (and lost again)
     receive_all()
     report = cleanups.reconcile(ports(events))
+    # Then it gave up on that batch: its 4 skus are counted as errors and left, the cleanup completed
     assert report.given_up == [cleanup.id]
     final = assert_exact(cleanup.id, tenant)
     assert (final.status, final.processed_count, final.errors_count) == ("completed", 36, 4)

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib import aws, cleanups
+from chalicelib import aws, cleanups, dynamo
+from chalicelib.catalog import get_type
 from chalicelib.cleanups.adapters.store import DynamoCleanupRepository
 from chalicelib.cleanups.domain.model import TERMINAL
 from chalicelib.events import add_recorded
+from chalicelib.records import RecordsStore
+from chalicelib.records.items import item_relationships
 from chalicelib.tenancy import Tenant
 from tests.integration import records_api
 from tests.integration.cleanup_helpers import (
@@ -35,7 +39,8 @@ from tests.integration.cleanup_helpers import (
     queue_url,
     receive_all,
 )
-from tests.integration.conftest import RecordFactory
+from tests.integration.records_helpers import scan
+from tools.seed import seed
 
 BATCH_OPERATIONS = frozenset({"BatchWriteItem", "BatchGetItem"})
 # The calls that delete records: a cleanup's deletes are transactions, a record's delete batch writes.
@@ -232,6 +237,32 @@ def assert_completed_exactly(tenant: Tenant, cleanup_id: str, doomed: list[dict[
     assert events.statuses(cleanup_id) == ["in_progress", "completed"]
 
 
+class _Waits:
+    """Stands in for the `time` module where a retry backs off: notes each wait instead of sleeping it."""
+
+    def __init__(self) -> None:
+        self.waited: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waited.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def backoffs_take_no_time(monkeypatch: pytest.MonkeyPatch) -> _Waits:
+    """The SDK's, the transactions' and the records store's backoffs between retries are noted, not slept: every
+    retry still happens, in the same order; only the seconds between them go (they were most of these tests' time)."""
+    waits = _Waits()
+    monkeypatch.setattr(botocore.endpoint, "time", waits)
+    monkeypatch.setattr(dynamo, "time", waits)
+    init = RecordsStore.__init__
+
+    def without_sleeping(self: RecordsStore, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.sleep = waits.sleep
+    monkeypatch.setattr(RecordsStore, "__init__", without_sleeping)
+    return waits
+
+
 @pytest.fixture
 def install_fault() -> Iterator[Callable[[DynamoFaults], DynamoFaults]]:
     """Installs a fault on the DynamoDB client, and uninstalls each one installed after the test."""
@@ -247,8 +278,23 @@ def install_fault() -> Iterator[Callable[[DynamoFaults], DynamoFaults]]:
     aws.forget_clients()  # the faults spent the client's retry budget: the next test gets a client with a whole one
 
 
-def doomed_skus(records: RecordFactory, n: int) -> list[dict[str, str]]:
-    return [records.full_sku(f"FLT{i:03d}") for i in range(n)]
+def doomed_skus(tenant: Tenant, n: int) -> list[dict[str, str]]:
+    """`n` full skus seeded in bulk (a price and its tier, a stock item, a list item each): type -> id, a sku each."""
+    seed(tenant, skus=n, skus_per_list=n, workers=1)
+    stored = scan()
+
+    def each(type_name: str) -> list[tuple[str, dict[str, str | None]]]:
+        return [(item["sk"]["S"], item_relationships(get_type(type_name), item))
+                for (pk, _), item in stored.items() if pk == f"{tenant.key}#{type_name}"]
+    families = {sku: {"skus": sku} for sku, _ in each("skus")}
+    for type_name in ("prices", "stock_items", "sku_list_items"):
+        for record_id, related in each(type_name):
+            families[str(related["sku"])][type_name] = record_id
+    sku_of_price = {family["prices"]: sku for sku, family in families.items()}
+    for record_id, related in each("price_volume_tiers"):
+        families[sku_of_price[str(related["price"])]]["price_volume_tiers"] = record_id
+    assert len(families) == n and all(len(family) == 5 for family in families.values())
+    return list(families.values())
 
 
 # --- tests -----------------------------------------------------------------------------------------
@@ -258,11 +304,11 @@ def doomed_skus(records: RecordFactory, n: int) -> list[dict[str, str]]:
     (5, {"unprocessed_share": 0.5}, "unprocessed", 5),  # half of them process half their items: the store retries
 ], ids=["throttled", "unprocessed"])
 def test_faults_retried_inside_a_delivery_leave_exact_counts_and_fail_no_message(
-        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        tenant: Tenant, small_batches: None, events: RecordingEvents,
         install_fault: Callable[[DynamoFaults], DynamoFaults],
         seed: int, share: dict[str, float], injected: str, at_least: int) -> None:
     # Given twelve skus and a cleanup of them, and a records table injecting the fault into batch calls
-    doomed = doomed_skus(records, 12)
+    doomed = doomed_skus(tenant, 12)
     cleanup = create(tenant, events)
     fault = install_fault(DynamoFaults(seed=seed, **share))
 
@@ -282,11 +328,11 @@ def test_faults_retried_inside_a_delivery_leave_exact_counts_and_fail_no_message
     ({"crash_after_writes": frozenset({2, 3, 5})}, 2, 0.0, "crashed"),
 ], ids=["throttled_past_the_sdk_retries", "worker_dying_after_a_write_landed"])
 def test_faults_failing_messages_mid_batch_are_finished_by_redelivery_without_double_counts(
-        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        tenant: Tenant, small_batches: None, events: RecordingEvents,
         install_fault: Callable[[DynamoFaults], DynamoFaults],
         faults: dict[str, Any], seed: int, duplicate_share: float, injected: str) -> None:
     # Given a cleanup of twelve skus, and the fault injected into its writes
-    doomed = doomed_skus(records, 12)
+    doomed = doomed_skus(tenant, 12)
     cleanup = create(tenant, events)
     fault = install_fault(DynamoFaults(**faults))
 
@@ -299,10 +345,10 @@ def test_faults_failing_messages_mid_batch_are_finished_by_redelivery_without_do
 
 
 def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
-        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        tenant: Tenant, small_batches: None, events: RecordingEvents,
         install_fault: Callable[[DynamoFaults], DynamoFaults], monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cleanup of twelve skus (three messages), one message lost outright, and a faulty table
-    doomed = doomed_skus(records, 12)
+    doomed = doomed_skus(tenant, 12)
     cleanup = create(tenant, events)
     messages = receive_all()
     lost, kept = messages[0], messages[1:]
@@ -325,10 +371,10 @@ def test_faults_lost_message_is_requeued_by_the_reconciler_amid_other_faults(
 
 
 def test_faults_interrupt_amid_faults_leaves_exactly_the_uncounted_records(
-        records: RecordFactory, tenant: Tenant, small_batches: None, events: RecordingEvents,
+        tenant: Tenant, small_batches: None, events: RecordingEvents,
         install_fault: Callable[[DynamoFaults], DynamoFaults], interrupt_waits_briefly: None) -> None:
     # Given a cleanup of twelve skus on a faulty table, whose first message is delivered (with a failure)
-    doomed = doomed_skus(records, 12)
+    doomed = doomed_skus(tenant, 12)
     cleanup = create(tenant, events)
     install_fault(DynamoFaults(seed=13, fail_share=0.2, unprocessed_share=0.3))
     first, *rest = receive_all()

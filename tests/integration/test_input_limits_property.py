@@ -84,8 +84,10 @@ def client_headers(client: Client) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path, method", OPERATIONS)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+# derandomize: the same draws every run (among them 10,001-value filters, bodies over the limit, 5,000-deep nesting),
+# so the module's cost is stable; unseeded, an unlucky run drew enough huge inputs to take several times as long
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_no_generated_input_makes_an_operation_answer_5xx(client: Client, client_headers: dict[str, str],
                                                           path: str, method: str, data: st.DataObject) -> None:

@@ -90,8 +90,8 @@ def test_large_filters_are_kept_apart_and_read_back_on_every_path(repository: Dy
 
 def test_a_deleted_cleanups_destroy_event_redispatched_carries_its_filters(
         repository: DynamoCleanupRepository[Any]) -> None:
-    # Given a finished cleanup whose filters are kept apart
-    cleanup = replace(worst_case_cleanup(), filters={"code_in": CODES})
+    # Given a finished cleanup of one batch whose filters are kept apart (a delete deletes each batch's snapshot)
+    cleanup = replace(worst_case_cleanup(), filters={"code_in": CODES}, batch_count=1)
     repository.save_new(cleanup, [], Recorded(cleanup), limit=10)
     # When it is deleted, and its destroy event is read back from the outbox by a fresh process
     assert repository.delete(cleanup, recorded_destroy(cleanup, WORKER, cleanup.updated_at))

@@ -50,19 +50,21 @@ def in_created_order(cleanups: list[Cleanup], descending: bool) -> list[str]:
     return [c.id for c in sorted(ordered, key=lambda c: c.created_at, reverse=descending)]
 
 
-@pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 25])
 def test_runs_pages_list_each_run_of_the_schedule_once_in_created_order_and_count_them_all(
-        repository: CleanupRepository, descending: bool, size: int) -> None:
+        repository: CleanupRepository) -> None:
     # Given a schedule's runs created three at a time, among other cleanups of the tenant and another tenant's
     runs = seeded(repository)
-    # When every page of `size` is read, newest or oldest first
-    pages = [repository.runs_page(TENANT, SCHEDULE, offset, size, descending)
-             for offset in range(0, COUNT + size, size)]
-    # Then together they are the schedule's runs in created_at order (ties by id), each once, each page counting all
-    assert [c.id for page, _ in pages for c in page] == in_created_order(runs, descending)
-    assert {total for _, total in pages} == {COUNT}
-    assert all(c.schedule_id == SCHEDULE and c.tenant == TENANT for page, _ in pages for c in page)
+    for size in (1, 2, 3, 5, 25):
+        for descending in (True, False):
+            # When every page of `size` is read, newest or oldest first
+            pages = [repository.runs_page(TENANT, SCHEDULE, offset, size, descending)
+                     for offset in range(0, COUNT + size, size)]
+            # Then together they are the schedule's runs in created_at order (ties by id), each once, each page
+            # counting all
+            case = f"pages of {size}, {'newest' if descending else 'oldest'} first"
+            assert [c.id for page, _ in pages for c in page] == in_created_order(runs, descending), case
+            assert {total for _, total in pages} == {COUNT}, case
+            assert all(c.schedule_id == SCHEDULE and c.tenant == TENANT for page, _ in pages for c in page), case
 
 
 def test_every_run_and_every_id_are_read_without_a_limit(repository: CleanupRepository) -> None:
@@ -110,23 +112,24 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     yield counted
 
 
-@pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
 def test_a_page_of_runs_reads_about_the_page_among_many_cleanups_of_the_tenant(
-        tables: dict[str, str], reads: dict[str, int], descending: bool) -> None:
+        tables: dict[str, str], reads: dict[str, int]) -> None:
     # Given 200 finished cleanups of a tenant, a second apart, every tenth of them a run of the schedule
     repository = DynamoCleanupRepository(add_recorded)
     for number in range(200):
         moment = NOW - timedelta(minutes=10) + timedelta(seconds=number)
         save(repository, complete(new(number, created_at=iso(moment), updated_at=iso(moment),
                                       schedule_id=SCHEDULE if number % 10 == 0 else None), moment))
-    reads.clear()
-    # When the second page of 5 runs is read
-    page, total = repository.runs_page(TENANT, SCHEDULE, 5, 5, descending)
-    # Then it is the right page, read from 10 links (newest first, the last one's ties again), 5 cleanups by key
-    # and one count bucket: not 200 cleanups
-    expected = [f"cln{number:07d}" for number in range(0, 200, 10)]
-    assert [c.id for c in page] == (expected[::-1] if descending else expected)[5:10] and total == 20
-    assert reads == {"Query": 10 + (1 if descending else 0) + 1, "BatchGetItem": 5}
+    for descending in (True, False):
+        reads.clear()
+        # When the second page of 5 runs is read, newest or oldest first
+        page, total = repository.runs_page(TENANT, SCHEDULE, 5, 5, descending)
+        # Then it is the right page, read from 10 links (newest first, the last one's ties again), 5 cleanups by key
+        # and one count bucket: not 200 cleanups
+        case = "newest first" if descending else "oldest first"
+        expected = [f"cln{number:07d}" for number in range(0, 200, 10)]
+        assert [c.id for c in page] == (expected[::-1] if descending else expected)[5:10] and total == 20, case
+        assert reads == {"Query": 10 + (1 if descending else 0) + 1, "BatchGetItem": 5}, case
 
 
 def test_an_expired_run_is_neither_listed_nor_counted_until_ttl_removes_it(tables: dict[str, str]) -> None:
