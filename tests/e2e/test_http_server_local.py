@@ -106,10 +106,12 @@ def test_local_server_answers_every_one_of_32_concurrent_new_connections(local_s
     assert statuses == [200] * CONNECTIONS
 
 
-def timed(call: Any) -> tuple[float, Any]:
+def timed(call: Any) -> tuple[float, float, Any]:
+    """How long `call` took, when it returned (time.monotonic), and what it returned."""
     started = time.monotonic()
     result = call()
-    return time.monotonic() - started, result
+    ended = time.monotonic()
+    return ended - started, ended, result
 
 
 def test_fast_requests_are_answered_while_a_slow_one_runs(local_stack: RunningStack) -> None:
@@ -123,13 +125,14 @@ def test_fast_requests_are_answered_while_a_slow_one_runs(local_stack: RunningSt
     with ThreadPoolExecutor(2) as pool:
         slow = pool.submit(timed, lambda: requests.get(slow_url, headers=headers, timeout=120))
         time.sleep(0.2)
-        fast_seconds, fast = timed(lambda: requests.get(f"{local_stack.api_url}/health", timeout=30))
-        slow_seconds, slow_response = slow.result()
+        fast_seconds, fast_ended, fast = timed(lambda: requests.get(f"{local_stack.api_url}/health", timeout=30))
+        slow_seconds, slow_ended, slow_response = slow.result()
 
-    # Then the fast one answers in well under the slow one's time
+    # Then the fast one is answered while the slow one still runs (a server answering one request at a time would
+    # answer it only after the slow one; a ratio of their times fails on a busy machine, this order does not)
     assert fast.status_code == 200 and slow_response.status_code == 200
     assert slow_seconds > 0.2, "the slow request was not slow: nothing was measured"
-    assert fast_seconds < slow_seconds / 3, (fast_seconds, slow_seconds)
+    assert fast_ended < slow_ended, (fast_seconds, slow_seconds)
 
 
 def test_an_id_longer_than_the_id_format_is_404_on_dynamodb_local(local_stack: RunningStack) -> None:
