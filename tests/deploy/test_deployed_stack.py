@@ -90,9 +90,14 @@ def test_deployed_worker_lambda_completes_a_3000_sku_cleanup(deployed: DeployedS
     ran = eventually(lambda: invocations(deployed, "OnWorkMessageLogGroupName") - before, lambda n: n >= 6, timeout=30)
     assert ran >= 3000 // 500
     # And the worker logged each counted sub-batch as a structured line correlated to the cleanup, with EMF metrics
-    lines = structured(deployed, "OnWorkMessageLogGroupName")
-    counted = [line for line in lines if line.get("message") == "Sub-batch counted"
-               and line.get("correlation_id") == cleanup["id"]]
+    # (the invocations above may include others than the six that count, and a count's invocation may still be
+    # running: read until the counted lines add up)
+    def counted_lines() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        lines = structured(deployed, "OnWorkMessageLogGroupName")
+        return lines, [line for line in lines if line.get("message") == "Sub-batch counted"
+                       and line.get("correlation_id") == cleanup["id"]]
+    lines, counted = eventually(counted_lines, lambda read: sum(line["deleted"] for line in read[1]) >= 3000,
+                                timeout=30)
     assert sum(line["deleted"] for line in counted) == 3000 and all(line["function_name"] for line in counted)
     assert any(line.get("_aws", {}).get("CloudWatchMetrics", [{}])[0].get("Namespace") == "Cleanups" for line in lines)
 
