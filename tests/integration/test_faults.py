@@ -40,7 +40,7 @@ from tests.integration.cleanup_helpers import (
     receive_all,
 )
 from tests.integration.records_helpers import scan
-from tools.seed import seed
+from tools.seed import seed as seed_catalog  # (the tests below take a `seed` of their own: a random seed)
 
 BATCH_OPERATIONS = frozenset({"BatchWriteItem", "BatchGetItem"})
 # The calls that delete records: a cleanup's deletes are transactions, a record's delete batch writes.
@@ -280,7 +280,7 @@ def install_fault() -> Iterator[Callable[[DynamoFaults], DynamoFaults]]:
 
 def doomed_skus(tenant: Tenant, n: int) -> list[dict[str, str]]:
     """`n` full skus seeded in bulk (a price and its tier, a stock item, a list item each): type -> id, a sku each."""
-    seed(tenant, skus=n, skus_per_list=n, workers=1)
+    seed_catalog(tenant, skus=n, skus_per_list=n, workers=1)
     stored = scan()
 
     def each(type_name: str) -> list[tuple[str, dict[str, str | None]]]:
