@@ -2,9 +2,11 @@
 
 Both run against one `chalice local` child process (the stack's server), one after the
 other in the same run; the clients are threads here, each with its own keep-alive session.
+Alone: `python -m bench.api_latency` (a cleanup of BENCH_RECORDS skus, 1,000 by default, to read).
 """
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -12,7 +14,9 @@ from typing import Any
 
 import requests
 
-from bench.stack import Api, progress
+from bench.cleanup_throughput import wait_terminal
+from bench.stack import DEV_LIVE_CLIENT, Api, BenchStack, progress, run_alone, tenant_of
+from tools.seed import seed
 
 CLIENTS = 8
 SECONDS = 10.0
@@ -68,3 +72,24 @@ def run(server_url: str, api: Api, cleanup_id: str, backend: str, note: str = ""
     if note:
         row["note"] = note
     return row
+
+
+def run_on(stack: BenchStack, skus: int) -> dict[str, Any]:
+    """The row on `stack`, reading a completed cleanup of `skus` freshly seeded skus (and their associated records)."""
+    api = Api(stack.api_url, DEV_LIVE_CLIENT)
+    tag = seed(tenant_of(DEV_LIVE_CLIENT), skus=skus, skus_per_list=1000, workers=4).tag
+    cleanup_id = api.create_cleanup("skus", {"reference_eq": f"seed-{tag}"})["id"]
+    wait_terminal(api, cleanup_id, timeout=600)
+    server, server_url = stack.server_process()
+    try:
+        return run(server_url, Api(server_url, DEV_LIVE_CLIENT), cleanup_id, stack.backend, "run alone")
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    return run_alone(lambda stack: run_on(stack, int(os.environ.get("BENCH_RECORDS") or 1_000)))
+
+
+if __name__ == "__main__":  # spawned seeding processes import this module too
+    raise SystemExit(main())
