@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from chalice.app import Request
 
 from chalicelib import ratelimit, telemetry
 from chalicelib.auth import Caller, authenticate
-from chalicelib.exceptions import RecordNotFoundError, UnauthorizedError
+from chalicelib.exceptions import BadRequestError, RecordNotFoundError, UnauthorizedError
 from chalicelib.jsonapi import JSONAPI, check_media, error_response
 from chalicelib.jsonapi.errors import framework_error
 from chalicelib.limits import MAX_ID_CHARS
@@ -42,7 +42,14 @@ class ApiRequest:
 
     @property
     def params(self) -> dict[str, str]:
-        return dict(self.request.query_params or {})
+        """The query parameters, each given once: a repeated one is ambiguous (which copy?), a 400 naming it."""
+        query: Mapping[str, str] = self.request.query_params or {}
+        getlist = getattr(query, "getlist", None)  # Chalice's MultiDict keeps every copy
+        for name in query:
+            if getlist is not None and len(getlist(name)) > 1:
+                raise BadRequestError(f"Query parameter {name} is given more than once: give it once",
+                                      parameter=name)
+        return dict(query)
 
     @property
     def raw_body(self) -> bytes | str:

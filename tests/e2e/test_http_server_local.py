@@ -146,3 +146,12 @@ def test_an_id_longer_than_the_id_format_is_404_on_dynamodb_local(local_stack: R
     # Then each is a 404 RECORD_NOT_FOUND
     assert [r.status_code for r in responses] == [404, 404]
     assert {r.json()["errors"][0]["code"] for r in responses} == {"RECORD_NOT_FOUND"}
+
+
+def test_a_query_parameter_given_twice_is_400_naming_it_over_http(local_stack: RunningStack) -> None:
+    # Given the server's own query parsing (each copy of a parameter kept) / When a list is asked with sort twice
+    response = requests.get(f"{local_stack.api_url}/api/cleanups?sort=id&sort=-id", headers=auth(local_stack),
+                            timeout=30)
+    # Then it is a 400 naming sort, not the list in either order
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"] == {"parameter": "sort"}

@@ -2,7 +2,8 @@
 
 Through Chalice's test client on moto: a repeated member, NUL or a lone surrogate in a body is a 400
 with a pointer; a body without exactly the JSON:API Content-Type is a 415; Accept is read with its
-weights (406); an unknown sort form or sparse field is a 400 naming the parameter. None creates anything.
+weights (406); an unknown sort form or sparse field, or a query parameter given twice, is a 400 naming the
+parameter. None creates anything.
 """
 from __future__ import annotations
 
@@ -167,6 +168,32 @@ def test_sort_of_unknown_form_is_400_naming_sort(client: Client, path: str, sort
     # Then it is a 400 naming sort
     assert response.status_code == 400
     assert (error(response)["code"], error(response)["source"]) == ("BAD_REQUEST", {"parameter": "sort"})
+
+
+@pytest.mark.parametrize("path, parameter", [
+    ("/api/cleanups?sort=id&sort=-id", "sort"),
+    ("/api/skus?filter[q][code_eq]=KEEP0&filter[q][code_eq]=KEEP1", "filter[q][code_eq]"),
+    ("/api/events?page[size]=1&page[size]=25", "page[size]"),
+    ("/api/cleanups?include=events&include=versions", "include"),
+])
+def test_a_query_parameter_given_twice_is_400_naming_it(client: Client, skus: list[str], path: str,
+                                                        parameter: str) -> None:
+    # Given a list route / When asked with one parameter given twice (even with the same value)
+    response = client.http.get(path, headers=auth())
+    # Then it is a 400 naming it: which copy was meant is not guessed
+    assert response.status_code == 400
+    assert (error(response)["code"], error(response)["source"]) == ("BAD_REQUEST", {"parameter": parameter})
+
+
+def test_create_with_a_query_parameter_given_twice_is_400_and_creates_nothing(client: Client,
+                                                                             skus: list[str]) -> None:
+    # Given a valid cleanup body / When it is posted with a fieldset given twice
+    response = client.http.post("/api/cleanups?fields[cleanups]=status&fields[cleanups]=filters", headers=auth(),
+                                body=resource_body("cleanups", {"resource_type": "skus"}))
+    # Then it is a 400 naming the parameter, and no cleanup was created
+    assert response.status_code == 400
+    assert error(response)["source"] == {"parameter": "fields[cleanups]"}
+    assert cleanup_count(client) == 0
 
 
 @pytest.mark.parametrize("path, type_name", [
