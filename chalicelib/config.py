@@ -189,7 +189,12 @@ def _parsed(raw_values: tuple[str | None, ...]) -> Settings:
     # An unset or empty variable takes its default; errors are not cached, so they repeat.
     values = {name: _value(setting, raw or setting.default)
               for (name, setting), raw in zip(SETTINGS.items(), raw_values, strict=True)}
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.cleanup_retention_days < settings.restore_window_days:
+        # A cleanup expiring inside its restore window would promise a restore it cannot keep
+        raise SettingsError(f"CLEANUP_RETENTION_DAYS must be at least RESTORE_WINDOW_DAYS "
+                            f"({settings.restore_window_days}), got {str(settings.cleanup_retention_days)!r}")
+    return settings
 
 
 def _value(setting: Setting, raw: str | None) -> Any:

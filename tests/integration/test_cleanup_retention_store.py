@@ -29,8 +29,10 @@ def items_of(table: str, cleanup_id: str) -> list[dict[str, Any]]:
 
 def test_finished_cleanup_and_what_it_leaves_expire_after_retention_never_before_its_restore_window(
         tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a retention shorter than the restore window, and a cleanup run to completion
+    # Given a retention of 7 days, and a cleanup run to completion whose restore window is longer (created while the
+    # window was 30 days: the settings now keep at most 7, the retention's least)
     monkeypatch.setenv("CLEANUP_RETENTION_DAYS", "7")
+    monkeypatch.setenv("RESTORE_WINDOW_DAYS", "7")
     repository = DynamoCleanupRepository(add_recorded, expire_recorded)
     cleanup = new(1, restore_window_days=30)
     save(repository, cleanup)

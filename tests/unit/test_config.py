@@ -73,6 +73,8 @@ def test_settings_treat_an_empty_variable_as_unset(clean_env: pytest.MonkeyPatch
     ("WEBHOOK_TIMEOUT_SECONDS", "nan", "WEBHOOK_TIMEOUT_SECONDS must be a number > 0, got 'nan'"),
     ("WEBHOOK_ALLOW_LOOPBACK", "yes please",
      "WEBHOOK_ALLOW_LOOPBACK must be a boolean (1, true, 0 or false), got 'yes please'"),
+    # a cleanup expiring inside its restore window (30 days by default) could not be restored
+    ("CLEANUP_RETENTION_DAYS", "29", "CLEANUP_RETENTION_DAYS must be at least RESTORE_WINDOW_DAYS (30), got '29'"),
 ])
 def test_settings_refuse_a_bad_value_naming_the_variable(clean_env: pytest.MonkeyPatch, variable: str, raw: str,
                                                          message: str) -> None:
