@@ -214,8 +214,9 @@ def list_cleanup_schedule_runs(call: ApiRequest, schedule_id: str) -> dict[str, 
 
 @api.route("/api/cleanup_schedules/{schedule_id}/relationships/cleanups", methods=["GET"])
 def cleanup_schedule_runs_linkage(call: ApiRequest, schedule_id: str) -> dict[str, Any]:
-    found = schedules.run_ids(bootstrap.schedule_ports(), call.tenant, schedule_id)
-    return schedule_views.render_linkage(schedule_id, found, call)
+    ports = bootstrap.schedule_ports()
+    return schedule_views.render_linkage(
+        schedule_id, lambda offset, limit: schedules.run_ids(ports, call.tenant, schedule_id, offset, limit), call)
 
 
 # --- the worker and the schedules ----------------------------------------------------------------

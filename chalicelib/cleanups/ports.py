@@ -88,8 +88,9 @@ class CleanupRepository(Protocol[Committed]):
         end) by `created_at` (newest first if `descending`, equal ones in id order), and how many in all;
         read consistently, about the page whatever else the tenant keeps. A deleted cleanup is in neither."""
 
-    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
-        """The ids of every cleanup that names `schedule_id`, newest first (ties in id order), reading only those."""
+    def run_ids(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None) -> tuple[list[str], int]:
+        """The ids of the cleanups that name `schedule_id`, newest first (ties in id order), `offset` to
+        `offset + limit` (None: to the end), and how many in all; reading about those, not the cleanups."""
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         """The cleanup and the ids of its snapshot batch `number` ([] if none), in one consistent read;

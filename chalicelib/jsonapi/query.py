@@ -93,6 +93,14 @@ def parse_show_query(params: Mapping[str, str] | None, includable: Collection[st
     return query
 
 
+def parse_page_query(params: Mapping[str, str] | None) -> ListQuery:
+    """`page[number]` and `page[size]` only: a relationship's linkage is paged, never sorted, filtered or included."""
+    for name in params or {}:
+        if name not in ("page[number]", "page[size]"):
+            raise ParameterNotAllowedError(f"{name!r} is not an allowed parameter", parameter=name)
+    return parse_list_query(params, sortable=())
+
+
 def parse_list_query(params: Mapping[str, str] | None, sortable: Collection[str],
                      includable: Collection[str] = (), fieldsets: Fieldsets | None = None) -> ListQuery:
     params = dict(params or {})

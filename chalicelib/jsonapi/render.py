@@ -52,8 +52,8 @@ def _page_url(base_url: str, path: str, params: dict[str, str], number: int) -> 
     return f"{base_url}{path}?{urlencode({**params, 'page[number]': str(number)})}"
 
 
-def render_list(resources: Sequence[Resource], total: int, base_url: str, path: str, query: ListQuery,
-                included: Sequence[Resource] = ()) -> dict[str, Any]:
+def page_meta_and_links(total: int, base_url: str, path: str, query: ListQuery) -> dict[str, Any]:
+    """A page's `meta` (record and page counts) and its `links` (first, prev, next, last) for `total` matches."""
     page_count = math.ceil(total / query.page_size)
     params = {**query.params, "page[size]": str(query.page_size)}
     last = max(page_count, 1)
@@ -63,11 +63,13 @@ def render_list(resources: Sequence[Resource], total: int, base_url: str, path: 
     if query.page_number < page_count:
         links["next"] = _page_url(base_url, path, params, query.page_number + 1)
     links["last"] = _page_url(base_url, path, params, last)
-    document: dict[str, Any] = {
-        "data": [resource_object(r, base_url, query) for r in resources],
-        "meta": {"record_count": total, "page_count": page_count},
-        "links": links,
-    }
+    return {"meta": {"record_count": total, "page_count": page_count}, "links": links}
+
+
+def render_list(resources: Sequence[Resource], total: int, base_url: str, path: str, query: ListQuery,
+                included: Sequence[Resource] = ()) -> dict[str, Any]:
+    document: dict[str, Any] = {"data": [resource_object(r, base_url, query) for r in resources],
+                                **page_meta_and_links(total, base_url, path, query)}
     if included:
         document["included"] = [resource_object(r, base_url, query) for r in included]
     return document

@@ -1,16 +1,26 @@
 """Cleanup schedules as JSON:API resources."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.catalog import service_type
 from chalicelib.http import ApiRequest
-from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
+from chalicelib.jsonapi import (
+    ListQuery,
+    Resource,
+    page_meta_and_links,
+    parse_list_query,
+    parse_page_query,
+    parse_show_query,
+    render_list,
+    render_one,
+)
 from chalicelib.schedules import RELATIONSHIPS, TYPE, Schedule
 from chalicelib.views.listing import select
 
 ByCreated = Callable[[int, int, bool], tuple[list[Schedule], int]]  # `schedules.page_schedules`: offset, limit, newest
+RunIds = Callable[[int, int], tuple[list[str], int]]  # `schedules.run_ids`: offset, limit
 Everything = Callable[[], list[Schedule]]  # `schedules.list_schedules`
 
 
@@ -53,9 +63,13 @@ def _created_order(sort: list[tuple[str, bool]]) -> bool | None:
     return None
 
 
-def render_linkage(schedule_id: str, cleanup_ids: Sequence[str], call: ApiRequest) -> dict[str, Any]:
-    """`/api/cleanup_schedules/{id}/relationships/cleanups`: the identifiers of its runs' cleanups."""
-    parse_show_query(call.params)
-    base = f"{call.base_url}/api/{TYPE}/{schedule_id}"
-    return {"data": [{"type": "cleanups", "id": cleanup_id} for cleanup_id in cleanup_ids],
-            "links": {"self": f"{base}/relationships/cleanups", "related": f"{base}/cleanups"}}
+def render_linkage(schedule_id: str, run_ids: RunIds, call: ApiRequest) -> dict[str, Any]:
+    """`/api/cleanup_schedules/{id}/relationships/cleanups`: a page of its runs' cleanups' identifiers, newest
+    first, with the page's meta and links (a schedule running every minute keeps tens of thousands)."""
+    query = parse_page_query(call.params)
+    cleanup_ids, total = run_ids((query.page_number - 1) * query.page_size, query.page_size)
+    path = f"/api/{TYPE}/{schedule_id}/relationships/cleanups"
+    paging = page_meta_and_links(total, call.base_url, path, query)
+    return {"data": [{"type": "cleanups", "id": cleanup_id} for cleanup_id in cleanup_ids], "meta": paging["meta"],
+            "links": {"self": f"{call.base_url}{path}", "related": f"{call.base_url}/api/{TYPE}/{schedule_id}/cleanups",
+                      **paging["links"]}}

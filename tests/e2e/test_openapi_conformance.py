@@ -219,3 +219,35 @@ def test_openapi_conformance_of_an_empty_id_filter(api: Api) -> None:
     # Then it is a documented 400 naming the parameter (blank filter values are refused), not a 500
     errors = api.call("GET", "/api/prices", "/api/prices?filter%5Bq%5D%5Bid_eq%5D=", status=400)["errors"]
     assert errors[0]["source"] == {"parameter": "filter[q][id_eq]"}
+
+
+def test_openapi_conformance_of_cleanup_schedules_their_runs_and_linkage(api: Api) -> None:
+    # Given a paused schedule of skus matching nothing, run now twice
+    schedule = api.call("POST", "/api/cleanup_schedules", status=201, body=resource("cleanup_schedules", {
+        "name": "openapi", "resource_type": "skus", "cron": "0 3 * * *",
+        "filters": {"code_eq": f"none-{uuid.uuid4().hex}"}, "enabled": False}))["data"]["id"]
+    at = f"/api/cleanup_schedules/{schedule}"
+    for _ in range(2):
+        api.call("PATCH", "/api/cleanup_schedules/{schedule_id}", at, status=200,
+                 body=resource("cleanup_schedules", {"_run": True}, id_=schedule))
+
+    # When it, its list, its runs, their linkage page by page and a run's schedule are read, then it is deleted
+    api.call("GET", "/api/cleanup_schedules/{schedule_id}", at, status=200)
+    api.call("GET", "/api/cleanup_schedules", status=200)
+    runs = api.call("GET", "/api/cleanup_schedules/{schedule_id}/cleanups", f"{at}/cleanups", status=200)["data"]
+    first = api.call("GET", "/api/cleanup_schedules/{schedule_id}/relationships/cleanups",
+                     f"{at}/relationships/cleanups?page%5Bsize%5D=1", status=200)
+    last = api.call("GET", "/api/cleanup_schedules/{schedule_id}/relationships/cleanups",
+                    f"{at}/relationships/cleanups?page%5Bsize%5D=1&page%5Bnumber%5D=2", status=200)
+    api.call("GET", "/api/cleanup_schedules/{schedule_id}/relationships/cleanups",
+             f"{at}/relationships/cleanups?sort=-created_at", status=400)
+    run = runs[0]["id"]
+    api.call("GET", "/api/cleanups/{cleanup_id}/schedule", f"/api/cleanups/{run}/schedule", status=200)
+    api.call("GET", "/api/cleanups/{cleanup_id}/relationships/schedule",
+             f"/api/cleanups/{run}/relationships/schedule", status=200)
+    api.call("DELETE", "/api/cleanup_schedules/{schedule_id}", at, status=204)
+
+    # Then every answer was as documented, and the linkage's pages named both runs, newest first
+    assert [page["data"][0]["id"] for page in (first, last)] == [r["id"] for r in runs]
+    assert first["meta"] == {"record_count": 2, "page_count": 2} and "next" in first["links"]
+    api.call("GET", "/api/cleanup_schedules/{schedule_id}", at, status=404)

@@ -67,15 +67,17 @@ def test_runs_pages_list_each_run_of_the_schedule_once_in_created_order_and_coun
             assert all(c.schedule_id == SCHEDULE and c.tenant == TENANT for page, _ in pages for c in page), case
 
 
-def test_every_run_and_every_id_are_read_without_a_limit(repository: CleanupRepository) -> None:
+def test_every_run_and_the_ids_all_or_a_page_are_read_with_their_count(repository: CleanupRepository) -> None:
     # Given a schedule's runs among other cleanups
     runs = seeded(repository)
-    # When all of them are read, and only their ids
+    # When all of them are read, and only their ids, all or a page
     everything, total = repository.runs_page(TENANT, SCHEDULE, 2, None, True)
-    # Then the list from the offset on, and the ids newest first, are the schedule's runs only
+    # Then the list from the offset on, and the ids newest first, are the schedule's runs only, each counting all
     assert [c.id for c in everything] == in_created_order(runs, True)[2:] and total == COUNT
-    assert repository.run_ids(TENANT, SCHEDULE) == in_created_order(runs, True)
-    assert repository.run_ids(OTHER, "sch0000002") == [] and repository.runs_page(OTHER, "nope", 0, 5, True) == ([], 0)
+    assert repository.run_ids(TENANT, SCHEDULE, 0, None) == (in_created_order(runs, True), COUNT)
+    assert repository.run_ids(TENANT, SCHEDULE, 3, 5) == (in_created_order(runs, True)[3:8], COUNT)
+    assert repository.run_ids(OTHER, "sch0000002", 0, None) == ([], 0)
+    assert repository.runs_page(OTHER, "nope", 0, 5, True) == ([], 0)
 
 
 def test_a_finished_then_deleted_run_leaves_the_pages_and_the_count(repository: CleanupRepository) -> None:
@@ -145,4 +147,4 @@ def test_an_expired_run_is_neither_listed_nor_counted_until_ttl_removes_it(table
     pages = [repository.runs_page(TENANT, SCHEDULE, 0, 25, descending) for descending in (True, False)]
     # Then only the live one is listed and counted
     assert [([c.id for c in page], total) for page, total in pages] == [(["cln0000002"], 1)] * 2
-    assert repository.run_ids(TENANT, SCHEDULE) == ["cln0000002"]
+    assert repository.run_ids(TENANT, SCHEDULE, 0, 25) == (["cln0000002"], 1)

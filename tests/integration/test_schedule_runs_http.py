@@ -56,6 +56,25 @@ def test_runs_are_paged_newest_first_by_default_and_either_way_by_created_at(
     assert filtered["meta"]["record_count"] == 5
 
 
+def test_the_runs_linkage_is_paged_newest_first_with_its_meta_and_links(client: Client, tables: dict[str, str]) -> None:
+    # Given a schedule run five times
+    schedule_id, oldest_first = schedule_with_runs(client)
+    base = f"/api/{TYPE}/{schedule_id}/relationships/cleanups"
+    # When its linkage is read by pages of 2
+    pages = [get(client, f"{base}?page[size]=2&page[number]={number}")[1] for number in (1, 2, 3)]
+    # Then the pages name every run once, newest first, each with the relationship's links and the page's
+    assert [c["id"] for page in pages for c in page["data"]] == oldest_first[::-1]
+    assert all(c["type"] == "cleanups" for page in pages for c in page["data"])
+    assert {json.dumps(page["meta"]) for page in pages} == {json.dumps({"record_count": 5, "page_count": 3})}
+    assert pages[0]["links"]["self"].endswith(base) and pages[0]["links"]["related"].endswith(f"{schedule_id}/cleanups")
+    assert "next" in pages[0]["links"] and "next" not in pages[2]["links"] and "prev" in pages[2]["links"]
+    # And unpaged, it is the first page of the default size; a sort or a filter is not a parameter it takes
+    assert [c["id"] for c in get(client, base)[1]["data"]] == oldest_first[::-1]
+    for refused in ("sort=-created_at", "filter[q][status_eq]=completed", "include=cleanups"):
+        status, error = get(client, f"{base}?{refused}")
+        assert (status, error["errors"][0]["code"]) == (400, "PARAMETER_NOT_ALLOWED"), refused
+
+
 def test_a_deleted_cleanup_leaves_its_schedules_runs_and_another_tenant_sees_none(
         client: Client, tables: dict[str, str]) -> None:
     # Given a schedule run five times

@@ -234,8 +234,9 @@ class InMemoryCleanupRepository:
         ordered = sorted(runs, key=lambda c: c.created_at, reverse=descending)  # stable: ties in id order
         return ordered[offset:None if limit is None else offset + limit], len(runs)
 
-    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
-        return [c.id for c in self.runs_page(tenant, schedule_id, 0, None, descending=True)[0]]
+    def run_ids(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None) -> tuple[list[str], int]:
+        page, total = self.runs_page(tenant, schedule_id, offset, limit, descending=True)
+        return [c.id for c in page], total
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         return self.get(tenant, cleanup_id), self.batch_ids(tenant, cleanup_id, number)

@@ -35,7 +35,8 @@ def test_runs_page_newest_or_oldest_first_and_count_only_the_schedules_own() -> 
     assert [c.id for page, _ in newest for c in page] == oldest_first[::-1]
     assert ([c.id for c in oldest[0]], oldest[1]) == (oldest_first[1:3], 4)
     assert {total for _, total in newest} == {4}
-    assert run_ids(world.schedule_ports, TENANT, schedule_id) == oldest_first[::-1]
+    assert run_ids(world.schedule_ports, TENANT, schedule_id, 0, None) == (oldest_first[::-1], 4)
+    assert run_ids(world.schedule_ports, TENANT, schedule_id, 1, 2) == (oldest_first[::-1][1:3], 4)
 
 
 def test_a_deleted_run_is_gone_and_another_tenant_finds_no_schedule() -> None:
@@ -51,7 +52,7 @@ def test_a_deleted_run_is_gone_and_another_tenant_finds_no_schedule() -> None:
     with pytest.raises(RecordNotFoundError):
         runs_page(world.schedule_ports, OTHER, schedule_id, 0, 25, True)
     with pytest.raises(RecordNotFoundError):
-        run_ids(world.schedule_ports, OTHER, schedule_id)
+        run_ids(world.schedule_ports, OTHER, schedule_id, 0, 25)
 
 
 def test_a_run_now_on_a_schedule_deleted_while_it_ran_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -407,8 +407,9 @@ class DynamoCleanupRepository(Generic[Recorded]):
                                                             consistent_read=True)}
         return [_to_domain(found[i]) for i in ids if i in found], run_store.live_total(tenant, schedule_id)
 
-    def run_ids(self, tenant: Tenant, schedule_id: str) -> list[str]:
-        return run_store.page(tenant, schedule_id, 0, None, descending=True)
+    def run_ids(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None) -> tuple[list[str], int]:
+        ids = run_store.page(tenant, schedule_id, offset, limit, descending=True)
+        return ids, run_store.live_total(tenant, schedule_id)
 
     def get_with_batch(self, tenant: Tenant, cleanup_id: str, number: int) -> tuple[Cleanup, list[str]]:
         cleanup, batch = dynamo.get_items([(_cleanups(), _partition(tenant), cleanup_id),

@@ -120,8 +120,9 @@ def runs_page(ports: Ports, tenant: Tenant, schedule_id: str, offset: int, limit
     return ports.cleanups.cleanups.runs_page(tenant, schedule_id, offset, limit, newest_first)
 
 
-def run_ids(ports: Ports, tenant: Tenant, schedule_id: str) -> list[str]:
-    """The ids of the cleanups the schedule's runs created, newest first."""
+def run_ids(ports: Ports, tenant: Tenant, schedule_id: str, offset: int, limit: int | None) -> tuple[list[str], int]:
+    """The ids of the cleanups the schedule's runs created, newest first, `offset` to `offset + limit` (None: all),
+    and how many in all (`RecordNotFoundError` with no such schedule)."""
     ports.schedules.get(tenant, schedule_id)
-    return ports.cleanups.cleanups.run_ids(tenant, schedule_id)
+    return ports.cleanups.cleanups.run_ids(tenant, schedule_id, offset, limit)
 
