@@ -1,5 +1,6 @@
 // The dashboard's schedules panel: the tenant's schedules with their next and last runs, pause, resume and
-// run-now buttons, and a small create form. It calls the API only through the `call` app.js hands over
+// run-now buttons, and a create form that previews what a run now would select (relative dates resolved to
+// now, as the CLI does) before it creates. It calls the API only through the `call` app.js hands over
 // on login ("cleanups:login"), so the token stays in app.js's closure; it stops on "cleanups:logout".
 (() => {
   "use strict";
@@ -10,6 +11,11 @@
 
   let page = null; // { call, element, say, keepFocus } from app.js while logged in
   let timer = null;
+  let previewed = null; // the attributes the last preview was of: what Create sends, until the form changes
+
+  // A relative value ("now-P30D", "now-PT12H"; ISO 8601 durations) of an order predicate, as the service reads it
+  const ORDER_KEY = /_(lt|lteq|gt|gteq)(_any|_all)?$/;
+  const RELATIVE = /^now-P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
   function when(timestamp) {
     // A cron is UTC: its times read in UTC too, to the minute.
@@ -82,8 +88,51 @@
     return attributes;
   }
 
-  async function create(event) {
+  function at(value, now) {
+    // The moment `value` names at `now` (years and months on the calendar, the day kept within the month,
+    // as the service's relativedelta does), or `value` itself when it is not relative.
+    const match = typeof value === "string" ? RELATIVE.exec(value.trim()) : null;
+    if (!match) return value;
+    const [years, months, weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part || 0));
+    const moment = new Date(now.getTime());
+    const day = moment.getUTCDate();
+    moment.setUTCDate(1);
+    moment.setUTCMonth(moment.getUTCMonth() - (12 * years + months));
+    const monthDays = new Date(Date.UTC(moment.getUTCFullYear(), moment.getUTCMonth() + 1, 0)).getUTCDate();
+    moment.setUTCDate(Math.min(day, monthDays));
+    moment.setTime(moment.getTime() - ((((7 * weeks + days) * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
+    return moment.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  function resolved(filters, now) {
+    return Object.fromEntries(Object.entries(filters).map(([key, value]) => [key, !ORDER_KEY.test(key) ? value
+      : Array.isArray(value) ? value.map((item) => at(item, now)) : at(value, now)]));
+  }
+
+  async function counted(resource) {
+    // A preview too large to count within the request is counted by the worker: poll it until it is done.
+    let found = resource.attributes;
+    while (found.status === "pending") {
+      $("schedule-preview").replaceChildren(page.element("p", { role: "status",
+        text: `Counting: ${Number(found.counted_count || 0).toLocaleString("en")} records counted so far` }));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      found = (await page.call("GET", `/api/cleanup_previews/${encodeURIComponent(resource.id)}`)).data.attributes;
+    }
+    if (found.status === "failed") {
+      throw new Error(Object.values(found.errors || {}).flat().join("; ") || "the preview could not be counted");
+    }
+    return found;
+  }
+
+  function changed() {
+    previewed = null;
+    $("schedule-create").disabled = true;
+    $("schedule-preview").replaceChildren();
+  }
+
+  async function preview(event) {
     event.preventDefault();
+    changed();
     let attributes;
     try {
       attributes = attributesOf();
@@ -91,15 +140,38 @@
       page.say(`Schedule filters: ${error.message}`);
       return;
     }
+    const now = new Date();
+    $("schedule-preview-button").disabled = true;
+    try {
+      const asked = await page.call("POST", "/api/cleanup_previews", { data: { type: "cleanup_previews",
+        attributes: { resource_type: attributes.resource_type, filters: resolved(attributes.filters, now) } } });
+      const found = await counted(asked.data);
+      const records = Number(found.records_count).toLocaleString("en");
+      $("schedule-preview").replaceChildren(page.element("p", { id: "schedule-preview-records",
+        "data-records": String(found.records_count),
+        text: `A run now would select ${records} record${found.records_count === 1 ? "" : "s"} `
+          + `(relative dates resolved to ${when(now.toISOString())}).` }));
+      previewed = attributes;
+      $("schedule-create").disabled = false;
+    } catch (error) {
+      page.say(`Preview failed: ${error.message}`);
+    } finally {
+      $("schedule-preview-button").disabled = false;
+    }
+  }
+
+  async function create() {
+    if (!previewed) return;
+    const attributes = previewed;
     $("schedule-create").disabled = true;
     try {
       const created = await page.call("POST", ROUTE, { data: { type: "cleanup_schedules", attributes } });
       page.say(`Schedule ${created.data.id} created: next run ${when(created.data.attributes.next_run_at)}.`);
       $("schedule-name").value = "";
+      changed();
       await refresh();
     } catch (error) {
       page.say(`Create schedule failed: ${error.message}`);
-    } finally {
       $("schedule-create").disabled = false;
     }
   }
@@ -119,9 +191,12 @@
     clearInterval(timer);
     timer = null;
     $("schedule-list").replaceChildren();
+    changed();
   });
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("schedule-form").addEventListener("submit", create);
+    $("schedule-form").addEventListener("submit", preview);
+    $("schedule-form").addEventListener("input", changed);
+    $("schedule-create").addEventListener("click", create);
   });
 })();

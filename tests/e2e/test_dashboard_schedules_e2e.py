@@ -1,5 +1,6 @@
-"""The dashboard's schedules panel in headless Chromium against the local stack: create a schedule from its
-form, pause it and run it now from its card, and see the run's outcome there and its cleanup in the list."""
+"""The dashboard's schedules panel in headless Chromium against the local stack: preview what a schedule's run
+would select now, create it from its form, pause it and run it now from its card, and see the run's outcome there
+and its cleanup in the list."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from devstack.dev_applications import DEV_SECRET
@@ -42,12 +44,27 @@ def test_dashboard_creates_a_schedule_pauses_it_and_runs_it_now(local_stack: Run
     until(lambda: [o.get_attribute("value") for o in Select(page.find("#schedule-type")).options],
           lambda types: "skus" in types, 10, "the schedule form's resource types")
 
-    # When a schedule of them is created from the form, with a relative date
+    # When a schedule of them is filled in the form, with a relative date
     page.find("#schedule-name").send_keys(f"ui {prefix}")
     Select(page.find("#schedule-type")).select_by_value("skus")
-    page.find("#schedule-filters").send_keys(f'{{"code_start": "{prefix}", "created_at_lt": "now-PT1H"}}')
+    page.find("#schedule-filters").send_keys(f'{{"code_start": "{prefix}", "created_at_lt": "now-PT2H"}}')
     page.find("#schedule-cron").clear()
     page.find("#schedule-cron").send_keys("30 2 * * 1")
+
+    # Then it cannot be created before a preview; a preview shows what a run now would select (the seeded skus are
+    # stamped hours ago), and a change to the form asks for a new one
+    assert not page.find("#schedule-create").is_enabled()
+    page.find("#schedule-preview-button").click()
+    records = until(lambda: browser.execute_script(
+        "const p = document.getElementById('schedule-preview-records'); return p && p.dataset.records;"),
+        bool, 30, "the schedule's preview")
+    assert records == str(SKUS) and page.find("#schedule-create").is_enabled()
+    page.find("#schedule-filters").send_keys(Keys.BACKSPACE, "}")
+    assert not page.find("#schedule-create").is_enabled()
+    page.find("#schedule-preview-button").click()
+    until(lambda: page.find("#schedule-create").is_enabled(), bool, 30, "the create button after a new preview")
+
+    # When it is created
     page.find("#schedule-create").click()
     until(page.message, lambda m: m.startswith("Schedule "), 20, "the create message")
 
@@ -56,7 +73,7 @@ def test_dashboard_creates_a_schedule_pauses_it_and_runs_it_now(local_stack: Run
     schedule_id = page.message().split()[1]
     attributes = api.get(f"/api/cleanup_schedules/{schedule_id}")["data"]["attributes"]
     assert (attributes["name"], attributes["cron"], attributes["filters"]) == (
-        f"ui {prefix}", "30 2 * * 1", {"code_start": prefix, "created_at_lt": "now-PT1H"})
+        f"ui {prefix}", "30 2 * * 1", {"code_start": prefix, "created_at_lt": "now-PT2H"})
     card = schedule_card(browser, schedule_id)
     assert card["enabled"] == "true" and card["runs"] == "0", card
     assert f"Next run: {attributes['next_run_at'][:16].replace('T', ' ')} UTC" in card["text"], card
