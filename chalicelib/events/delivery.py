@@ -4,7 +4,9 @@ One message is one attempt. Every attempt is recorded as an event callback. A
 failed attempt counts towards the webhook's circuit (opened at
 WEBHOOK_MAX_FAILURES consecutive failures) and is retried by enqueuing the
 message again with a doubled SQS delay; an HTTP failure never raises, since
-raising would only redeliver the message at once, without backoff.
+raising would only redeliver the message at once, without backoff. A callback keeps
+the payload it sent up to STORED_PAYLOAD_BYTES; a larger one is kept as a `meta`
+document saying its size (the receiver got it whole, and the stored signature is of it).
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ from chalicelib.messages import tenant_of
 from chalicelib.tenancy import Tenant, iso, new_id, now
 
 logger = Logger(service="cleanups")
+
+# A larger stored payload could pass DynamoDB's 400 KB item (long filters, included versions): the save would fail
+# after the POST, and the redelivery would POST again. It also bounds the last 100 callbacks listed in one answer.
+STORED_PAYLOAD_BYTES = 32 * 1024
 
 
 def _included(tenant: Tenant, cleanup_id: str, names: tuple[str, ...]) -> dict[str, list[Resource]]:
@@ -94,6 +100,13 @@ def _failed(webhook: Webhook, message: dict[str, Any], max_failures: int) -> Non
     queue.send([{**message, "attempt": attempt + 1}], delay_seconds=retry_delay(attempt))
 
 
+def _stored(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """What a callback keeps of the `size`-byte payload it sent: the payload, or a `meta` document past the bound."""
+    if size <= STORED_PAYLOAD_BYTES:
+        return document
+    return {"meta": {"payload_bytes": size, "omitted": f"over the {STORED_PAYLOAD_BYTES} bytes a callback keeps"}}
+
+
 def deliver(message: dict[str, Any], get_cleanup: GetCleanup, settings: Settings) -> None:
     """POST the event's cleanup to the webhook, signed; record the attempt; retry or open the circuit."""
     tenant = tenant_of(message)
@@ -110,8 +123,8 @@ def deliver(message: dict[str, Any], get_cleanup: GetCleanup, settings: Settings
                   settings.webhook_timeout_seconds, allow_loopback=settings.webhook_allow_loopback)
     webhook_store.save_callback(EventCallback(
         tenant=tenant, id=new_id(), webhook_id=webhook.id, event_id=message["event_id"],
-        callback_url=webhook.callback_url, payload=document, signature=signed, created_at=iso(now()),
-        response_code=answer.code, response_message=answer.message,
+        callback_url=webhook.callback_url, payload=_stored(document, len(body)), signature=signed,
+        created_at=iso(now()), response_code=answer.code, response_message=answer.message,
     ))
     if succeeded(answer.code):
         webhook_store.reset_failures(webhook)

@@ -17,6 +17,7 @@ from chalicelib import bootstrap, cleanups, events, schedules
 from chalicelib.cleanups.adapters import filters_store
 from chalicelib.config import get_settings
 from chalicelib.events import create_webhook, deliver, get_webhook, update_webhook
+from chalicelib.events.delivery import STORED_PAYLOAD_BYTES
 from chalicelib.events.model import MAX_ATTEMPTS
 from tests.integration.test_events_fixtures import APP_ACTOR, events_env, queued  # noqa: F401
 
@@ -263,7 +264,7 @@ def test_deliver_posts_a_schedules_run_with_its_outcome_and_the_cleanup_it_creat
 
 def test_a_cleanup_with_10000_ordinary_codes_is_delivered_with_its_filters_even_once_deleted(tenant, receiver):
     # Given a webhook on cleanups.create, and a cleanup of 10,000 19-character codes (about 230 KB of filters)
-    create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
+    hook = create_webhook(tenant, {"topic": "cleanups.create", "callback_url": receiver.url}, get_settings())
     filters = {"code_in": [f"SKU-{n:06d}-ABCDEFGH" for n in range(10_000)]}
     cleanup = cleanups.create_cleanup(bootstrap.ports(), tenant, {"resource_type": "skus", "filters": filters},
                                       APP_ACTOR)
@@ -277,3 +278,10 @@ def test_a_cleanup_with_10000_ordinary_codes_is_delivered_with_its_filters_even_
     deliver(message, GET_CLEANUP, get_settings())
     # Then both deliveries carried the filters whole
     assert [json.loads(r.body)["data"]["attributes"]["filters"] for r in receiver.requests] == [filters, filters]
+    # And each callback keeps the payload's size, not the payload (stored three times, it could pass 400 KB),
+    # with the signature of the whole payload; no delivery failed or was retried
+    callbacks = events.last_event_callbacks(tenant, hook.id)
+    assert [c.payload for c in callbacks] == [{"meta": {"payload_bytes": len(r.body), "omitted": (
+        f"over the {STORED_PAYLOAD_BYTES} bytes a callback keeps")}} for r in receiver.requests[::-1]]
+    assert [c.signature for c in callbacks] == [r.headers["x-commercelayer-signature"] for r in receiver.requests[::-1]]
+    assert {c.response_code for c in callbacks} == {"200"} and _retries() == []
