@@ -1,15 +1,17 @@
-"""The local stack on a data folder (`make run`): a restart finds its records, cleanups, archive and applications.
+"""The local stack on a data folder (`make run`): a restart finds its records, cleanups, archive and applications;
+`make reset` empties the folder.
 
 Two stacks, one after the other, on one `DATA_DIR`; the session's stack (in memory) is not used.
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from chalicelib.config import get_settings
 from chalicelib.records.adapters.store import RecordsStore
 from chalicelib.tenancy import Tenant
-from tests.e2e import start_stack
+from tests.e2e import ROOT, start_stack
 from tests.e2e.api import Api
 from tests.e2e.test_restore_e2e import wait_restore
 from tools.seed import seed
@@ -55,3 +57,8 @@ def test_local_stack_on_a_data_folder_keeps_records_cleanups_and_their_archive_a
     assert (done.get("restore_status"), done.get("restored_count"), done.get("restore_errors_count")) == (
         "completed", SKUS, 0), done
     assert skus_back == SKUS
+
+    # And `make reset` empties the data folder, so the next `make run` starts with nothing
+    reset = subprocess.run(["make", "-s", "reset", f"DATA_DIR={env['DATA_DIR']}"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+    assert reset.returncode == 0 and not Path(env["DATA_DIR"]).exists(), reset.stderr
