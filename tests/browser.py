@@ -74,13 +74,16 @@ class Dashboard:
         return self.find("#message").text
 
     def login(self, client_id: str, secret: str) -> None:
-        """Type the credentials and press Enter, as a keyboard user does; wait for the cleanups list."""
+        """Type the credentials and press Enter, as a keyboard user does; wait until the login is over: the
+        cleanups list shown, the form's types read from the OpenAPI document and the focus on the first of them."""
         self.driver.get(self.url)
         until(lambda: self.driver.switch_to.active_element.get_attribute("id"), lambda i: i == "client-id", 10,
               "focus on the client id")
         self.driver.switch_to.active_element.send_keys(client_id, Keys.TAB, secret, Keys.ENTER)
         until(lambda: self.find("#app").is_displayed() or self.message(), bool, 20, "login")
         assert self.find("#app").is_displayed(), self.message()
+        until(lambda: self.driver.switch_to.active_element.get_attribute("id"), lambda i: i == "resource-type", 30,
+              "the cleanup form, its types read")
 
     def card(self, cleanup_id: str) -> dict[str, str]:
         """The card's status, progress value and text, read in one script (the list re-renders every poll)."""
