@@ -34,6 +34,11 @@ class ListQuery:
     filters: dict[str, Any] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)  # what came, for pagination links
 
+    @property
+    def offset(self) -> int:
+        """How many matches come before the page asked for."""
+        return (self.page_number - 1) * self.page_size
+
 
 def _positive_int(params: Mapping[str, str], name: str, default: int) -> int:
     raw = params.get(name)

@@ -12,7 +12,7 @@ from chalicelib.events.representations import fieldset
 from chalicelib.filters import parse_filters
 from chalicelib.http import ApiRequest
 from chalicelib.jsonapi import ListQuery, Resource, parse_list_query, parse_show_query, render_list, render_one
-from chalicelib.views.listing import select
+from chalicelib.views.listing import newest_first, select
 
 TYPE = "cleanups"
 SCHEDULES = "cleanup_schedules"
@@ -62,13 +62,6 @@ def render(cleanup: Cleanup, call: ApiRequest, query: ListQuery | None = None) -
     return render_one(resource(cleanup), call.base_url, query or show_query(call))
 
 
-def _newest_first(sort: list[tuple[str, bool]]) -> bool | None:
-    """Whether `sort`, a `created_at` order (ties in id order, said or not), lists the newest first; None: another."""
-    if sort and sort[0][0] == CREATED_AT and sort[1:] in ([], [("id", False)]):
-        return sort[0][1]
-    return None
-
-
 def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | None:
     """The page as the store reads it by key: no filter or one `status_eq`/`reference_eq`, in id order or
     `created_at` order (either way, ties by id).
@@ -76,8 +69,8 @@ def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | Non
     None for any other filter or sort: those read every cleanup of the tenant.
     """
     conditions = parse_filters(filterable, query.filters).conditions
-    newest_first = _newest_first(query.sort)
-    if (query.sort not in _ID_ORDER and newest_first is None) or len(conditions) > 1:
+    newest = newest_first(query.sort)
+    if (query.sort not in _ID_ORDER and newest is None) or len(conditions) > 1:
         return None
     keys: dict[str, str] = {}
     for condition in conditions:
@@ -85,10 +78,9 @@ def keyed_listing(query: ListQuery, filterable: dict[str, str]) -> Listing | Non
         if condition.attributes != (name,) or name not in KEYED_FILTERS or condition.predicate != "eq":
             return None
         keys[name] = condition.value
-    offset = (query.page_number - 1) * query.page_size
-    if newest_first is not None:
-        return Listing(offset, query.page_size, descending=newest_first, by=CREATED_AT, **keys)
-    return Listing(offset=offset, limit=query.page_size, descending=query.sort == _ID_ORDER[2], **keys)
+    if newest is not None:
+        return Listing(query.offset, query.page_size, descending=newest, by=CREATED_AT, **keys)
+    return Listing(offset=query.offset, limit=query.page_size, descending=query.sort == _ID_ORDER[2], **keys)
 
 
 def render_page(call: ApiRequest, by_key: ByKey, everything: Everything, included_of: IncludedOf) -> dict[str, Any]:
@@ -124,9 +116,9 @@ def render_runs(call: ApiRequest, by_created: ByCreated, path: str, included_of:
     sort or filter over every run of the schedule (`by_created(0, None, True)`), newest first unless sorted."""
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), includable=RELATIONSHIPS, fieldsets=fieldsets())
-    newest_first = _newest_first(query.sort) if query.sort else True
-    if newest_first is not None and not query.filters:
-        cleanups, total = by_created((query.page_number - 1) * query.page_size, query.page_size, newest_first)
+    newest = newest_first(query.sort) if query.sort else True
+    if newest is not None and not query.filters:
+        cleanups, total = by_created(query.offset, query.page_size, newest)
         page = [resource(c) for c in cleanups]
     else:
         cleanups, _ = by_created(0, None, True)

@@ -22,5 +22,12 @@ def select(resources: Sequence[Resource], query: ListQuery,
     """The page of `resources` that `query` asks for, and how many match in all."""
     conditions = parse_filters(filterable, query.filters).conditions
     kept = [r for r in resources if matches(conditions, {"id": r.id, **r.attributes})]
-    start = (query.page_number - 1) * query.page_size
-    return sort_rows(kept, query.sort, _value)[start:start + query.page_size], len(kept)
+    return sort_rows(kept, query.sort, _value)[query.offset:query.offset + query.page_size], len(kept)
+
+
+def newest_first(sort: Sequence[tuple[str, bool]]) -> bool | None:
+    """Whether `sort`, a `created_at` order (ties in id order, said or not), lists the newest first; None: another
+    order (what a store reads by key is the `created_at` order alone)."""
+    if sort and sort[0][0] == "created_at" and list(sort[1:]) in ([], [("id", False)]):
+        return sort[0][1]
+    return None

@@ -17,7 +17,7 @@ from chalicelib.jsonapi import (
     render_one,
 )
 from chalicelib.schedules import RELATIONSHIPS, TYPE, Schedule
-from chalicelib.views.listing import select
+from chalicelib.views.listing import newest_first, select
 
 ByCreated = Callable[[int, int, bool], tuple[list[Schedule], int]]  # `schedules.page_schedules`: offset, limit, newest
 RunIds = Callable[[int, int], tuple[list[str], int]]  # `schedules.run_ids`: offset, limit
@@ -47,27 +47,20 @@ def render_page(call: ApiRequest, by_created: ByCreated, everything: Everything)
     key; any other sort or filter over all of them (at most 100)."""
     spec = service_type(TYPE)
     query = parse_list_query(call.params, sortable=spec.sortable(), fieldsets=fieldsets())
-    newest_first = _created_order(query.sort)
-    if newest_first is not None and not query.filters:
-        schedules, total = by_created((query.page_number - 1) * query.page_size, query.page_size, newest_first)
+    newest = newest_first(query.sort)
+    if newest is not None and not query.filters:
+        schedules, total = by_created(query.offset, query.page_size, newest)
         page = [resource(s) for s in schedules]
     else:
         page, total = select([resource(s) for s in everything()], query, spec.filterable())
     return render_list(page, total, call.base_url, f"/api/{TYPE}", query)
 
 
-def _created_order(sort: list[tuple[str, bool]]) -> bool | None:
-    """Whether `sort`, a `created_at` order (ties by id, said or not), is newest first; None: another order."""
-    if sort and sort[0][0] == "created_at" and sort[1:] in ([], [("id", False)]):
-        return sort[0][1]
-    return None
-
-
 def render_linkage(schedule_id: str, run_ids: RunIds, call: ApiRequest) -> dict[str, Any]:
     """`/api/cleanup_schedules/{id}/relationships/cleanups`: a page of its runs' cleanups' identifiers, newest
     first, with the page's meta and links (a schedule running every minute keeps tens of thousands)."""
     query = parse_page_query(call.params)
-    cleanup_ids, total = run_ids((query.page_number - 1) * query.page_size, query.page_size)
+    cleanup_ids, total = run_ids(query.offset, query.page_size)
     path = f"/api/{TYPE}/{schedule_id}/relationships/cleanups"
     paging = page_meta_and_links(total, call.base_url, path, query)
     return {"data": [{"type": "cleanups", "id": cleanup_id} for cleanup_id in cleanup_ids], "meta": paging["meta"],
