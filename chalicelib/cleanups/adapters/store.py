@@ -405,7 +405,7 @@ class DynamoCleanupRepository(Generic[Recorded]):
         model = _cleanups()
         found = {item.sk: item for item in model.batch_get([(_partition(tenant), i) for i in ids],
                                                             consistent_read=True)}
-        return [_to_domain(found[i]) for i in ids if i in found], run_store.live_total(tenant, schedule_id)
+        return _to_domains([found[i] for i in ids if i in found]), run_store.live_total(tenant, schedule_id)
 
     def run_ids(self, tenant: Tenant, schedule_id: str, offset: int, limit: int | None) -> tuple[list[str], int]:
         ids = run_store.page(tenant, schedule_id, offset, limit, descending=True)
