@@ -26,6 +26,7 @@ def message_handlers(ports: Callable[[], Ports], preview_ports: Callable[[], pre
     def cleanup_preview(body: dict[str, Any]) -> None:
         telemetry.correlate(body["preview_id"], preview_page=body["page"])
         previews.continue_preview(preview_ports(), tenant_of(body), body["preview_id"], int(body["page"]))
+
     def cleanup_report(body: dict[str, Any]) -> None:
         telemetry.correlate(body["cleanup_id"])
         cleanups.finish_report(ports(), tenant_of(body), body["cleanup_id"])
