@@ -101,7 +101,7 @@
       await refresh();
       pollTimer = setInterval(refresh, POLL_MS);
       // schedules.js (and any panel of its own file) calls the API through `call`: the token stays here.
-      document.dispatchEvent(new CustomEvent("cleanups:login", { detail: { call, element, say, keepFocus } }));
+      document.dispatchEvent(new CustomEvent("cleanups:login", { detail: { call, element, say, keepFocus, waitForPreview } }));
       $("resource-type").focus();
     } catch (error) {
       say(`Login failed: ${error.message}`);
@@ -384,11 +384,12 @@
   }
 
   // A preview too large to count within the request is pending while the worker counts it: poll it,
-  // showing the records counted so far, until it is completed (or failed, with its errors).
-  async function waitForPreview(resource) {
+  // showing the records counted so far in `into` (its progress line `progressId`), until it is completed (or
+  // failed, with its errors). schedules.js waits for its own previews through it too.
+  async function waitForPreview(resource, into = $("preview"), progressId = "preview-progress") {
     let found = resource.attributes;
     while (found.status === "pending") {
-      $("preview").replaceChildren(countingView(found));
+      into.replaceChildren(countingView(found, progressId));
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       found = (await call("GET", `/api/cleanup_previews/${encodeURIComponent(resource.id)}`)).data.attributes;
     }
@@ -398,9 +399,9 @@
     return found;
   }
 
-  function countingView(found) {
+  function countingView(found, progressId) {
     return element("div", { class: "panel-inner" },
-      element("p", { id: "preview-progress", role: "status",
+      element("p", { id: progressId, role: "status",
         text: `Counting: ${Number(found.counted_count || 0).toLocaleString("en")} records counted so far` }),
       element("progress", { "aria-label": "Counting the preview" }));
   }

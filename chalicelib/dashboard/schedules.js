@@ -9,7 +9,7 @@
   const ROUTE = "/api/cleanup_schedules";
   const $ = (id) => document.getElementById(id);
 
-  let page = null; // { call, element, say, keepFocus } from app.js while logged in
+  let page = null; // { call, element, say, keepFocus, waitForPreview } from app.js while logged in
   let timer = null;
   let previewed = null; // the attributes the last preview was of: what Create sends, until the form changes
 
@@ -109,21 +109,6 @@
       : Array.isArray(value) ? value.map((item) => at(item, now)) : at(value, now)]));
   }
 
-  async function counted(resource) {
-    // A preview too large to count within the request is counted by the worker: poll it until it is done.
-    let found = resource.attributes;
-    while (found.status === "pending") {
-      $("schedule-preview").replaceChildren(page.element("p", { role: "status",
-        text: `Counting: ${Number(found.counted_count || 0).toLocaleString("en")} records counted so far` }));
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      found = (await page.call("GET", `/api/cleanup_previews/${encodeURIComponent(resource.id)}`)).data.attributes;
-    }
-    if (found.status === "failed") {
-      throw new Error(Object.values(found.errors || {}).flat().join("; ") || "the preview could not be counted");
-    }
-    return found;
-  }
-
   function changed() {
     previewed = null;
     $("schedule-create").disabled = true;
@@ -145,7 +130,7 @@
     try {
       const asked = await page.call("POST", "/api/cleanup_previews", { data: { type: "cleanup_previews",
         attributes: { resource_type: attributes.resource_type, filters: resolved(attributes.filters, now) } } });
-      const found = await counted(asked.data);
+      const found = await page.waitForPreview(asked.data, $("schedule-preview"), "schedule-preview-progress");
       const records = Number(found.records_count).toLocaleString("en");
       $("schedule-preview").replaceChildren(page.element("p", { id: "schedule-preview-records",
         "data-records": String(found.records_count),
