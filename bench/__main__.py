@@ -128,8 +128,7 @@ def run_backend(backend: str, records: int, large: int, workers: int, concurrenc
         if backend == "dynamodb-local":
             rows.each("tenant_fairness", backend, lambda: tenant_fairness.run(
                 stack, _int("BENCH_FAIRNESS_RECORDS", records), tenant_fairness.gates(), backend))
-        rows.one("api_latency", backend, lambda: _api_latency(stack, throughput[1] if throughput else None,
-                                                              backend, note))
+        rows.one("api_latency", backend, lambda: _api_latency(stack, throughput[1] if throughput else None, note))
     finally:
         stack.stop()
         progress(f"[{backend}] done in {time.monotonic() - started:.0f}s")
@@ -141,14 +140,10 @@ def _report_row(api: Api, records: int, backend: str, note: str) -> dict[str, An
     return cleanup_report.run(api, report_set.tenant, report_set.tags[:2], records, backend, note)
 
 
-def _api_latency(stack: BenchStack, completed: Any, backend: str, note: str) -> dict[str, Any]:
+def _api_latency(stack: BenchStack, completed: Any, note: str) -> dict[str, Any]:
     if completed is None:
         raise RuntimeError("no completed cleanup to read: row cleanup_throughput failed")
-    server, server_url = stack.server_process()
-    try:
-        return api_latency.run(server_url, Api(server_url, DEV_LIVE_CLIENT), completed, backend, note)
-    finally:
-        server.stop()
+    return api_latency.run_on_server(stack, completed, note)
 
 
 def main() -> int:

@@ -74,21 +74,26 @@ def run(server_url: str, api: Api, cleanup_id: str, backend: str, note: str = ""
     return row
 
 
-def run_on(stack: BenchStack, skus: int) -> dict[str, Any]:
+def run_on_server(stack: BenchStack, cleanup_id: str, note: str = "") -> dict[str, Any]:
+    """The row against a `chalice local` child of `stack` (`server_process`), started for it and stopped after."""
+    server, server_url = stack.server_process()
+    try:
+        return run(server_url, Api(server_url, DEV_LIVE_CLIENT), cleanup_id, stack.backend, note)
+    finally:
+        server.stop()
+
+
+def run_seeded(stack: BenchStack, skus: int) -> dict[str, Any]:
     """The row on `stack`, reading a completed cleanup of `skus` freshly seeded skus (and their associated records)."""
     api = Api(stack.api_url, DEV_LIVE_CLIENT)
     tag = seed(tenant_of(DEV_LIVE_CLIENT), skus=skus, skus_per_list=1000, workers=4).tag
     cleanup_id = api.create_cleanup("skus", {"reference_eq": f"seed-{tag}"})["id"]
     wait_terminal(api, cleanup_id, timeout=600)
-    server, server_url = stack.server_process()
-    try:
-        return run(server_url, Api(server_url, DEV_LIVE_CLIENT), cleanup_id, stack.backend, "run alone")
-    finally:
-        server.stop()
+    return run_on_server(stack, cleanup_id, "run alone")
 
 
 def main() -> int:
-    return run_alone(lambda stack: run_on(stack, int(os.environ.get("BENCH_RECORDS") or 1_000)))
+    return run_alone(lambda stack: run_seeded(stack, int(os.environ.get("BENCH_RECORDS") or 1_000)))
 
 
 if __name__ == "__main__":  # spawned seeding processes import this module too

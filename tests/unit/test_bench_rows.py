@@ -60,6 +60,7 @@ def fake_rows(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("PATCH {'_interrupt': True}: 422")
     monkeypatch.setattr(bench_main.throttle_accuracy, "run", throttle)
     monkeypatch.setattr(bench_main.tenant_fairness, "run", lambda *_: [{"row": "tenant_fairness"}])
+    monkeypatch.setattr(bench_main.api_latency, "Api", lambda *_: None)
     monkeypatch.setattr(bench_main.api_latency, "run", _row("api_latency"))
 
 
