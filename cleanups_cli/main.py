@@ -202,9 +202,9 @@ def report_command(ctx: typer.Context, cleanup_id: CleanupId,
     session: Session = ctx.obj
     body = report.download(session.api, cleanup_id, session.transport)
     text = report.save(body, output)
-    if text is not None:
+    if output is None:
         typer.echo(text, nl=False)
-    typer.echo(report.summary(body), err=True)
+    typer.echo(report.summary(text), err=True)
 
 
 def _filters(where: list[str] | None, filters_json: str | None) -> dict[str, Any]:

@@ -51,20 +51,18 @@ def download(api: ApiClient, cleanup_id: str, transport: httpx.BaseTransport | N
     return response.content
 
 
-def save(body: bytes, output: Path | None) -> str | None:
-    """Write the report to `output` (gzip'ed if it ends in .gz, else CSV); the CSV text when no `output`."""
+def save(body: bytes, output: Path | None) -> str:
+    """The report's CSV text, written to `output` if given (gzip'ed as downloaded if it ends in .gz)."""
     text = gzip.decompress(body).decode()
-    if output is None:
-        return text
-    if output.suffix == ".gz":
+    if output is not None and output.suffix == ".gz":
         output.write_bytes(body)
-    else:
+    elif output is not None:
         output.write_text(text)
-    return None
+    return text
 
 
-def summary(body: bytes) -> str:
-    """`12 rows: 9 deleted, 2 error, 1 not_processed`."""
-    outcomes = Counter(row["outcome"] for row in csv.DictReader(io.StringIO(gzip.decompress(body).decode())))
+def summary(text: str) -> str:
+    """`12 rows: 9 deleted, 2 error, 1 not_processed`, of the report's CSV `text`."""
+    outcomes = Counter(row["outcome"] for row in csv.DictReader(io.StringIO(text)))
     counts = ", ".join(f"{outcomes[name]:,} {name}" for name in ("deleted", "error", "not_processed"))
     return f"{sum(outcomes.values()):,} rows: {counts}"
